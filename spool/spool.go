@@ -1,0 +1,404 @@
+// Package spool keeps the queue folder: which files are messages, and what
+// state each is in. The file name is the state:
+//
+//	abc.tmp                      waiting: matches a pattern, dropped by the ILS
+//	abc.tmp.<key>.sending        claimed by the instance named in <key>
+//	abc.tmp.<key>.deferred       a temporary failure; retried later by that instance
+//	abc.BAD, abc.BAD.txt         refused for good, with the reason beside it
+//
+// A key is "<instance>-<id>", unique across restarts, so two instances that
+// share a folder (say on a network share) never take each other's files,
+// and the journal can find a claimed file's history after a crash.
+//
+// Files whose names start with "." or "~", or end in ".part", are never
+// taken: a writer can write "x.part" and rename it to "x.eml". A waiting file
+// is taken only once it has settled: its size and modification time have not
+// changed for the settle time.
+//
+// Claiming is a rename, which is atomic on one file system: of two instances
+// racing for a file, one wins and the other gets ErrGone. Nothing here knows
+// SMTP or message syntax.
+package spool
+
+import (
+	"container/heap"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State is what a file name says about the message in it.
+type State int
+
+// The states.
+const (
+	Ignored  State = iota // not a message file (hidden, partial, other names)
+	Waiting               // dropped, not yet taken
+	Sending               // claimed
+	Deferred              // waiting for a retry
+	Bad                   // quarantined
+)
+
+// Suffixes of the states, as they appear in file names.
+const (
+	SuffixSending  = ".sending"
+	SuffixDeferred = ".deferred"
+	SuffixBad      = ".BAD"
+	SuffixReason   = ".BAD.txt"
+)
+
+// Errors callers test for.
+var (
+	// ErrGone: the file vanished before it could be taken, usually because
+	// another instance claimed it first.
+	ErrGone = errors.New("the file is gone")
+	// ErrBusy: the file is held open by its writer (Windows sharing
+	// violation); try again later.
+	ErrBusy = errors.New("the file is still open in another program")
+)
+
+// Options configure a Spool.
+type Options struct {
+	Dir      string           // the queue folder
+	Patterns []string         // filepath.Match patterns of message file names
+	Instance string           // this instance's name: [A-Za-z0-9-]+
+	Settle   time.Duration    // how long a file must be unchanged
+	Now      func() time.Time // nil = time.Now
+}
+
+// Spool is a queue folder seen by one instance. Its methods are safe for
+// concurrent use.
+type Spool struct {
+	o   Options
+	now func() time.Time
+	seq atomic.Uint64
+
+	mu  sync.Mutex
+	obs map[string]observation // unsettled files: first seen with this size and time
+}
+
+type observation struct {
+	size  int64
+	mtime time.Time
+	since time.Time
+}
+
+// New returns the Spool of o.Dir. It does not touch the folder.
+func New(o Options) *Spool {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Spool{o: o, now: now, obs: map[string]observation{}}
+}
+
+// Dir is the queue folder.
+func (s *Spool) Dir() string { return s.o.Dir }
+
+// Instance is this instance's name.
+func (s *Spool) Instance() string { return s.o.Instance }
+
+// Entry is one file of the queue folder.
+type Entry struct {
+	Name    string    // the file's current name
+	Orig    string    // the name the ILS gave it
+	Key     string    // for Sending and Deferred: the claim key
+	State   State     //
+	Size    int64     //
+	ModTime time.Time //
+}
+
+// Path is the entry's full path in the folder of s.
+func (s *Spool) Path(e Entry) string { return filepath.Join(s.o.Dir, e.Name) }
+
+// Owner is the instance named in a key.
+func Owner(key string) string {
+	if i := strings.LastIndexByte(key, '-'); i > 0 {
+		return key[:i]
+	}
+	return ""
+}
+
+// Classify tells the state of a file name, and for claimed names the
+// original name and key.
+func (s *Spool) Classify(name string) (state State, orig, key string) {
+	if name == "" || name[0] == '.' || name[0] == '~' || strings.HasSuffix(name, ".part") {
+		return Ignored, "", ""
+	}
+	for _, st := range []struct {
+		suffix string
+		state  State
+	}{{SuffixSending, Sending}, {SuffixDeferred, Deferred}} {
+		if rest, ok := strings.CutSuffix(name, st.suffix); ok {
+			i := strings.LastIndexByte(rest, '.')
+			if i <= 0 || Owner(rest[i+1:]) == "" {
+				return Ignored, "", ""
+			}
+			return st.state, rest[:i], rest[i+1:]
+		}
+	}
+	if strings.HasSuffix(name, SuffixReason) {
+		return Ignored, "", ""
+	}
+	if strings.HasSuffix(name, SuffixBad) {
+		return Bad, name, ""
+	}
+	for _, p := range s.o.Patterns {
+		if ok, _ := filepath.Match(p, name); ok {
+			return Waiting, name, ""
+		}
+		// Patterns match case-insensitively, as on Windows: *.eml takes X.EML.
+		if ok, _ := filepath.Match(strings.ToLower(p), strings.ToLower(name)); ok {
+			return Waiting, name, ""
+		}
+	}
+	return Ignored, "", ""
+}
+
+// Snapshot is what one scan of the folder found.
+type Snapshot struct {
+	Ready    []Entry   // settled waiting files, oldest first, at most the limit asked for
+	Deferred []Entry   // this instance's deferred files
+	Sending  []Entry   // this instance's claimed files (only left behind by a crash, at start)
+	Waiting  int       // all waiting files, settled or not
+	Oldest   time.Time // modification time of the oldest waiting file
+	Bad      int       // quarantined files
+	Settling time.Time // when the next unsettled file may be ready; zero if none
+}
+
+// Scan reads the folder once. Ready holds at most limit files (0 = no
+// limit), so memory stays bounded however many files wait.
+func (s *Spool) Scan(limit int) (*Snapshot, error) {
+	d, err := os.Open(s.o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("scan queue folder: %w", err)
+	}
+	defer d.Close()
+
+	now := s.now()
+	snap := &Snapshot{}
+	ready := &entryHeap{}
+	seen := map[string]bool{}
+	for {
+		des, err := d.ReadDir(1024)
+		for _, de := range des {
+			if de.IsDir() {
+				continue
+			}
+			st, orig, key := s.Classify(de.Name())
+			if st == Ignored {
+				continue
+			}
+			if st == Bad {
+				snap.Bad++
+				continue
+			}
+			if (st == Sending || st == Deferred) && Owner(key) != s.o.Instance {
+				continue
+			}
+			info, err := de.Info()
+			if err != nil {
+				continue // gone since ReadDir
+			}
+			e := Entry{Name: de.Name(), Orig: orig, Key: key, State: st, Size: info.Size(), ModTime: info.ModTime()}
+			switch st {
+			case Sending:
+				snap.Sending = append(snap.Sending, e)
+			case Deferred:
+				snap.Deferred = append(snap.Deferred, e)
+			case Waiting:
+				snap.Waiting++
+				if snap.Oldest.IsZero() || e.ModTime.Before(snap.Oldest) {
+					snap.Oldest = e.ModTime
+				}
+				readyAt := s.settled(e, now)
+				if readyAt.After(now) {
+					seen[e.Name] = true
+					if snap.Settling.IsZero() || readyAt.Before(snap.Settling) {
+						snap.Settling = readyAt
+					}
+					continue
+				}
+				heap.Push(ready, e)
+				if limit > 0 && ready.Len() > limit {
+					heap.Pop(ready) // drop the newest
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scan queue folder: %w", err)
+		}
+	}
+	s.forget(seen)
+
+	snap.Ready = make([]Entry, ready.Len())
+	for i := len(snap.Ready) - 1; i >= 0; i-- {
+		snap.Ready[i] = heap.Pop(ready).(Entry)
+	}
+	return snap, nil
+}
+
+// settled returns when e may be taken: at once if its modification time is
+// at least Settle ago, else Settle after the size and time were first seen
+// as they are now.
+func (s *Spool) settled(e Entry, now time.Time) time.Time {
+	if s.o.Settle <= 0 || now.Sub(e.ModTime) >= s.o.Settle {
+		return now
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.obs[e.Name]
+	if !ok || o.size != e.Size || !o.mtime.Equal(e.ModTime) {
+		o = observation{size: e.Size, mtime: e.ModTime, since: now}
+		s.obs[e.Name] = o
+	}
+	at := o.since.Add(s.o.Settle)
+	if m := e.ModTime.Add(s.o.Settle); m.Before(at) {
+		at = m
+	}
+	return at
+}
+
+// forget drops observations of files that have settled or vanished.
+func (s *Spool) forget(unsettled map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name := range s.obs {
+		if !unsettled[name] {
+			delete(s.obs, name)
+		}
+	}
+}
+
+// NewKey returns a key unique to this instance, across restarts.
+func (s *Spool) NewKey() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return s.o.Instance + "-" + strconv.FormatInt(s.now().UnixMilli(), 36) +
+		strconv.FormatUint(s.seq.Add(1), 36) + hex.EncodeToString(b[:])
+}
+
+// Claim takes a waiting or deferred file for sending by renaming it. A
+// waiting file gets a new key. It returns ErrGone when the file is no
+// longer there (another instance won), ErrBusy when its writer holds it.
+func (s *Spool) Claim(e Entry) (Entry, error) {
+	key := e.Key
+	if e.State == Waiting {
+		key = s.NewKey()
+	} else if e.State != Deferred {
+		return e, fmt.Errorf("claim %s: not a waiting or deferred file", e.Name)
+	}
+	return s.move(e, Sending, e.Orig+"."+key+SuffixSending, key)
+}
+
+// Defer marks a claimed file for a later retry.
+func (s *Spool) Defer(e Entry) (Entry, error) {
+	return s.move(e, Deferred, e.Orig+"."+e.Key+SuffixDeferred, e.Key)
+}
+
+// Release gives a claimed file that was never attempted back to the queue
+// under its original name. If a new file of that name appeared meanwhile,
+// the claimed file is deferred instead, so neither is overwritten.
+func (s *Spool) Release(e Entry) (Entry, error) {
+	if _, err := os.Lstat(filepath.Join(s.o.Dir, e.Orig)); err == nil {
+		return s.Defer(e)
+	}
+	out, err := s.move(e, Waiting, e.Orig, "")
+	out.Orig = e.Orig
+	return out, err
+}
+
+// Remove deletes a file whose message the relay accepted.
+func (s *Spool) Remove(e Entry) error {
+	if err := os.Remove(s.Path(e)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove sent file: %w", err)
+	}
+	return nil
+}
+
+func (s *Spool) move(e Entry, st State, name, key string) (Entry, error) {
+	from, to := s.Path(e), filepath.Join(s.o.Dir, name)
+	if err := os.Rename(from, to); err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return e, fmt.Errorf("rename %s: %w", e.Name, ErrGone)
+		case isSharingViolation(err):
+			return e, fmt.Errorf("rename %s: %w", e.Name, ErrBusy)
+		}
+		return e, fmt.Errorf("rename %s: %w", e.Name, err)
+	}
+	e.Name, e.State, e.Key = name, st, key
+	return e, nil
+}
+
+// Quarantine renames a claimed file to the BAD name of its original name
+// (abc.tmp becomes abc.BAD, or abc.1.BAD if that is taken) and writes the
+// reason beside it (abc.BAD.txt). It returns the new name.
+func (s *Spool) Quarantine(e Entry, reason string) (string, error) {
+	base := strings.TrimSuffix(e.Orig, filepath.Ext(e.Orig))
+	if base == "" {
+		base = e.Orig
+	}
+	for i := 0; i < 10000; i++ {
+		name := base + SuffixBad
+		if i > 0 {
+			name = base + "." + strconv.Itoa(i) + SuffixBad
+		}
+		bad := filepath.Join(s.o.Dir, name)
+		if _, err := os.Lstat(bad); err == nil {
+			continue
+		}
+		// Reserve the name: the reason file is created exclusively, so two
+		// instances never pick the same BAD name.
+		f, err := os.OpenFile(bad+".txt", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("quarantine %s: %w", e.Name, err)
+		}
+		f.Close()
+		if err := os.Rename(s.Path(e), bad); err != nil {
+			os.Remove(bad + ".txt")
+			return "", fmt.Errorf("quarantine %s: %w", e.Name, err)
+		}
+		if err := WriteFile(s.o.Dir, name+".txt", []byte(reason), 0o644); err != nil {
+			return name, fmt.Errorf("write reason for %s: %w", name, err)
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("quarantine %s: too many BAD files named %s", e.Name, base)
+}
+
+// entryHeap is a max-heap by age: its top is the newest entry, which is the
+// one to drop when more than the limit are ready.
+type entryHeap []Entry
+
+func (h entryHeap) Len() int { return len(h) }
+func (h entryHeap) Less(i, j int) bool {
+	if !h[i].ModTime.Equal(h[j].ModTime) {
+		return h[i].ModTime.After(h[j].ModTime)
+	}
+	return h[i].Name > h[j].Name
+}
+func (h entryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *entryHeap) Push(x any)   { *h = append(*h, x.(Entry)) }
+func (h *entryHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
