@@ -1,12 +1,15 @@
 package installer
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+)
 
 func TestDefaultConfigPath(t *testing.T) {
 	env := map[string]string{"ProgramData": `D:\PD`}
 	cases := []struct{ goos, want string }{
 		{"windows", `D:\PD\spoolgate\spoolgate.ini`},
-		{"linux", "/etc/spoolgate/spoolgate.ini"},
+		{"linux", filepath.Join("/etc", "spoolgate", "spoolgate.ini")},
 	}
 	for _, c := range cases {
 		if got := defaultConfigPath(c.goos, func(k string) string { return env[k] }); got != c.want {
