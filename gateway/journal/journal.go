@@ -1,0 +1,98 @@
+// Package journal records every attempt and outcome of every message in an
+// embedded SQLite database (modernc.org/sqlite, no C compiler needed).
+//
+// The journal is a typed recorder with one method per event. Writes go
+// through one writer goroutine that commits them in groups, in the order
+// they were made; an event's done callback runs after the transaction that
+// holds it is durable (WAL, synchronous=FULL). The gateway removes a sent
+// file only from that callback, so a crash can never leave a removed file
+// without its record, or a "sent" record for a file that is still queued
+// and would be sent again.
+//
+// Reads (State, Query, LastSent) use their own connections and never wait
+// for writes. Several processes may open the same database at once (WAL
+// mode, 5 s busy timeout), e.g. `spoolgate sent` while the service runs.
+//
+// A write that fails (disk full, database locked by another program,
+// corrupt file) never panics or blocks: the error goes to the done
+// callbacks of the events in the failed transaction and to the next Flush,
+// and it is logged once per kind of failure, with a second log line when
+// writes work again.
+package journal
+
+import "time"
+
+// Status is a message's or a recipient's state.
+type Status string
+
+// The statuses.
+const (
+	StatusQueued    Status = "queued"    // claimed, not yet attempted
+	StatusAttempted Status = "attempted" // DATA may have been sent; outcome unknown
+	StatusSent      Status = "sent"
+	StatusDeferred  Status = "deferred"
+	StatusFailed    Status = "failed"
+)
+
+// Claim describes a message when it is first taken from the queue.
+type Claim struct {
+	Key       string // unique id of this message in the queue (in its claimed file name)
+	File      string // the file's original name
+	MessageID string
+	From      string // envelope sender
+	To        []string
+	Subject   string
+	Size      int64
+	Kind      string
+	Unit      string
+}
+
+// Outcome is what a relay said about some recipients of a message.
+type Outcome struct {
+	Key    string
+	To     []string // the recipients this outcome is about
+	Status Status   // sent, deferred or failed
+	Server string
+	Reply  string
+	Next   time.Time // for deferred: when the next attempt is due
+}
+
+// Record is one message as `spoolgate sent` shows it.
+type Record struct {
+	Time      time.Time // of the last event
+	Key       string
+	File      string
+	MessageID string
+	From      string
+	To        []string
+	Subject   string
+	Size      int64
+	Kind      string
+	Unit      string
+	Status    Status // of the message as a whole
+	Server    string
+	Reply     string
+	Attempts  int
+	First     time.Time // first attempt (zero if none yet)
+	Next      time.Time // next attempt for a deferred message
+}
+
+// State is what recovery and retries need to know about one message.
+type State struct {
+	Found     bool
+	Status    Status
+	Attempts  int
+	First     time.Time // first attempt
+	Delivered []string  // recipients the relay accepted
+	Failed    []string  // recipients refused for good
+	LastReply string
+}
+
+// Filter selects records for Query.
+type Filter struct {
+	Since  time.Time // zero = all
+	To     string    // substring of a recipient, case-insensitive; "" = any
+	Status Status    // "" = any
+	File   string    // substring of the file name, case-insensitive; "" = any
+	Limit  int       // 0 = no limit
+}

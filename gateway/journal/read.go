@@ -1,0 +1,164 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (j *Journal) isClosed() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.closed
+}
+
+// State returns what the journal knows about the message key; Found is
+// false if it knows nothing. It sees every event whose done callback has
+// run.
+func (j *Journal) State(key string) (State, error) {
+	if j.isClosed() {
+		return State{}, ErrClosed
+	}
+	ctx := context.Background()
+	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return State{}, j.readError(err)
+	}
+	defer tx.Rollback()
+	var (
+		s           State
+		status      string
+		first       int64
+		addr, rstat string
+	)
+	err = tx.QueryRowContext(ctx, `SELECT status, attempts, first_at, reply FROM messages WHERE key = ?`, key).
+		Scan(&status, &s.Attempts, &first, &s.LastReply)
+	if errors.Is(err, sql.ErrNoRows) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, j.readError(err)
+	}
+	s.Found, s.Status, s.First = true, Status(status), fromNanos(first)
+	rows, err := tx.QueryContext(ctx, `SELECT addr, status FROM recipients WHERE key = ? ORDER BY rowid`, key)
+	if err != nil {
+		return State{}, j.readError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&addr, &rstat); err != nil {
+			return State{}, j.readError(err)
+		}
+		switch Status(rstat) {
+		case StatusSent:
+			s.Delivered = append(s.Delivered, addr)
+		case StatusFailed:
+			s.Failed = append(s.Failed, addr)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return State{}, j.readError(err)
+	}
+	return s, nil
+}
+
+// Query returns the messages that match f, newest (by last event) first.
+func (j *Journal) Query(f Filter) ([]Record, error) {
+	if j.isClosed() {
+		return nil, ErrClosed
+	}
+	var (
+		where []string
+		args  []any
+	)
+	if !f.Since.IsZero() {
+		where = append(where, "m.last_at >= ?")
+		args = append(args, nanos(f.Since))
+	}
+	if f.Status != "" {
+		where = append(where, "m.status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.File != "" {
+		where = append(where, "instr(lower(m.file), ?) > 0")
+		args = append(args, asciiLower(f.File))
+	}
+	if f.To != "" {
+		// lower() in SQLite folds ASCII only; so does this side, to match.
+		where = append(where, "EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key AND instr(lower(r.addr), ?) > 0)")
+		args = append(args, asciiLower(f.To))
+	}
+	q := `SELECT m.key, m.file, m.message_id, m.sender, m.subject, m.size, m.kind, m.unit, m.status,
+		m.server, m.reply, m.attempts, m.first_at, m.last_at, m.next_at,
+		(SELECT group_concat(r.addr, char(10) ORDER BY r.rowid) FROM recipients r WHERE r.key = m.key)
+		FROM messages m`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY m.last_at DESC, m.rowid DESC"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := j.rdb.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		return nil, j.readError(err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var (
+			r                 Record
+			status            string
+			first, last, next int64
+			to                sql.NullString
+		)
+		if err := rows.Scan(&r.Key, &r.File, &r.MessageID, &r.From, &r.Subject, &r.Size, &r.Kind, &r.Unit, &status,
+			&r.Server, &r.Reply, &r.Attempts, &first, &last, &next, &to); err != nil {
+			return nil, j.readError(err)
+		}
+		r.Status = Status(status)
+		r.First, r.Time, r.Next = fromNanos(first), fromNanos(last), fromNanos(next)
+		if to.Valid && to.String != "" {
+			r.To = strings.Split(to.String, "\n")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, j.readError(err)
+	}
+	return out, nil
+}
+
+// LastSent returns the time of the most recent sent outcome, or the zero
+// time if there is none.
+func (j *Journal) LastSent() (time.Time, error) {
+	if j.isClosed() {
+		return time.Time{}, ErrClosed
+	}
+	var n sql.NullInt64
+	err := j.rdb.QueryRowContext(context.Background(),
+		`SELECT max(at) FROM recipients WHERE status = 'sent'`).Scan(&n)
+	if err != nil {
+		return time.Time{}, j.readError(err)
+	}
+	return fromNanos(n.Int64), nil
+}
+
+func (j *Journal) readError(err error) error {
+	return fmt.Errorf("journal %s: %w", j.path, err)
+}
+
+// asciiLower folds A-Z only, like SQLite's lower().
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,547 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+type eventKind int
+
+const (
+	evClaimed eventKind = iota
+	evAttempt
+	evRecord
+	evRetried
+	evPurge
+	evFlush // no write: reports the errors since the last flush
+)
+
+// event is one queued write.
+type event struct {
+	kind   eventKind
+	at     int64 // Unix nanoseconds, stamped when queued
+	claim  Claim
+	key    string
+	server string
+	to     []string
+	out    Outcome
+	before int64        // evPurge
+	bad    error        // a bad event, not written: its own error
+	purged int64        // evPurge: messages deleted
+	done   func(error)  // may be nil
+	reply  chan outcome // evFlush, evPurge; capacity 1
+}
+
+type outcome struct {
+	n   int64
+	err error
+}
+
+// Claimed records that a message was taken from the queue (status queued).
+// Claiming a key that is already known changes only the message's
+// description (file, sender, subject...), never its status or attempts, and
+// adds recipients not seen before.
+//
+// done, if not nil, runs on the writer goroutine once the event is durable
+// (err nil) or could not be written; it must be quick and must not call
+// Flush, Purge or Close (which wait for the writer), though it may call the
+// other write methods and the reads.
+func (j *Journal) Claimed(c Claim, done func(error)) {
+	c.To = slices.Clone(c.To)
+	j.push(&event{kind: evClaimed, key: c.Key, claim: c, done: done})
+}
+
+// Attempt records that the message is about to be sent to the recipients
+// to (all recipients not yet sent or failed, if to is empty) through
+// server: attempts is incremented, the first attempt time is set if unset,
+// and the message and those recipients become attempted. Record it before
+// the relay may receive DATA, so that recovery after a crash knows the
+// message may have gone out. done is as for Claimed.
+func (j *Journal) Attempt(key, server string, to []string, done func(error)) {
+	j.push(&event{kind: evAttempt, key: key, server: server, to: slices.Clone(to), done: done})
+}
+
+// Record records what the relay said about the recipients o.To (all
+// recipients not yet sent or failed, if o.To is empty); the message's
+// status follows from its recipients' (see messageStatus). done is as for
+// Claimed.
+func (j *Journal) Record(o Outcome, done func(error)) {
+	o.To = slices.Clone(o.To)
+	e := &event{kind: evRecord, key: o.Key, out: o, done: done}
+	switch o.Status {
+	case StatusSent, StatusDeferred, StatusFailed:
+	default:
+		e.bad = fmt.Errorf("journal: outcome for %s has status %q, want sent, deferred or failed", o.Key, o.Status)
+	}
+	j.push(e)
+}
+
+// Retried records that an administrator put a refused message back in the
+// queue: the message and its recipients not yet sent become queued again.
+// done is as for Claimed.
+func (j *Journal) Retried(key string, done func(error)) {
+	j.push(&event{kind: evRetried, key: key, done: done})
+}
+
+// Flush waits until every event queued before it is committed (or failed)
+// and returns the first write error since the previous Flush, or nil.
+func (j *Journal) Flush() error {
+	e := &event{kind: evFlush, reply: make(chan outcome, 1)}
+	if !j.enqueue(e) {
+		return ErrClosed
+	}
+	return (<-e.reply).err
+}
+
+// Purge deletes the messages whose last event is older than before, with
+// their recipients and events, and returns how many messages it deleted. It
+// is ordered with the other writes: an event queued before Purge that
+// touches a message keeps it.
+func (j *Journal) Purge(before time.Time) (int64, error) {
+	e := &event{kind: evPurge, before: nanos(before), reply: make(chan outcome, 1)}
+	if !j.enqueue(e) {
+		return 0, ErrClosed
+	}
+	r := <-e.reply
+	return r.n, r.err
+}
+
+// push queues e, or fails it with ErrClosed after Close.
+func (j *Journal) push(e *event) {
+	if !j.enqueue(e) && e.done != nil {
+		e.done(ErrClosed)
+	}
+}
+
+// enqueue appends e to the writer's queue, stamping its time, and reports
+// false if the journal is closed. The queue is unbounded, so enqueue never
+// blocks on the writer: a done callback may queue events without risk of
+// deadlock. (The gateway's rate limit keeps the queue short.)
+func (j *Journal) enqueue(e *event) bool {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return false
+	}
+	e.at = j.now().UnixNano()
+	j.queue = append(j.queue, e)
+	j.mu.Unlock()
+	j.signal()
+	return true
+}
+
+func (j *Journal) signal() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// writer commits the queued events in groups, in queue order, until the
+// journal is closed and the queue is empty.
+func (j *Journal) writer() {
+	defer close(j.stopped)
+	var batch []*event
+	for {
+		j.mu.Lock()
+		for len(j.queue) == 0 && !j.closed {
+			j.mu.Unlock()
+			<-j.wake
+			j.mu.Lock()
+		}
+		if len(j.queue) == 0 {
+			j.mu.Unlock()
+			return
+		}
+		n := min(len(j.queue), maxBatch)
+		batch = append(batch[:0], j.queue[:n]...)
+		clear(j.queue[:n])
+		j.queue = j.queue[n:]
+		if len(j.queue) == 0 {
+			j.queue = nil // let the old array go
+		}
+		j.mu.Unlock()
+
+		j.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit writes batch in one transaction, then tells each event's waiter
+// the result, in order. No lock is held while callbacks run.
+func (j *Journal) commit(batch []*event) {
+	writes := slices.ContainsFunc(batch, func(e *event) bool { return e.kind != evFlush && e.bad == nil })
+	var txErr error
+	if writes {
+		if txErr = j.apply(batch); txErr != nil {
+			txErr = fmt.Errorf("journal %s: %w", j.path, txErr)
+		}
+		j.report(txErr)
+	}
+	for _, e := range batch {
+		err := txErr
+		if e.bad != nil {
+			err = e.bad
+		}
+		if e.kind == evFlush {
+			e.reply <- outcome{err: j.flushErr}
+			j.flushErr = nil
+			continue
+		}
+		if err != nil && j.flushErr == nil {
+			j.flushErr = err
+		}
+		switch {
+		case e.reply != nil: // evPurge
+			if err != nil {
+				e.purged = 0
+			}
+			e.reply <- outcome{n: e.purged, err: err}
+		case e.done != nil:
+			e.done(err)
+		}
+	}
+}
+
+// apply runs batch in one immediate transaction and commits it.
+func (j *Journal) apply(batch []*event) error {
+	ctx := context.Background()
+	c := j.wconn
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	for _, e := range batch {
+		if err := j.applyOne(ctx, e); err != nil {
+			c.ExecContext(ctx, "ROLLBACK") // may fail if SQLite already rolled back
+			return err
+		}
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		// A failed COMMIT can leave the transaction open.
+		c.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	j.commits++
+	return nil
+}
+
+func (j *Journal) applyOne(ctx context.Context, e *event) error {
+	if e.bad != nil {
+		return nil
+	}
+	switch e.kind {
+	case evClaimed:
+		return j.applyClaimed(ctx, e)
+	case evAttempt:
+		return j.applyAttempt(ctx, e)
+	case evRecord:
+		return j.applyRecord(ctx, e)
+	case evRetried:
+		return j.applyRetried(ctx, e)
+	case evPurge:
+		return j.applyPurge(ctx, e)
+	}
+	return nil
+}
+
+func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
+	c := e.claim
+	res, err := j.st.claimIns.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		// Known already: refresh the description only.
+		if _, err := j.st.claimUpd.ExecContext(ctx, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, c.Key); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.To {
+		if _, err := j.st.rcptQueued.ExecContext(ctx, c.Key, a, e.at); err != nil {
+			return err
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return j.note(ctx, e, "claimed", fmt.Sprintf("file=%s from=<%s> to=%s", c.File, c.From, strings.Join(c.To, ",")))
+}
+
+func (j *Journal) applyAttempt(ctx context.Context, e *event) error {
+	if len(e.to) == 0 {
+		if _, err := j.st.rcptAllAttempted.ExecContext(ctx, e.server, e.at, e.key); err != nil {
+			return err
+		}
+	}
+	for _, a := range e.to {
+		if _, err := j.st.rcptAttempted.ExecContext(ctx, e.key, a, e.server, e.at); err != nil {
+			return err
+		}
+	}
+	if err := j.updateOrStub(ctx, e, j.st.attemptUpd, e.at, e.server, e.key); err != nil {
+		return err
+	}
+	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s to=%s", e.server, strings.Join(e.to, ",")))
+}
+
+func (j *Journal) applyRecord(ctx context.Context, e *event) error {
+	o := e.out
+	if len(o.To) == 0 {
+		if _, err := j.st.rcptAllOutcome.ExecContext(ctx, string(o.Status), o.Reply, o.Server, e.at, o.Key); err != nil {
+			return err
+		}
+	}
+	for _, a := range o.To {
+		if _, err := j.st.rcptOutcome.ExecContext(ctx, o.Key, a, string(o.Status), o.Reply, o.Server, e.at); err != nil {
+			return err
+		}
+	}
+	var rs []Status
+	rows, err := j.st.rcptStatuses.QueryContext(ctx, o.Key)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return err
+		}
+		rs = append(rs, Status(s))
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	var next int64
+	if o.Status == StatusDeferred {
+		next = nanos(o.Next)
+	}
+	status := messageStatus(rs, o.Status)
+	if err := j.updateOrStub(ctx, e, j.st.recordUpd, string(status), o.Server, o.Reply, e.at, next, o.Key); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("to=%s server=%s reply=%s", strings.Join(o.To, ","), o.Server, o.Reply)
+	if next != 0 {
+		detail += " next=" + o.Next.UTC().Format(time.RFC3339)
+	}
+	return j.note(ctx, e, string(o.Status), detail)
+}
+
+func (j *Journal) applyRetried(ctx context.Context, e *event) error {
+	if _, err := j.st.rcptRequeued.ExecContext(ctx, e.at, e.key); err != nil {
+		return err
+	}
+	if err := j.updateOrStub(ctx, e, j.st.retriedUpd, e.at, e.key); err != nil {
+		return err
+	}
+	return j.note(ctx, e, "retried", "")
+}
+
+func (j *Journal) applyPurge(ctx context.Context, e *event) error {
+	c := j.wconn
+	for _, q := range []string{
+		`DELETE FROM recipients WHERE key IN (SELECT key FROM messages WHERE last_at < ?)`,
+		`DELETE FROM events WHERE key IN (SELECT key FROM messages WHERE last_at < ?)`,
+	} {
+		if _, err := c.ExecContext(ctx, q, e.before); err != nil {
+			return err
+		}
+	}
+	res, err := c.ExecContext(ctx, `DELETE FROM messages WHERE last_at < ?`, e.before)
+	if err != nil {
+		return err
+	}
+	e.purged, err = res.RowsAffected()
+	return err
+}
+
+// updateOrStub runs the update upd, whose last argument is the key; if the
+// message is unknown (an event without a Claimed before it) it first adds a
+// bare message so that nothing is lost.
+func (j *Journal) updateOrStub(ctx context.Context, e *event, upd *sql.Stmt, args ...any) error {
+	res, err := upd.ExecContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	if _, err := j.st.stub.ExecContext(ctx, e.key, e.at); err != nil {
+		return err
+	}
+	_, err = upd.ExecContext(ctx, args...)
+	return err
+}
+
+func (j *Journal) note(ctx context.Context, e *event, what, detail string) error {
+	_, err := j.st.event.ExecContext(ctx, e.key, e.at, what, detail)
+	return err
+}
+
+// messageStatus is a message's status given its recipients' statuses
+// (outcome, the status just recorded, when it has none): deferred while any
+// recipient is deferred; attempted while any has no outcome yet; sent once
+// every recipient is sent, or some are sent and the rest failed (the
+// message went out; the refused recipients are recorded as failed); failed
+// when all failed.
+func messageStatus(rcpts []Status, outcome Status) Status {
+	if len(rcpts) == 0 {
+		return outcome
+	}
+	var sent, failed, deferred, pending int
+	for _, s := range rcpts {
+		switch s {
+		case StatusSent:
+			sent++
+		case StatusFailed:
+			failed++
+		case StatusDeferred:
+			deferred++
+		default:
+			pending++
+		}
+	}
+	switch {
+	case deferred > 0:
+		return StatusDeferred
+	case pending > 0:
+		return StatusAttempted
+	case sent > 0:
+		return StatusSent
+	default:
+		return StatusFailed
+	}
+}
+
+// report logs a failed commit once per kind of failure, and the first
+// success after a failure.
+func (j *Journal) report(err error) {
+	if err == nil {
+		if j.failing != "" {
+			j.log.Info(fmt.Sprintf("journal: writing to %s works again", j.path), "path", j.path)
+			j.failing = ""
+		}
+		return
+	}
+	kind, hint := describe(err)
+	if kind == j.failing {
+		return
+	}
+	j.failing = kind
+	j.log.Error(fmt.Sprintf("journal: cannot write to %s (%s); events are not being recorded until this is fixed", j.path, hint),
+		"path", j.path, "err", err)
+}
+
+// describe classifies a write error: its kind (for logging once per kind)
+// and what to do about it.
+func describe(err error) (kind, hint string) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return "other: " + err.Error(), "unexpected error"
+	}
+	code := se.Code() & 0xff
+	kind = fmt.Sprintf("sqlite %d", code)
+	switch code {
+	case sqlite3.SQLITE_FULL:
+		return kind, "the disk is full; free some space"
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return kind, "the database is locked by another program"
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN:
+		return kind, "the database cannot be written; check the permissions of the file and its folder"
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return kind, "the database file is damaged; stop spoolgate and move it aside"
+	case sqlite3.SQLITE_IOERR:
+		return kind, "the disk reported an input/output error"
+	}
+	return kind, "database error"
+}
+
+// stmts are the writer's prepared statements. Times are Unix nanoseconds.
+type stmts struct {
+	claimIns, claimUpd, stub, event                 *sql.Stmt
+	rcptQueued, rcptAttempted, rcptAllAttempted     *sql.Stmt
+	rcptOutcome, rcptAllOutcome, rcptStatuses       *sql.Stmt
+	rcptRequeued, attemptUpd, recordUpd, retriedUpd *sql.Stmt
+	all                                             []*sql.Stmt
+}
+
+func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
+	var s stmts
+	var err error
+	p := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = c.PrepareContext(ctx, q)
+		if err == nil {
+			s.all = append(s.all, st)
+		}
+		return st
+	}
+	s.claimIns = p(`INSERT INTO messages (key, file, message_id, sender, subject, size, kind, unit, status, last_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (key) DO NOTHING`)
+	s.claimUpd = p(`UPDATE messages SET file = ?, message_id = ?, sender = ?, subject = ?, size = ?, kind = ?, unit = ?
+		WHERE key = ?`)
+	s.stub = p(`INSERT INTO messages (key, status, last_at) VALUES (?, 'queued', ?) ON CONFLICT (key) DO NOTHING`)
+	s.event = p(`INSERT INTO events (key, at, event, detail) VALUES (?, ?, ?, ?)`)
+	s.rcptQueued = p(`INSERT INTO recipients (key, addr, status, at) VALUES (?, ?, 'queued', ?)
+		ON CONFLICT (key, addr) DO NOTHING`)
+	s.rcptAttempted = p(`INSERT INTO recipients (key, addr, status, server, at) VALUES (?, ?, 'attempted', ?, ?)
+		ON CONFLICT (key, addr) DO UPDATE SET status = 'attempted', server = excluded.server, at = excluded.at`)
+	s.rcptAllAttempted = p(`UPDATE recipients SET status = 'attempted', server = ?, at = ?
+		WHERE key = ? AND status NOT IN ('sent', 'failed')`)
+	s.rcptOutcome = p(`INSERT INTO recipients (key, addr, status, reply, server, at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key, addr) DO UPDATE SET status = excluded.status, reply = excluded.reply,
+			server = excluded.server, at = excluded.at`)
+	s.rcptAllOutcome = p(`UPDATE recipients SET status = ?, reply = ?, server = ?, at = ?
+		WHERE key = ? AND status NOT IN ('sent', 'failed')`)
+	s.rcptStatuses = p(`SELECT status FROM recipients WHERE key = ?`)
+	s.rcptRequeued = p(`UPDATE recipients SET status = 'queued', at = ? WHERE key = ? AND status != 'sent'`)
+	s.attemptUpd = p(`UPDATE messages SET attempts = attempts + 1,
+		first_at = CASE WHEN first_at = 0 THEN ?1 ELSE first_at END,
+		last_at = ?1, next_at = 0, status = 'attempted', server = ?2 WHERE key = ?3`)
+	s.recordUpd = p(`UPDATE messages SET status = ?, server = ?, reply = ?, last_at = ?, next_at = ? WHERE key = ?`)
+	s.retriedUpd = p(`UPDATE messages SET status = 'queued', next_at = 0, last_at = ? WHERE key = ?`)
+	if err != nil {
+		s.close()
+		return stmts{}, fmt.Errorf("preparing statements: %w", err)
+	}
+	return s, nil
+}
+
+func (s stmts) close() error {
+	var errs []error
+	for _, st := range s.all {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// nanos is t in Unix nanoseconds, 0 for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of nanos.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
