@@ -1,0 +1,189 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/smtptest"
+	"github.com/spoolgate/spoolgate/spool"
+	"github.com/spoolgate/spoolgate/spool/spooltest"
+)
+
+// testConfig is a validated-looking config for a gateway that relays to
+// srv; tests adjust it before newTestGateway.
+func testConfig(t *testing.T, srv *smtptest.Server) *config.Config {
+	t.Helper()
+	root := spooltest.TempDir(t)
+	cfg := &config.Config{
+		File: filepath.Join(root, "spoolgate.ini"),
+		Spool: config.Spool{
+			Folder: filepath.Join(root, "queue"), Patterns: []string{"*.tmp", "*.eml"},
+			Batch: 0, Interval: time.Minute, Settle: 0,
+			RetryFor: 48 * time.Hour, RetryDelay: time.Second, RetryMax: 2 * time.Second,
+			MaxSize: 25 << 20, Charset: "windows-1252", Encoding: charmap.Windows1252,
+			Data: filepath.Join(root, "data"), Instance: "test",
+		},
+		Message: config.Message{From: "library@example.org", FromName: "Example Library", ReturnPath: "library@example.org"},
+		Journal: config.Journal{Retention: 90 * 24 * time.Hour},
+	}
+	if srv != nil {
+		cfg.SMTP = serverConfig("smtp", srv.Host(), srv.Port())
+	}
+	return cfg
+}
+
+func serverConfig(name, host string, port int) *config.Server {
+	return &config.Server{
+		Name: name, Host: host, Port: port, Security: config.SecurityAuto, TLSVerify: true,
+		HELO: "spoolgate.test", ConnectTimeout: 5 * time.Second, Timeout: 10 * time.Second, Connections: 1,
+	}
+}
+
+// logBuffer collects the gateway's log for assertions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// running is a gateway running in the background.
+type running struct {
+	cfg  *config.Config
+	log  *logBuffer
+	stop func() error
+}
+
+// start runs a gateway for cfg until the test ends (or stop is called).
+func start(t *testing.T, cfg *config.Config, opts ...Option) *running {
+	t.Helper()
+	lb := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	g, err := New(cfg, log, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(60 * time.Second):
+				t.Errorf("the gateway did not stop within 60 s")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", lb.String())
+		}
+	})
+	return &running{cfg: cfg, log: lb, stop: stop}
+}
+
+// drop writes a message file into the queue the way a careful ILS does.
+func drop(t *testing.T, cfg *config.Config, name string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(cfg.Spool.Folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := spool.WriteFile(cfg.Spool.Folder, name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds, or fails the test after a generous
+// time-out; it never assumes how fast the machine is.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// files lists the queue folder's file names.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func hasSuffix(names []string, suffix string) int {
+	n := 0
+	for _, s := range names {
+		if strings.HasSuffix(s, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+// openJournal opens the gateway's journal for reading after it stopped.
+func openJournal(t *testing.T, cfg *config.Config) *journal.Journal {
+	t.Helper()
+	j, err := journal.Open(filepath.Join(cfg.Spool.Data, JournalFile), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+// closedPort returns an address where nothing listens.
+func closedPort(t *testing.T) (string, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	return a.IP.String(), a.Port
+}
+
+func msg(to, subject string) []byte {
+	return []byte("From: Library <library@example.org>\r\nTo: " + to + "\r\nSubject: " + subject +
+		"\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", "-") + "@example.org>\r\n\r\nHello.\r\n.dot line\r\n")
+}

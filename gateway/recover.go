@@ -1,0 +1,57 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/journal"
+)
+
+// recover finishes or undoes what the previous run left half done. For each
+// file this instance had claimed, the journal tells whether the relay had
+// already accepted it: if so, the file is removed and not sent again; if an
+// attempt may have begun, it is deferred (keeping its key, so recipients
+// that got it are not sent it again); if it was never attempted, it goes
+// back to the queue under its original name.
+func (g *Gateway) recover() error {
+	snap, err := g.spool.Scan(1)
+	if err != nil {
+		return fmt.Errorf("read the queue folder at start: %w", err)
+	}
+	for _, e := range snap.Sending {
+		st, err := g.journal.State(e.Key)
+		if err != nil {
+			return fmt.Errorf("read the journal at start: %w", err)
+		}
+		switch {
+		case st.Found && st.Status == journal.StatusSent:
+			g.finish(e)
+			g.log.Info("recovered: the relay had accepted this message before the restart; not sending it again", "file", e.Orig, "key", e.Key)
+		case st.Found && st.Attempts > 0:
+			if _, err := g.spool.Defer(e); err != nil {
+				return fmt.Errorf("recover %s: %w", e.Name, err)
+			}
+			g.log.Warn("recovered: the previous run stopped while sending this message; it will be retried (the relay may have got it once already)",
+				"file", e.Orig, "key", e.Key, "attempts", st.Attempts)
+		default:
+			if _, err := g.spool.Release(e); err != nil {
+				return fmt.Errorf("recover %s: %w", e.Name, err)
+			}
+			g.log.Info("recovered: a file claimed but never sent is back in the queue", "file", e.Orig)
+		}
+	}
+	return nil
+}
+
+// purge drops journal records older than the retention period: patron
+// addresses are personal data.
+func (g *Gateway) purge() {
+	n, err := g.journal.Purge(g.now().Add(-g.cfg.Journal.Retention))
+	if err != nil {
+		g.log.Error("cannot purge old journal records", "error", err)
+		return
+	}
+	if n > 0 {
+		g.log.Info("purged old journal records", "messages", n, "older_than", time.Duration(g.cfg.Journal.Retention).String())
+	}
+}
