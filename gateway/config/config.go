@@ -1,0 +1,95 @@
+// Package config loads and validates spoolgate's INI configuration.
+//
+// The contract: Load returns either a fully validated *Config, in which every
+// path is absolute, every duration and size is parsed and every server chain
+// is resolved, or an error that names the file, the section and key, the bad
+// value and what is expected. Unknown sections and keys are errors, so a typo
+// never silently falls back to a default. Nothing in this package reads
+// global state after Load returns; callers pass the *Config (or parts of it)
+// down.
+//
+// The file's syntax (comments, quoting, durations, sizes) is documented in
+// examples/spoolgate.ini, which lists every key. gopkg.in/ini.v1 does the
+// parsing; a line scanner in front of it supplies line numbers and turns
+// what ini.v1 would silently accept or misread (a repeated key, an unclosed
+// quote, a comment it would cut in the wrong place) into errors.
+package config
+
+import (
+	"crypto/x509"
+	"time"
+
+	"golang.org/x/text/encoding"
+)
+
+// Security is how a connection to a relay is protected.
+type Security string
+
+// The security modes of [smtp] security.
+const (
+	SecurityAuto     Security = "auto"     // STARTTLS when the server offers it
+	SecurityNone     Security = "none"     // plain text, never STARTTLS
+	SecurityStartTLS Security = "starttls" // STARTTLS required
+	SecurityTLS      Security = "tls"      // implicit TLS (port 465)
+)
+
+// Config is a validated configuration.
+type Config struct {
+	File    string // absolute path of the config file that was loaded
+	Spool   Spool
+	SMTP    *Server // head of the server chain ([smtp]); nil in capture mode
+	Capture string  // absolute capture folder ([smtp] capture); "" = relay for real
+	Message Message
+	Journal Journal
+}
+
+// Spool is the [spool] section.
+type Spool struct {
+	Folder     string        // absolute path of the queue folder
+	Patterns   []string      // file name patterns (filepath.Match syntax) of message files
+	Batch      int           // at most this many accepted messages per Interval; 0 = no limit
+	Interval   time.Duration // the rate window and the rescan period
+	Settle     time.Duration // a file must be unchanged this long before it is taken
+	RetryFor   time.Duration // how long temporary failures are retried
+	RetryDelay time.Duration // first retry delay; it doubles, up to RetryMax
+	RetryMax   time.Duration // longest delay between two retries
+	MaxSize    int64         // bytes
+	Charset    string        // canonical lower-case name, e.g. "windows-1252"
+	Encoding   encoding.Encoding
+	Data       string // absolute path of the data folder (journal, state)
+	Instance   string // this instance's name in claimed file names: [A-Za-z0-9-]+
+}
+
+// Server is [smtp] or one [smtp.NAME] section, linked by Next.
+type Server struct {
+	Name           string // "smtp" for [smtp], NAME for [smtp.NAME]
+	Host           string
+	Port           int
+	Security       Security
+	TLSVerify      bool
+	CAFile         string         // absolute, or ""
+	RootCAs        *x509.CertPool // from CAFile; nil = the system's roots
+	HELO           string         // the EHLO name; never empty after Load
+	Username       string
+	Password       string // from password or password_file; never logged
+	ConnectTimeout time.Duration
+	Timeout        time.Duration
+	Connections    int
+	Next           *Server // nil at the end of the chain
+}
+
+// Address is host:port.
+func (s *Server) Address() string { return joinHostPort(s.Host, s.Port) }
+
+// Message is the [message] section.
+type Message struct {
+	From       string // addr-spec, required
+	FromName   string
+	ReturnPath string // addr-spec; defaults to From
+	CopyTo     string // addr-spec or ""
+}
+
+// Journal is the [journal] section.
+type Journal struct {
+	Retention time.Duration // records older than this are purged
+}

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/ini.v1"
+)
+
+// addSeeds adds the example configs and every broken config as seeds.
+func addSeeds(f *testing.F) {
+	f.Add([]byte(minimal))
+	f.Add([]byte(minimal + "\n[smtp.a]\nhost = a\nnext = a\npassword = `x ;y` ; z\n"))
+	f.Add([]byte("[spool]\nfolder = q ; c # d\npattern = 'a ;b'\n[DEFAULT]\nx = \"\"\"y\"\"\"\n"))
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "examples", "*.ini"))
+	bad, _ := filepath.Glob(filepath.Join("testdata", "bad", "*", "spoolgate.ini"))
+	for _, p := range append(paths, bad...) {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+}
+
+// FuzzLoad feeds arbitrary files to Load: it must never panic, and must
+// return either a config that holds up or an error wrapping ErrConfig.
+func FuzzLoad(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, text []byte) {
+		path := filepath.Join(t.TempDir(), "spoolgate.ini")
+		if err := os.WriteFile(path, text, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(path)
+		if err != nil {
+			if c != nil {
+				t.Fatal("Load returned a config and an error")
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("error does not wrap ErrConfig: %v", err)
+			}
+			if strings.Contains(err.Error(), "could not be parsed") {
+				t.Fatalf("ini.v1 rejected a file scan accepted: %v", errors.Unwrap(err))
+			}
+			return
+		}
+		s := c.Spool
+		if !filepath.IsAbs(s.Folder) || !filepath.IsAbs(s.Data) || s.Encoding == nil ||
+			!instanceOK.MatchString(s.Instance) || len(s.Patterns) == 0 || s.Interval < 1e9 ||
+			s.RetryMax < s.RetryDelay || s.MaxSize <= 0 {
+			t.Fatalf("bad [spool]: %+v", s)
+		}
+		if !isAddrSpec(c.Message.From) || !isAddrSpec(c.Message.ReturnPath) {
+			t.Fatalf("bad [message]: %+v", c.Message)
+		}
+		if (c.SMTP == nil) == (c.Capture == "") {
+			t.Fatalf("SMTP = %v with capture = %q", c.SMTP, c.Capture)
+		}
+		n := 0
+		for srv := c.SMTP; srv != nil; srv = srv.Next {
+			if n++; n > 1000 {
+				t.Fatal("the server chain loops")
+			}
+			if srv.Host == "" || srv.Port < 1 || srv.Port > 65535 || srv.HELO == "" || srv.Connections < 1 {
+				t.Fatalf("bad server: %+v", *srv)
+			}
+		}
+	})
+}
+
+// FuzzScan checks that scan and ini.v1 read every file scan accepts the
+// same way: same sections, same keys, same values.
+func FuzzScan(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, text []byte) {
+		clean, lay, _, fatal := scan("f", text)
+		if fatal {
+			return
+		}
+		file, err := ini.LoadSources(iniOptions, clean)
+		if err != nil {
+			t.Fatalf("ini.v1 rejects what scan accepted: %v\n%q", err, clean)
+		}
+		for _, sec := range file.Sections() {
+			rs := lay.section(sec.Name())
+			if rs == nil {
+				t.Fatalf("ini.v1 has section %q; scan does not", sec.Name())
+			}
+			keys := sec.Keys()
+			n := 0
+			for _, k := range rs.order {
+				if !k.broken {
+					n++
+				}
+			}
+			if n != len(keys) {
+				t.Fatalf("[%s]: ini.v1 has %d keys, scan %d", sec.Name(), len(keys), n)
+			}
+			for _, k := range keys {
+				rk := rs.keys[k.Name()]
+				if rk == nil || rk.broken {
+					t.Fatalf("[%s] %q: ini.v1 has it, scan does not", sec.Name(), k.Name())
+				}
+				if rk.value != k.Value() {
+					t.Fatalf("[%s] %s: ini.v1 reads %q, scan %q", sec.Name(), k.Name(), k.Value(), rk.value)
+				}
+			}
+		}
+		for _, rs := range lay.order {
+			if (rs.explicit || len(rs.order) > 0) && !file.HasSection(rs.name) {
+				t.Fatalf("scan has section %q; ini.v1 does not", rs.name)
+			}
+		}
+	})
+}

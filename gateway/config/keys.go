@@ -1,0 +1,366 @@
+package config
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// keyDef is one known key. set parses a non-empty value into the config
+// being built and returns "" or what is wrong with the value, phrased for
+// the user ("want a whole number ..."). An empty value is never passed to
+// set: "key =" means the default.
+type keyDef struct {
+	set func(t *target, v string) string
+}
+
+// target is what a section's keys are parsed into.
+type target struct {
+	l   *loader
+	srv *serverDraft // the server being built, in [smtp] and [smtp.NAME]
+}
+
+// Section kinds. A section [smtp.NAME] is of kind kindNamedSMTP.
+const kindNamedSMTP = "smtp.NAME"
+
+// sectionOrder lists the section kinds, in the order they are documented.
+var sectionOrder = []string{"spool", "smtp", kindNamedSMTP, "message", "journal"}
+
+// known maps each section kind to its keys. To add a section, add its keys
+// here (and to sectionOrder); checks that span keys go in (*loader).validate.
+var known = knownKeys()
+
+func knownKeys() map[string]map[string]keyDef {
+	spool := func(t *target) *Spool { return &t.l.cfg.Spool }
+	srv := func(t *target) *Server { return t.srv.srv }
+	k := map[string]map[string]keyDef{
+		"spool": {
+			"folder": pathKey(func(t *target) *string { return &spool(t).Folder }),
+			"pattern": {set: func(t *target, v string) string {
+				pats, problem := parsePatterns(v)
+				if problem == "" {
+					spool(t).Patterns = pats
+				}
+				return problem
+			}},
+			"batch": intKey(0, math32, "a whole number of messages, 0 or more (e.g. batch = 10)",
+				func(t *target) *int { return &spool(t).Batch }),
+			"interval": durationKey(time.Second, true, "interval = 3m",
+				func(t *target) *time.Duration { return &spool(t).Interval }),
+			"settle": durationKey(0, false, "settle = 2s",
+				func(t *target) *time.Duration { return &spool(t).Settle }),
+			"retry_for": durationKey(0, false, "retry_for = 48h",
+				func(t *target) *time.Duration { return &spool(t).RetryFor }),
+			"retry_delay": durationKey(time.Second, false, "retry_delay = 1m",
+				func(t *target) *time.Duration { return &spool(t).RetryDelay }),
+			"retry_max": durationKey(time.Second, false, "retry_max = 1h",
+				func(t *target) *time.Duration { return &spool(t).RetryMax }),
+			"max_size": {set: func(t *target, v string) string {
+				n, ok := parseSize(v)
+				if !ok || n <= 0 {
+					return "want a size above 0, e.g. max_size = 25MB (units B, KB, MB, GB; 1KB = 1024 bytes)"
+				}
+				spool(t).MaxSize = n
+				return ""
+			}},
+			"charset": {set: func(t *target, v string) string {
+				name, enc, problem := lookupCharset(v)
+				if problem == "" {
+					spool(t).Charset, spool(t).Encoding = name, enc
+				}
+				return problem
+			}},
+			"data": pathKey(func(t *target) *string { return &spool(t).Data }),
+			"instance": {set: func(t *target, v string) string {
+				if !instanceOK.MatchString(v) {
+					return "want a name of letters, digits and - (at most 63), e.g. instance = gateway1"
+				}
+				spool(t).Instance = v
+				return ""
+			}},
+		},
+
+		"smtp": {
+			"host": {set: func(t *target, v string) string {
+				h, ok := parseHost(v)
+				if !ok {
+					return "want a host name or IP address, e.g. host = smtp.example.org"
+				}
+				srv(t).Host = h
+				return ""
+			}},
+			"port": intKey(1, 65535, "a port number from 1 to 65535, e.g. port = 587",
+				func(t *target) *int { return &srv(t).Port }),
+			"security": {set: func(t *target, v string) string {
+				switch s := Security(strings.ToLower(v)); s {
+				case SecurityAuto, SecurityNone, SecurityStartTLS, SecurityTLS:
+					srv(t).Security = s
+					return ""
+				}
+				return "want auto, none, starttls or tls (e.g. security = starttls)"
+			}},
+			"tls_verify": boolKey("tls_verify = true", func(t *target) *bool { return &srv(t).TLSVerify }),
+			"ca_file": {set: func(t *target, v string) string {
+				srv(t).CAFile = t.l.abs(v)
+				pool, problem := loadCAFile(srv(t).CAFile)
+				srv(t).RootCAs = pool
+				return problem
+			}},
+			"helo": {set: func(t *target, v string) string {
+				if !isHELO(v) {
+					return "want this machine's host name, without spaces, e.g. helo = gateway.example.org"
+				}
+				srv(t).HELO = v
+				return ""
+			}},
+			"username": textKey(func(t *target) *string { return &srv(t).Username }),
+			"password": {set: func(t *target, v string) string {
+				srv(t).Password = v
+				return ""
+			}},
+			"password_file": {set: func(t *target, v string) string {
+				p := t.l.abs(v)
+				t.srv.passwordFile = p
+				data, problem := readSmall(p, 64<<10, "the path of a file holding the password")
+				if problem != "" {
+					return problem
+				}
+				pw := strings.TrimRight(string(data), "\r\n")
+				switch {
+				case pw == "":
+					return "the file is empty; want the password on its first line"
+				case strings.ContainsAny(pw, "\r\n"):
+					return "the file holds more than one line; want the password alone"
+				}
+				srv(t).Password = pw
+				return ""
+			}},
+			"connect_timeout": durationKey(time.Second, false, "connect_timeout = 30s",
+				func(t *target) *time.Duration { return &srv(t).ConnectTimeout }),
+			"timeout": durationKey(time.Second, false, "timeout = 3m",
+				func(t *target) *time.Duration { return &srv(t).Timeout }),
+			"connections": intKey(1, math32, "a whole number of connections, 1 or more (e.g. connections = 1)",
+				func(t *target) *int { return &srv(t).Connections }),
+			"next": {set: func(t *target, v string) string {
+				if !serverName.MatchString(v) {
+					return "want the NAME of a [smtp.NAME] section, e.g. next = backup"
+				}
+				t.srv.next = v
+				return ""
+			}},
+			"capture": pathKey(func(t *target) *string { return &t.l.cfg.Capture }),
+		},
+
+		"message": {
+			"from":      addressKey("from", func(t *target) *string { return &t.l.cfg.Message.From }),
+			"from_name": textKey(func(t *target) *string { return &t.l.cfg.Message.FromName }),
+			"return_path": {set: func(t *target, v string) string {
+				if v == "<>" {
+					return "the null sender <> is not allowed here; leave return_path empty to use from"
+				}
+				return addressKey("return_path", func(t *target) *string {
+					return &t.l.cfg.Message.ReturnPath
+				}).set(t, v)
+			}},
+			"copy_to": addressKey("copy_to", func(t *target) *string { return &t.l.cfg.Message.CopyTo }),
+		},
+
+		"journal": {
+			"retention": durationKey(day, false, "retention = 90d",
+				func(t *target) *time.Duration { return &t.l.cfg.Journal.Retention }),
+		},
+	}
+
+	// [smtp.NAME] has the keys of [smtp], except capture.
+	named := map[string]keyDef{}
+	for name, def := range k["smtp"] {
+		if name != "capture" {
+			named[name] = def
+		}
+	}
+	k[kindNamedSMTP] = named
+	return k
+}
+
+// math32 is the largest whole number a key accepts where no other bound
+// makes sense.
+const math32 = 1<<31 - 1
+
+// serverName is the syntax of NAME in [smtp.NAME].
+var serverName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// sectionKind returns the kind of a section name, for known.
+func sectionKind(name string) string {
+	if strings.HasPrefix(name, "smtp.") {
+		return kindNamedSMTP
+	}
+	return name
+}
+
+func textKey(dst func(*target) *string) keyDef {
+	return keyDef{set: func(t *target, v string) string {
+		*dst(t) = v
+		return ""
+	}}
+}
+
+func pathKey(dst func(*target) *string) keyDef {
+	return keyDef{set: func(t *target, v string) string {
+		*dst(t) = t.l.abs(v)
+		return ""
+	}}
+}
+
+func intKey(lo, hi int, want string, dst func(*target) *int) keyDef {
+	return keyDef{set: func(t *target, v string) string {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return "want " + want
+		}
+		*dst(t) = n
+		return ""
+	}}
+}
+
+func boolKey(example string, dst func(*target) *bool) keyDef {
+	return keyDef{set: func(t *target, v string) string {
+		b, ok := parseBool(v)
+		if !ok {
+			return "want true or false (also yes/no, on/off, 1/0), e.g. " + example
+		}
+		*dst(t) = b
+		return ""
+	}}
+}
+
+// durationKey reads a duration of at least lo. With bareMinutes, a bare
+// number is minutes; without, a bare number other than 0 is an error.
+func durationKey(lo time.Duration, bareMinutes bool, example string, dst func(*target) *time.Duration) keyDef {
+	want := fmt.Sprintf("want a duration of %s or more, e.g. %s (units s, m, h, d)", formatDuration(lo), example)
+	if bareMinutes {
+		want = fmt.Sprintf("want a duration of %s or more, e.g. %s (units s, m, h, d; a bare number means minutes)",
+			formatDuration(lo), example)
+	}
+	return keyDef{set: func(t *target, v string) string {
+		var d time.Duration
+		var err error
+		switch {
+		case bareNumber.MatchString(v) && bareMinutes:
+			d, err = time.ParseDuration(v + "m")
+		case bareNumber.MatchString(v) && strings.Trim(v, "0.") != "":
+			return fmt.Sprintf("write a unit, e.g. %s (units s, m, h, d)", example)
+		case bareNumber.MatchString(v):
+			d = 0
+		default:
+			d, err = parseDuration(v)
+		}
+		if err != nil || d < lo {
+			return want
+		}
+		*dst(t) = d
+		return ""
+	}}
+}
+
+func addressKey(key string, dst func(*target) *string) keyDef {
+	return keyDef{set: func(t *target, v string) string {
+		if !isAddrSpec(v) {
+			return fmt.Sprintf("want an address alone, e.g. %s = library@example.org "+
+				"(no name, no <>; the sender's name goes in from_name)", key)
+		}
+		*dst(t) = v
+		return ""
+	}}
+}
+
+// parsePatterns reads comma-separated file name patterns.
+func parsePatterns(v string) ([]string, string) {
+	const want = "want comma-separated file name patterns, e.g. pattern = *.eml, *.txt"
+	var pats []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		switch {
+		case p == "":
+			return nil, want + "; one of them is empty"
+		case strings.ContainsRune(p, '/') || strings.ContainsRune(p, os.PathSeparator):
+			return nil, want + "; " + p + " is a path, not a file name pattern"
+		}
+		if _, err := filepath.Match(p, ""); err != nil {
+			return nil, want + "; " + p + " is not a valid pattern"
+		}
+		pats = append(pats, p)
+	}
+	return pats, ""
+}
+
+// readSmall reads a regular file of at most limit bytes. what says what the
+// file should be, for the message.
+func readSmall(path string, limit int64, what string) ([]byte, string) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Sprintf("%s does not exist; want %s", path, what)
+	case err != nil:
+		return nil, fmt.Sprintf("cannot read %s (%v); want %s", path, pathErr(err), what)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Sprintf("%s is not a regular file; want %s", path, what)
+	case fi.Size() > limit:
+		return nil, fmt.Sprintf("%s is too big (over %d bytes); want %s", path, limit, what)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Sprintf("cannot read %s (%v); want %s", path, pathErr(err), what)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Sprintf("%s is too big (over %d bytes); want %s", path, limit, what)
+	}
+	return data, ""
+}
+
+// pathErr strips the operation and path from an *fs.PathError.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// loadCAFile reads a PEM file of CA certificates into a pool.
+func loadCAFile(path string) (*x509.CertPool, string) {
+	const what = "a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)"
+	data, problem := readSmall(path, 4<<20, what)
+	if problem != "" {
+		return nil, problem
+	}
+	pool := x509.NewCertPool()
+	n := 0
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Sprintf("%s holds a %s block; want only certificates", path, block.Type)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Sprintf("certificate %d in %s does not parse (%v)", n+1, path, err)
+		}
+		pool.AddCert(cert)
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Sprintf("%s holds no certificate; want %s", path, what)
+	}
+	return pool, ""
+}

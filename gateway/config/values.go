@@ -1,0 +1,258 @@
+package config
+
+import (
+	"errors"
+	"math"
+	"net"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+)
+
+const day = 24 * time.Hour
+
+var (
+	bareNumber = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+	dayPrefix  = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)d`)
+	sizeSyntax = regexp.MustCompile(`^([0-9]+)\s*([A-Za-z]*)$`)
+	instanceOK = regexp.MustCompile(`^[A-Za-z0-9-]{1,63}$`)
+)
+
+// parseDuration reads Go duration syntax (90s, 3m, 2h30m) with days in
+// front: 90d, 2d12h, 1.5d. It does not read bare numbers other than 0.
+func parseDuration(s string) (time.Duration, error) {
+	var days time.Duration
+	if m := dayPrefix.FindStringSubmatch(s); m != nil {
+		n, err := strconv.ParseFloat(m[1], 64)
+		if err != nil || n > 100000 {
+			return 0, errors.New("too many days")
+		}
+		days = time.Duration(math.Round(n * float64(day)))
+		s = s[len(m[0]):]
+		if s == "" {
+			return days, nil
+		}
+		if s[0] < '0' || s[0] > '9' {
+			return 0, errors.New("after the days, want more units, e.g. 2d12h")
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if d > math.MaxInt64-days {
+		return 0, errors.New("too long")
+	}
+	return days + d, nil
+}
+
+// formatDuration writes d the way a config file would: 90d, 3m, 2h30m.
+func formatDuration(d time.Duration) string {
+	if d >= day && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// sizeUnits are the multipliers of max_size, by lower-case unit.
+var sizeUnits = map[string]int64{
+	"": 1, "b": 1,
+	"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+	"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+	"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
+}
+
+// parseSize reads 1234, 500KB, 25MB, 1GB (1024-based, any case, also KiB,
+// MiB, GiB, and a space before the unit).
+func parseSize(s string) (int64, bool) {
+	m := sizeSyntax.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	mult, ok := sizeUnits[strings.ToLower(m[2])]
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, false
+	}
+	return n * mult, true
+}
+
+// parseBool reads true/false, yes/no, on/off, 1/0 in any case.
+func parseBool(s string) (value, ok bool) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "on", "1":
+		return true, true
+	case "false", "no", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// lookupCharset finds a character set by WHATWG label (htmlindex) or IANA
+// name (ianaindex) and returns its canonical lower-case name. It refuses
+// character sets that don't keep ASCII as ASCII, since they decode raw
+// header bytes of a mostly-ASCII message.
+func lookupCharset(label string) (name string, enc encoding.Encoding, problem string) {
+	enc, err := htmlindex.Get(label)
+	if err != nil {
+		enc, err = ianaindex.IANA.Encoding(label)
+	}
+	if err != nil || enc == nil {
+		return "", nil, "want a character set name such as utf-8, windows-1252 or iso-8859-15"
+	}
+	name, err = htmlindex.Name(enc)
+	if err != nil {
+		name, err = ianaindex.IANA.Name(enc)
+		if err != nil {
+			return "", nil, "want a character set name such as utf-8, windows-1252 or iso-8859-15"
+		}
+	}
+	name = strings.ToLower(name)
+	switch name {
+	case "replacement", "utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be":
+		return "", nil, "want a character set that keeps ASCII as ASCII, such as utf-8 or windows-1252"
+	}
+	return name, enc, ""
+}
+
+// isAddrSpec reports whether s is a bare address like library@example.org:
+// no display name, no angle brackets, no comment.
+func isAddrSpec(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
+// isDomain reports whether s is a host name: dot-separated labels of
+// letters, digits, - and _ (Windows host names have them), ASCII only.
+func isDomain(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// parseHost reads a host name or IP address; an IPv6 address may be written
+// in brackets, which are dropped.
+func parseHost(s string) (string, bool) {
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		ip := net.ParseIP(s[1 : len(s)-1])
+		if ip == nil || ip.To4() != nil {
+			return "", false
+		}
+		return s[1 : len(s)-1], true
+	}
+	if net.ParseIP(s) != nil || isDomain(s) {
+		return s, true
+	}
+	return "", false
+}
+
+// isHELO reports whether s can be the EHLO name: a host name, or an
+// address literal like [192.0.2.1] or [IPv6:2001:db8::1].
+func isHELO(s string) bool {
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		lit := s[1 : len(s)-1]
+		if v6, ok := strings.CutPrefix(lit, "IPv6:"); ok {
+			ip := net.ParseIP(v6)
+			return ip != nil && ip.To4() == nil
+		}
+		ip := net.ParseIP(lit)
+		return ip != nil && ip.To4() != nil
+	}
+	return isDomain(s)
+}
+
+// isLoopback reports whether host is this machine: localhost, 127.0.0.0/8
+// or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sanitizeInstance turns a host name into an instance name: the first
+// label, with anything but letters, digits and - replaced by -.
+func sanitizeInstance(hostname string) string {
+	short, _, _ := strings.Cut(hostname, ".")
+	b := []byte(short)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	s := strings.Trim(string(b), "-")
+	if len(s) > 63 {
+		s = strings.Trim(s[:63], "-")
+	}
+	if s == "" {
+		return "spoolgate"
+	}
+	return s
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// closest returns the candidate nearest to s (ignoring case) within an edit
+// distance of 2, or "". Ties go to the earlier candidate.
+func closest(s string, candidates []string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
