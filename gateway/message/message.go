@@ -1,0 +1,77 @@
+// Package message reads one queued message file and prepares it for relay.
+//
+// The contract (the README's "message-file contract" is the long form):
+//   - Recipients come from X-Receiver lines when present, else To, Cc and Bcc.
+//   - The envelope sender is X-Sender when present, else Options.ReturnPath,
+//     else Options.From.
+//   - A missing From, Date or Message-ID header is added.
+//   - X-Sender, X-Receiver, Bcc and X-Spoolgate-* headers are removed.
+//   - Everything else goes out byte for byte: line endings become CRLF and
+//     nothing else is re-encoded, except raw 8-bit header text, which is
+//     decoded with the configured charset and sent as RFC 2047 encoded words
+//     (or kept as UTF-8 for a relay that offers SMTPUTF8).
+//   - A file that cannot be relayed faithfully yields an *Error, which is
+//     always permanent: the caller quarantines the file with Error.Reason.
+//
+// This package never touches the file system and never speaks SMTP.
+package message
+
+import (
+	"time"
+
+	"golang.org/x/text/encoding"
+)
+
+// Options are the settings Parse needs, taken from the validated config.
+type Options struct {
+	From       string            // [message] from: addr-spec
+	FromName   string            // [message] from_name
+	ReturnPath string            // [message] return_path, or "" for From
+	CopyTo     string            // [message] copy_to: extra blind recipient, or ""
+	Charset    string            // [spool] charset name, e.g. "windows-1252"
+	Encoding   encoding.Encoding // [spool] charset decoder
+	MaxSize    int64             // [spool] max_size in bytes; 0 = no limit
+	Now        func() time.Time  // clock for an added Date; nil = time.Now
+}
+
+// Message is a parsed message file, ready to relay.
+type Message struct {
+	Sender     string   // envelope sender (MAIL FROM), may be "" for a null sender
+	Recipients []string // envelope recipients (RCPT TO), de-duplicated, in file order; CopyTo last
+	MessageID  string   // the Message-ID header value (added when missing), without <>
+	Subject    string   // decoded to UTF-8, for the journal and logs
+	Kind       string   // X-Spoolgate-Kind, or ""
+	Unit       string   // X-Spoolgate-Unit, or ""
+
+	// Data is the message to send to a relay without SMTPUTF8: CRLF line
+	// endings, headers added and removed, 8-bit header text as RFC 2047
+	// encoded words. Not dot-stuffed.
+	Data []byte
+	// DataUTF8 is the same message with raw UTF-8 header text kept as UTF-8,
+	// for a relay that offers SMTPUTF8. It is nil when Data can go as it is.
+	DataUTF8 []byte
+	// NeedsUTF8 is true when an envelope address, or an address (not a
+	// display name) in a header, is not ASCII, so the relay must offer
+	// SMTPUTF8. Such header addresses stay raw UTF-8 in Data too.
+	NeedsUTF8 bool
+	// EightBit is true when the body carries 8-bit bytes.
+	EightBit bool
+}
+
+// Error is a reason a file cannot be relayed. It is always permanent.
+type Error struct {
+	Reason string // plain language a librarian can act on
+	Err    error  // an underlying cause, or nil
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Temporary reports false: a bad file stays bad until someone changes it.
+func (e *Error) Temporary() bool { return false }
