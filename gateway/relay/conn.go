@@ -1,0 +1,451 @@
+package relay
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+)
+
+// Fallbacks for a config.Server built by hand with zero values; config.Load
+// always sets these.
+const (
+	defaultConnectTimeout = 30 * time.Second
+	defaultTimeout        = 5 * time.Minute
+	defaultHELO           = "localhost"
+)
+
+// Label names a server the way spoolgate's logs, errors and journal do:
+// "NAME (host:port)", e.g. "smtp (mail.example.org:25)".
+func Label(srv *config.Server) string {
+	if srv == nil {
+		return ""
+	}
+	return srv.Name + " (" + srv.Address() + ")"
+}
+
+// Conn is one open connection to one server.
+//
+// The connection is set up in steps, each a method that returns an *Error
+// naming its stage, so that a troubleshooter can run them one by one and
+// say which step failed:
+//
+//	c, err := relay.Dial(ctx, srv) // stage "dial" (and "tls" for security = tls)
+//	err = c.Hello(ctx)             // stages "greeting" and "ehlo"
+//	err = c.StartTLS(ctx)          // stage "tls" (as srv.Security says)
+//	err = c.Auth(ctx)              // stage "auth" (only with a username)
+//
+// Open runs all four. After a failed step the Conn must be closed.
+//
+// Every read and write on the connection has its own deadline of
+// srv.Timeout, so a server that stops answering, even in the middle of
+// DATA, is given up after Timeout. While a step (or a Session's Send) runs,
+// the end of its context also ends the I/O at once.
+type Conn struct {
+	srv    *config.Server
+	label  string
+	dc     *deadlineConn
+	client *smtp.Client
+	tls    *tls.ConnectionState // nil while the connection is plain text
+	helo   string
+	mech   string // the AUTH mechanism used, or ""
+}
+
+// Open dials srv and runs every connection step. On error the connection
+// is closed and the *Error names the failed stage.
+func Open(ctx context.Context, srv *config.Server) (*Conn, error) {
+	c, err := Dial(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	for _, step := range []func(context.Context) error{c.Hello, c.StartTLS, c.Auth} {
+		if err := step(ctx); err != nil {
+			c.abort()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Dial opens the TCP connection to srv within srv.ConnectTimeout (stage
+// "dial"). With security = tls it also does the TLS handshake (stage
+// "tls"). It reads nothing from the server yet: Hello reads the greeting.
+func Dial(ctx context.Context, srv *config.Server) (*Conn, error) {
+	label := Label(srv)
+	connectTimeout := srv.ConnectTimeout
+	if connectTimeout <= 0 {
+		connectTimeout = defaultConnectTimeout
+	}
+	timeout := srv.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	helo := srv.HELO
+	if helo == "" {
+		helo = defaultHELO
+	}
+	d := net.Dialer{Timeout: connectTimeout}
+	nc, err := d.DialContext(ctx, "tcp", srv.Address())
+	if err != nil {
+		return nil, Classify(err, label, "dial")
+	}
+	c := &Conn{
+		srv:   srv,
+		label: label,
+		dc:    &deadlineConn{Conn: nc, timeout: timeout},
+		helo:  helo,
+	}
+	if srv.Security != config.SecurityTLS {
+		return c, nil
+	}
+	tc := tls.Client(c.dc, tlsConfig(srv))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.dc.Close()
+		return nil, Classify(err, label, "tls")
+	}
+	state := tc.ConnectionState()
+	c.tls = &state
+	c.client = newClient(tc, timeout)
+	return c, nil
+}
+
+func tlsConfig(srv *config.Server) *tls.Config {
+	return &tls.Config{
+		ServerName:         srv.Host,
+		RootCAs:            srv.RootCAs,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: !srv.TLSVerify, //nolint:gosec // the administrator's choice: tls_verify = false
+	}
+}
+
+func newClient(conn net.Conn, timeout time.Duration) *smtp.Client {
+	cl := smtp.NewClient(conn)
+	cl.CommandTimeout = timeout
+	cl.SubmissionTimeout = timeout
+	return cl
+}
+
+// Hello reads the server's greeting (stage "greeting": anything but 220
+// fails) and introduces spoolgate with EHLO srv.HELO (stage "ehlo"; a
+// server that answers EHLO with 500 or 502 gets HELO instead).
+func (c *Conn) Hello(ctx context.Context) error {
+	defer c.watch(ctx)()
+	if c.client == nil {
+		c.client = newClient(c.dc, c.dc.timeout)
+	}
+	// go-smtp reads the greeting and sends EHLO in one call. It writes
+	// nothing before the greeting has arrived, so nothing written means the
+	// greeting failed.
+	before := c.dc.written
+	if err := c.client.Hello(c.helo); err != nil {
+		stage := "ehlo"
+		if c.dc.written == before {
+			stage = "greeting"
+		}
+		return Classify(err, c.label, stage)
+	}
+	return nil
+}
+
+// StartTLS protects the connection as srv.Security says (stage "tls"):
+//
+//   - starttls: STARTTLS is required; a server that does not offer it fails.
+//   - auto: STARTTLS when the server offers it, plain text otherwise. A
+//     server that offers STARTTLS and then fails the handshake (a bad
+//     certificate, say) fails: spoolgate never falls back to plain text
+//     after a failed handshake.
+//   - tls (already encrypted by Dial) and none: nothing to do.
+//
+// After the handshake it sends EHLO again (stage "ehlo"), as RFC 3207 asks.
+func (c *Conn) StartTLS(ctx context.Context) error {
+	if c.tls != nil {
+		return nil
+	}
+	switch c.srv.Security {
+	case config.SecurityNone, config.SecurityTLS:
+		return nil
+	}
+	offered, _ := c.client.Extension("STARTTLS")
+	if !offered {
+		if c.srv.Security == config.SecurityStartTLS {
+			return Classify(refusal("the server does not offer STARTTLS, and security = starttls requires it"), c.label, "tls")
+		}
+		return nil // auto: plain text
+	}
+	defer c.watch(ctx)()
+
+	// go-smtp's Client has no STARTTLS for a connection it already greeted
+	// (its NewClientStartTLS would introduce itself as "localhost"). So
+	// spoolgate sends STARTTLS itself, reading the reply one byte at a time
+	// so that nothing the server sends after it is buffered as plain text
+	// (the STARTTLS injection attack), and hands the TLS connection to a new
+	// Client. The old Client is dropped without closing the connection.
+	if _, err := io.WriteString(c.dc, "STARTTLS\r\n"); err != nil {
+		return Classify(err, c.label, "tls")
+	}
+	r := textproto.NewReader(bufio.NewReaderSize(byteReader{c.dc}, 1024))
+	code, _, err := r.ReadResponse(220)
+	if err != nil {
+		var pe *textproto.Error
+		if errors.As(err, &pe) {
+			err = smtpError(code, pe.Msg)
+		}
+		return Classify(err, c.label, "tls")
+	}
+	tc := tls.Client(c.dc, tlsConfig(c.srv))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return Classify(err, c.label, "tls")
+	}
+	state := tc.ConnectionState()
+	c.tls = &state
+	// A new Client expects a greeting; RFC 3207 has none after TLS, so one
+	// is replayed locally. Client.Hello then sends the second EHLO.
+	c.client = newClient(&greetedConn{Conn: tc, greeting: []byte("220 TLS started\r\n")}, c.dc.timeout)
+	if err := c.client.Hello(c.helo); err != nil {
+		return Classify(err, c.label, "ehlo")
+	}
+	return nil
+}
+
+// Auth logs in when srv.Username is set (stage "auth"). It picks the first
+// mechanism the server offers of PLAIN, LOGIN and CRAM-MD5. It never sends
+// a password over plain text to a server that is not on this machine: that
+// fails before any AUTH command is sent.
+func (c *Conn) Auth(ctx context.Context) error {
+	srv := c.srv
+	if srv.Username == "" {
+		return nil
+	}
+	if !mayAuthPlaintext(c.remoteHost(), c.tls != nil) {
+		why := "the server offers no TLS"
+		if srv.Security == config.SecurityNone {
+			why = "security = none"
+		}
+		return Classify(refusal(why+", and spoolgate never sends a password unencrypted; set security = starttls or tls"), c.label, "auth")
+	}
+	ok, offered := c.client.Extension("AUTH")
+	if !ok {
+		return Classify(refusal("a username is set, but the server does not offer AUTH"), c.label, "auth")
+	}
+	var sc sasl.Client
+	switch {
+	case c.client.SupportsAuth(sasl.Plain):
+		c.mech, sc = sasl.Plain, sasl.NewPlainClient("", srv.Username, srv.Password)
+	case c.client.SupportsAuth(sasl.Login):
+		c.mech, sc = sasl.Login, sasl.NewLoginClient(srv.Username, srv.Password)
+	case c.client.SupportsAuth(cramMD5):
+		c.mech, sc = cramMD5, &cramMD5Client{username: srv.Username, password: srv.Password}
+	default:
+		return Classify(refusal(fmt.Sprintf("the server offers AUTH %s; spoolgate speaks PLAIN, LOGIN and CRAM-MD5", offered)), c.label, "auth")
+	}
+	defer c.watch(ctx)()
+	if err := c.client.Auth(sc); err != nil {
+		return Classify(err, c.label, "auth")
+	}
+	return nil
+}
+
+// Server is the server's label, "NAME (host:port)".
+func (c *Conn) Server() string { return c.label }
+
+// TLS returns the TLS state, or nil for a plain-text connection.
+func (c *Conn) TLS() *tls.ConnectionState { return c.tls }
+
+// AuthMechanism is the mechanism Auth logged in with, or "".
+func (c *Conn) AuthMechanism() string { return c.mech }
+
+// Extension reports whether the server offered the EHLO keyword ext, and
+// its parameters.
+func (c *Conn) Extension(ext string) (bool, string) {
+	if c.client == nil {
+		return false, ""
+	}
+	return c.client.Extension(ext)
+}
+
+// Close sends QUIT, waiting at most timeout for the answer, and closes the
+// connection. It returns the error of QUIT, if any; the connection is
+// closed either way.
+func (c *Conn) Close(timeout time.Duration) error {
+	if c.client == nil {
+		return c.dc.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	stop := c.watch(ctx)
+	err := c.client.Quit()
+	stop()
+	c.dc.Close()
+	return err
+}
+
+// abort closes the connection without a word.
+func (c *Conn) abort() { c.dc.Close() }
+
+// dead reports whether the connection's context ended during a step, after
+// which every I/O on it fails.
+func (c *Conn) dead() bool {
+	c.dc.mu.Lock()
+	defer c.dc.mu.Unlock()
+	return c.dc.stopped != nil
+}
+
+func (c *Conn) remoteHost() string {
+	host, _, err := net.SplitHostPort(c.dc.RemoteAddr().String())
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// watch makes the end of ctx end the connection's I/O until the returned
+// function is called.
+func (c *Conn) watch(ctx context.Context) (stop func()) {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	s := context.AfterFunc(ctx, func() { c.dc.stop(context.Cause(ctx)) })
+	return func() { s() }
+}
+
+// mayAuthPlaintext reports whether a password may be sent to host: always
+// over TLS, and over plain text only when host (the address actually
+// connected to) is on this machine, where nobody can listen in.
+func mayAuthPlaintext(host string, tls bool) bool {
+	if tls {
+		return true
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 { // fe80::1%eth0
+		host = host[:i]
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+const cramMD5 = "CRAM-MD5"
+
+// cramMD5Client is the client side of CRAM-MD5 (RFC 2195).
+type cramMD5Client struct {
+	username, password string
+}
+
+func (a *cramMD5Client) Start() (string, []byte, error) { return cramMD5, nil, nil }
+
+func (a *cramMD5Client) Next(challenge []byte) ([]byte, error) {
+	h := hmac.New(md5.New, []byte(a.password))
+	h.Write(challenge)
+	return []byte(a.username + " " + hex.EncodeToString(h.Sum(nil))), nil
+}
+
+// deadlineConn gives every Read and Write its own deadline of now+timeout.
+// go-smtp sets a deadline per command, clears it afterwards and sets none
+// while the message is written; with this wrapper a stalled server is
+// given up after timeout whatever go-smtp is doing. Deadlines set from
+// outside are ignored for the same reason.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+	written int64 // bytes written so far; only the owning goroutine uses it
+
+	mu      sync.Mutex
+	stopped error // set when a watched context ended; all I/O fails with it
+}
+
+func (c *deadlineConn) arm() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped != nil {
+		return c.stopped
+	}
+	return c.Conn.SetDeadline(time.Now().Add(c.timeout))
+}
+
+func (c *deadlineConn) cause(err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped != nil {
+		return fmt.Errorf("%w (%v)", c.stopped, err)
+	}
+	return err
+}
+
+func (c *deadlineConn) Read(b []byte) (int, error) {
+	if err := c.arm(); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Read(b)
+	if err != nil && err != io.EOF {
+		err = c.cause(err)
+	}
+	return n, err
+}
+
+func (c *deadlineConn) Write(b []byte) (int, error) {
+	if err := c.arm(); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Write(b)
+	c.written += int64(n)
+	if err != nil {
+		err = c.cause(err)
+	}
+	return n, err
+}
+
+func (c *deadlineConn) SetDeadline(time.Time) error      { return nil }
+func (c *deadlineConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *deadlineConn) SetWriteDeadline(time.Time) error { return nil }
+
+// stop fails the I/O under way and all later I/O with err.
+func (c *deadlineConn) stop(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped == nil {
+		c.stopped = err
+	}
+	_ = c.Conn.SetDeadline(time.Unix(1, 0))
+}
+
+// byteReader reads one byte at a time, so a bufio.Reader on top of it
+// never reads past the line it was asked for.
+type byteReader struct{ r io.Reader }
+
+func (b byteReader) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return b.r.Read(p)
+}
+
+// greetedConn replays a greeting before reading from the connection.
+type greetedConn struct {
+	net.Conn
+	greeting []byte
+}
+
+func (g *greetedConn) Read(b []byte) (int, error) {
+	if len(g.greeting) > 0 {
+		n := copy(b, g.greeting)
+		g.greeting = g.greeting[n:]
+		return n, nil
+	}
+	return g.Conn.Read(b)
+}

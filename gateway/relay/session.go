@@ -1,0 +1,281 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+)
+
+// quitTimeout bounds the wait for the answer to QUIT.
+const quitTimeout = 10 * time.Second
+
+// Session is a Sender that relays over SMTP to the first server of a
+// config.Server chain that can be reached. See the package documentation.
+//
+// A Session keeps one connection for many messages. Between two messages
+// it sends no RSET: the transaction ends with the reply to DATA (RFC 5321,
+// 4.1.1.4), so the next MAIL starts a new one. RSET is sent only after a
+// failed transaction, or when no recipient was accepted; a connection that
+// fails RSET is dropped.
+//
+// A Session must not be used by more than one goroutine at a time.
+type Session struct {
+	head *config.Server
+	log  *slog.Logger
+	conn *Conn // nil when not connected
+}
+
+var _ Sender = (*Session)(nil)
+
+// NewSession returns a Session for the chain that starts at head. It does
+// not connect yet. log may be nil.
+func NewSession(head *config.Server, log *slog.Logger) *Session {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Session{head: head, log: log}
+}
+
+// Connect makes sure a server is ready, walking the chain from its head:
+// a server that can't be dialled, whose TLS fails, whose greeting is not
+// 220, whose EHLO fails or that refuses the login is logged and the next
+// one is tried. When all fail, the error wraps ErrUnreachable and every
+// server's *Error.
+func (s *Session) Connect(ctx context.Context) error {
+	if s.conn != nil {
+		if !s.conn.dead() {
+			return nil
+		}
+		s.drop() // a context ended in the middle of its I/O
+	}
+	if s.head == nil {
+		return fmt.Errorf("%w: no server is configured", ErrUnreachable)
+	}
+	var errs []error
+	for srv := s.head; srv != nil; srv = srv.Next {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, context.Cause(ctx))
+			break
+		}
+		c, err := Open(ctx, srv)
+		if err == nil {
+			s.conn = c
+			s.log.Debug("connected to relay", "server", c.Server(), "tls", c.TLS() != nil, "auth", c.AuthMechanism())
+			return nil
+		}
+		errs = append(errs, err)
+		var e *Error
+		if errors.As(err, &e) {
+			s.log.Warn("relay server failed; trying the next one", "server", Label(srv), "stage", e.Stage, "error", err)
+		} else {
+			s.log.Warn("relay server failed; trying the next one", "server", Label(srv), "error", err)
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
+}
+
+// Send delivers d; see Sender. If a connection kept from before turns out
+// dead at MAIL (a network error, EOF or 421, before anything was
+// accepted), Send reconnects once and tries again.
+func (s *Session) Send(ctx context.Context, d *Delivery) (*Result, error) {
+	reused := s.conn != nil
+	for {
+		if err := s.Connect(ctx); err != nil {
+			return nil, err
+		}
+		res, retry, err := s.send(ctx, d)
+		if retry && reused && ctx.Err() == nil {
+			s.log.Debug("kept connection was closed; reconnecting", "error", err)
+			s.drop()
+			reused = false
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// send runs one transaction on s.conn. retry says the connection was found
+// dead at MAIL, before the server took anything.
+func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry bool, err error) {
+	c := s.conn
+	cl := c.client
+	server := c.Server()
+	defer c.watch(ctx)()
+
+	if len(d.To) == 0 {
+		return nil, false, Classify(refusal("the message has no recipients"), server, "rcpt")
+	}
+	if strings.ContainsAny(d.From, "\r\n") {
+		return nil, false, Classify(refusal("the sender address contains a line break"), server, "mail")
+	}
+	hasUTF8, _ := cl.Extension("SMTPUTF8")
+	if d.NeedsUTF8 && !hasUTF8 {
+		return nil, false, Classify(refusal("the relay does not support international (non-ASCII) addresses"), server, "mail")
+	}
+	data, utf8 := d.Data, d.NeedsUTF8
+	if d.DataUTF8 != nil && hasUTF8 {
+		data, utf8 = d.DataUTF8, true
+	}
+	if max, ok := cl.MaxMessageSize(); ok && max > 0 && len(data) > max {
+		return nil, false, Classify(refusal(fmt.Sprintf("the message is %d bytes, and the relay takes at most %d", len(data), max)), server, "mail")
+	}
+
+	if err := cl.Mail(d.From, &smtp.MailOptions{Size: int64(len(data)), UTF8: utf8}); err != nil {
+		s.failed(err)
+		return nil, connGone(err), Classify(err, server, "mail")
+	}
+
+	res = &Result{Server: server}
+	for _, rcpt := range d.To {
+		if strings.ContainsAny(rcpt, "\r\n") {
+			res.refuse(rcpt, Classify(refusal("the address contains a line break"), server, "rcpt"))
+			continue
+		}
+		err := cl.Rcpt(rcpt, nil)
+		if err == nil {
+			res.Accepted = append(res.Accepted, rcpt)
+			continue
+		}
+		if connGone(err) {
+			s.failed(err)
+			return nil, false, Classify(err, server, "rcpt")
+		}
+		res.refuse(rcpt, Classify(err, server, "rcpt"))
+	}
+	if len(res.Accepted) == 0 {
+		s.reset()
+		return res, false, nil
+	}
+
+	w, err := cl.Data()
+	if err != nil {
+		s.failed(err)
+		return nil, false, Classify(err, server, "data")
+	}
+	if _, err := w.Write(data); err != nil {
+		// The connection is somewhere inside DATA: it can't be reused.
+		s.drop()
+		return nil, false, Classify(err, server, "data")
+	}
+	resp, err := w.CloseWithResponse()
+	if err != nil {
+		s.failed(err)
+		return nil, false, Classify(err, server, "data")
+	}
+	res.Reply = "250 " + resp.StatusText
+	res.QueueID = ParseQueueID(resp.StatusText)
+	return res, false, nil
+}
+
+func (r *Result) refuse(rcpt string, e *Error) {
+	if e.Permanent {
+		if r.Refused == nil {
+			r.Refused = make(map[string]*Error)
+		}
+		r.Refused[rcpt] = e
+		return
+	}
+	if r.Deferred == nil {
+		r.Deferred = make(map[string]*Error)
+	}
+	r.Deferred[rcpt] = e
+}
+
+// failed ends a failed transaction: the connection is dropped when err
+// says it is gone, else RSET is sent.
+func (s *Session) failed(err error) {
+	if connGone(err) {
+		s.drop()
+		return
+	}
+	s.reset()
+}
+
+// reset sends RSET and drops the connection if that fails.
+//
+// go-smtp's Reset forgets the EHLO, and its next command would send EHLO
+// again first; a failure there would look like a server without
+// extensions (no SMTPUTF8, no SIZE). So EHLO is sent again right here, and
+// a failure drops the connection too.
+func (s *Session) reset() {
+	if s.conn == nil {
+		return
+	}
+	c := s.conn
+	err := c.client.Reset()
+	if err == nil {
+		err = c.client.Hello(c.helo)
+	}
+	if err != nil {
+		s.log.Debug("RSET failed; dropping the connection", "server", c.Server(), "error", err)
+		s.drop()
+	}
+}
+
+// drop closes the connection without QUIT; the next Send reconnects.
+func (s *Session) drop() {
+	if s.conn != nil {
+		s.conn.abort()
+		s.conn = nil
+	}
+}
+
+// Close sends QUIT, waiting at most 10 seconds, and closes the connection.
+// A failed QUIT is not an error: the connection is closed either way. The
+// Session may be used again; it reconnects.
+func (s *Session) Close() error {
+	if s.conn == nil {
+		return nil
+	}
+	c := s.conn
+	s.conn = nil
+	timeout := min(c.dc.timeout, quitTimeout)
+	if err := c.Close(timeout); err != nil {
+		s.log.Debug("QUIT failed", "server", c.Server(), "error", err)
+	}
+	return nil
+}
+
+// queueIDPatterns find the relay's queue id in the text of its reply to
+// DATA (the reply code cut off), for the servers seen in the wild.
+var queueIDPatterns = []*regexp.Regexp{
+	// Postfix, SendGrid and many others: "2.0.0 Ok: queued as 4F2A1B3C"
+	regexp.MustCompile(`(?i)\bqueued as <?([^\s,;<>]+)`),
+	// Exim: "OK id=1tAbCd-0001Xy-2Z" (not Exchange's "InternalId=").
+	regexp.MustCompile(`(?i)\bid=([^\s,;]+)`),
+	// Sendmail, OpenSMTPD: "2.0.0 4A1B2c3D012345 Message accepted for delivery"
+	regexp.MustCompile(`(?i)^(?:\d\.\d{1,3}\.\d{1,3} )?([0-9A-Za-z]{6,}) Message accepted for delivery`),
+	// Haraka: "Message Queued (C8A5B3A9-...)"
+	regexp.MustCompile(`(?i)\bMessage Queued \(([^\s()]+)\)`),
+	// Gmail: "2.0.0 OK  1712345678 d2e1a72fcca58-6ecf...12 - gsmtp"
+	regexp.MustCompile(`(?i)^(?:\d\.\d{1,3}\.\d{1,3} )?OK\s+\d+\s+(\S+) - gsmtp`),
+	// Amazon SES: "Ok 0100018a2b3c4d5e-...-000000"
+	regexp.MustCompile(`(?i)^(?:\d\.\d{1,3}\.\d{1,3} )?Ok (\S{16,})$`),
+}
+
+// ParseQueueID returns the queue id in the text of a 250 reply to DATA
+// (without the code: "2.0.0 Ok: queued as 4F2A1"), or "" when the reply
+// names none, as Exchange's "Queued mail for delivery" and go-smtp's "OK:
+// queued" don't. Best effort.
+func ParseQueueID(text string) string {
+	text = strings.TrimSpace(text)
+	for _, re := range queueIDPatterns {
+		if m := re.FindStringSubmatch(text); m != nil {
+			if id := strings.TrimRight(m[1], ".,;:)>]"); id != "" {
+				return id
+			}
+		}
+	}
+	return ""
+}
