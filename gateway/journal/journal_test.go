@@ -1015,3 +1015,23 @@ func TestOpen_Durability(t *testing.T) {
 		t.Fatalf("journal_mode=%s synchronous=%d busy_timeout=%d; want wal, 2 (FULL), 5000", mode, sync, timeout)
 	}
 }
+
+func TestPending_CountsQueuedEvents(t *testing.T) {
+	j, err := Open(filepath.Join(t.TempDir(), "j.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for i := 0; i < 100; i++ {
+		j.Claimed(Claim{Key: fmt.Sprintf("k%d", i), File: "f", To: []string{"a@b"}}, nil)
+	}
+	if n := j.Pending(); n < 0 || n > 100 {
+		t.Fatalf("Pending = %d", n)
+	}
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := j.Pending(); n != 0 {
+		t.Fatalf("Pending after Flush = %d, want 0", n)
+	}
+}

@@ -114,6 +114,14 @@ func (j *Journal) Purge(before time.Time) (int64, error) {
 	return r.n, r.err
 }
 
+// Pending is how many events wait for the writer. A producer that outruns
+// the disk can wait on Flush when it grows, so memory stays bounded.
+func (j *Journal) Pending() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.queue)
+}
+
 // push queues e, or fails it with ErrClosed after Close.
 func (j *Journal) push(e *event) {
 	if !j.enqueue(e) && e.done != nil {
