@@ -3,7 +3,9 @@ package spool
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -12,13 +14,63 @@ import (
 // same folder, named so that no spool takes it (".name.RANDOM.part"), is
 // written, synced, closed and renamed; then the folder is synced. On any
 // error the temporary file is removed and dir/name is untouched.
-func WriteFile(dir, name string, data []byte, perm os.FileMode) (err error) {
+func WriteFile(dir, name string, data []byte, perm os.FileMode) error {
+	tmp, err := writeTemp(dir, name, data, perm)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rename %s: %w", name, err)
+	}
+	return syncDir(dir)
+}
+
+// createExclusive writes data to dir/name atomically, like WriteFile, but
+// fails with an error wrapping fs.ErrExist if dir/name exists: the file is
+// hard-linked into place, which never replaces. Where hard links are not
+// supported, it falls back to an exclusive create and a write.
+func createExclusive(dir, name string, data []byte) error {
+	path := filepath.Join(dir, name)
+	tmp, err := writeTemp(dir, name, data, 0o644)
+	if err != nil {
+		return err
+	}
+	err = os.Link(tmp, path)
+	os.Remove(tmp)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		if err == nil {
+			err = syncDir(dir)
+		}
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// writeTemp writes data to a new temporary file in dir, named so that no
+// spool takes it (".name.RANDOM.part"), synced and closed. It returns the
+// temporary file's path; on error nothing is left behind.
+func writeTemp(dir, name string, data []byte, perm os.FileMode) (path string, err error) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	tmp := filepath.Join(dir, "."+name+"."+hex.EncodeToString(b[:])+".part")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return "", fmt.Errorf("write %s: %w", name, err)
 	}
 	defer func() {
 		if err != nil {
@@ -27,16 +79,13 @@ func WriteFile(dir, name string, data []byte, perm os.FileMode) (err error) {
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return "", fmt.Errorf("write %s: %w", name, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", name, err)
+		return "", fmt.Errorf("sync %s: %w", name, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", name, err)
+		return "", fmt.Errorf("close %s: %w", name, err)
 	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("rename %s: %w", name, err)
-	}
-	return syncDir(dir)
+	return tmp, nil
 }

@@ -361,22 +361,19 @@ func (s *Spool) Quarantine(e Entry, reason string) (string, error) {
 		if _, err := os.Lstat(bad); err == nil {
 			continue
 		}
-		// Reserve the name: the reason file is created exclusively, so two
-		// instances never pick the same BAD name.
-		f, err := os.OpenFile(bad+".txt", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		// Reserve the name by creating the reason file, complete, where
+		// no other instance can have created it: two instances never
+		// pick the same BAD name, and no reader sees a half-written reason.
+		err := createExclusive(s.o.Dir, name+".txt", []byte(reason))
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return "", fmt.Errorf("quarantine %s: %w", e.Name, err)
 		}
-		f.Close()
 		if err := os.Rename(s.Path(e), bad); err != nil {
 			os.Remove(bad + ".txt")
 			return "", fmt.Errorf("quarantine %s: %w", e.Name, err)
-		}
-		if err := WriteFile(s.o.Dir, name+".txt", []byte(reason), 0o644); err != nil {
-			return name, fmt.Errorf("write reason for %s: %w", name, err)
 		}
 		return name, nil
 	}
