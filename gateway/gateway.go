@@ -44,6 +44,10 @@ import (
 // folder with 100,000 files waiting costs no more than one with 10,000.
 const scanLimit = 10000
 
+// maxJournalBacklog is how many journal records may wait for the disk
+// before the workers wait for them.
+const maxJournalBacklog = 4096
+
 // JournalFile is the journal's file name in the data folder.
 const JournalFile = "journal.db"
 
@@ -355,6 +359,11 @@ type job struct {
 // then waiting files oldest first. It scans the folder when it has nothing
 // in hand and something may have changed.
 func (g *Gateway) next() (job, bool) {
+	if g.journal.Pending() > maxJournalBacklog {
+		// The disk is slower than the relay: let the journal catch up
+		// rather than hold an ever longer queue of records in memory.
+		_ = g.journal.Flush()
+	}
 	for {
 		g.mu.Lock()
 		if g.paused || !g.roomLocked() {
