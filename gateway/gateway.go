@@ -312,14 +312,28 @@ func (g *Gateway) worker(ctx context.Context, s relay.Sender, wake <-chan struct
 	}
 }
 
-// mayWork tells whether a worker should connect and ask for a message.
+// mayWork tells whether a worker should connect and ask for a message. It
+// scans the folder first when something may have changed, so a relay
+// connection is opened only when there is a message to send.
 func (g *Gateway) mayWork() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.paused || !g.roomLocked() {
-		return false
+	for {
+		g.mu.Lock()
+		if g.paused || !g.roomLocked() {
+			g.mu.Unlock()
+			return false
+		}
+		if len(g.ready) > 0 || g.dueLocked() != nil {
+			g.mu.Unlock()
+			return true
+		}
+		if !g.dirty {
+			g.mu.Unlock()
+			return false
+		}
+		g.dirty = false
+		g.mu.Unlock()
+		g.scan()
 	}
-	return len(g.ready) > 0 || g.dirty || g.dueLocked() != nil
 }
 
 // roomLocked tells whether the rate window has room for one more message.
