@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/message"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // TestCorpus_EndToEnd drops every corpus file into a real queue folder and
@@ -17,25 +17,11 @@ import (
 // (but for the headers spoolgate adds and removes), reject files must go
 // .BAD with a reason, and either files may do either, faithfully.
 func TestCorpus_EndToEnd(t *testing.T) {
-	dir := os.Getenv("SPOOLGATE_CORPUS")
-	if dir == "" {
-		t.Skip("SPOOLGATE_CORPUS is not set; .ci/run sets it to ../shared/corpus")
-	}
-	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	type item struct{ file, name, expected string }
+	type item struct{ file, path, name, expected string }
 	var items []item
-	sc := bufio.NewScanner(f)
-	for first := true; sc.Scan(); first = false {
-		cols := strings.Split(sc.Text(), "\t")
-		if first || len(cols) < 7 {
-			continue
-		}
-		name := strings.NewReplacer("/", "_").Replace(strings.TrimPrefix(cols[0], "eml/"))
-		items = append(items, item{cols[0], name, cols[6]})
+	for _, c := range spooltest.Corpus(t) {
+		name := strings.NewReplacer("/", "_").Replace(strings.TrimPrefix(c.Name, "eml/"))
+		items = append(items, item{c.Name, c.Path, name, c.Expected})
 	}
 	if len(items) < 70 {
 		t.Fatalf("only %d corpus entries", len(items))
@@ -45,7 +31,7 @@ func TestCorpus_EndToEnd(t *testing.T) {
 	cfg := testConfig(t, srv)
 	byName := map[string][]byte{}
 	for _, it := range items {
-		raw, err := os.ReadFile(filepath.Join(dir, it.file))
+		raw, err := os.ReadFile(it.path)
 		if err != nil {
 			t.Fatal(err)
 		}

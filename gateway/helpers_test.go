@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -51,35 +50,17 @@ func serverConfig(name, host string, port int) *config.Server {
 	}
 }
 
-// logBuffer collects the gateway's log for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // running is a gateway running in the background.
 type running struct {
 	cfg  *config.Config
-	log  *logBuffer
+	log  *spooltest.Buffer
 	stop func() error
 }
 
 // start runs a gateway for cfg until the test ends (or stop is called).
 func start(t *testing.T, cfg *config.Config, opts ...Option) *running {
 	t.Helper()
-	lb := &logBuffer{}
+	lb := &spooltest.Buffer{}
 	log := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := New(cfg, log, opts...)
 	if err != nil {
@@ -123,17 +104,10 @@ func drop(t *testing.T, cfg *config.Config, name string, data []byte) {
 	}
 }
 
-// waitFor polls cond until it holds, or fails the test after a generous
-// time-out; it never assumes how fast the machine is.
+// waitFor polls cond until it holds, with a generous time-out.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	spooltest.WaitFor(t, what, cond)
 }
 
 // files lists the queue folder's file names.

@@ -116,28 +116,17 @@ func sinkMessages(t *testing.T, dir string) []sunk {
 	return out
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // daemon is the real binary running in the foreground, as an admin runs it.
 type daemon struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *spooltest.Buffer
 	done   chan error
 }
 
 func startDaemon(t *testing.T, config string) *daemon {
 	t.Helper()
-	d := &daemon{cmd: exec.Command(binary, "run", "--config", config), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd.Stderr = &lockedWriter{w: d.stderr}
+	d := &daemon{cmd: exec.Command(binary, "run", "--config", config), stderr: &spooltest.Buffer{}, done: make(chan error, 1)}
+	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +140,7 @@ func startDaemon(t *testing.T, config string) *daemon {
 	return d
 }
 
-func (d *daemon) log() string {
-	lw := d.cmd.Stderr.(*lockedWriter)
-	lw.mu.Lock()
-	defer lw.mu.Unlock()
-	return d.stderr.String()
-}
+func (d *daemon) log() string { return d.stderr.String() }
 
 // stop sends SIGTERM and returns the exit code.
 func (d *daemon) stop(t *testing.T) int {
@@ -222,12 +206,12 @@ from_name = Example Library
 `, port))
 	d := startDaemon(t, cfg)
 	queue := filepath.Join(dir, "queue")
-	waitUntil(t, "the queue folder exists", func() bool { _, err := os.Stat(queue); return err == nil })
+	spooltest.WaitFor(t, "the queue folder exists", func() bool { _, err := os.Stat(queue); return err == nil })
 	for _, n := range []string{"due-soon-en.eml", "reminder-sv.eml", "legacy-pickup-pl-windows1250.eml", "no-recipients.eml"} {
 		copyExample(t, queue, n)
 	}
-	waitUntil(t, "three messages reached the SMTP server", func() bool { return len(sinkMessages(t, sinkDir)) == 3 })
-	waitUntil(t, "only the refused file is left", func() bool {
+	spooltest.WaitFor(t, "three messages reached the SMTP server", func() bool { return len(sinkMessages(t, sinkDir)) == 3 })
+	spooltest.WaitFor(t, "only the refused file is left", func() bool {
 		ents, _ := os.ReadDir(queue)
 		return len(ents) == 2
 	})
@@ -301,10 +285,10 @@ func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
 	cfg := writeConfig(t, dir, string(b))
 	d := startDaemon(t, cfg)
 	queue := filepath.Join(dir, "queue")
-	waitUntil(t, "the queue folder exists", func() bool { _, err := os.Stat(queue); return err == nil })
+	spooltest.WaitFor(t, "the queue folder exists", func() bool { _, err := os.Stat(queue); return err == nil })
 	copyExample(t, queue, "due-soon-en.eml")
 	var captured []string
-	waitUntil(t, "the message is captured in the outbox", func() bool {
+	spooltest.WaitFor(t, "the message is captured in the outbox", func() bool {
 		captured, _ = filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
 		return len(captured) == 1
 	})
@@ -313,7 +297,7 @@ func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
 		!bytes.Contains(c, []byte("Subject: Your loan is due in 3 days\r\n")) {
 		t.Errorf("captured file:\n%s", c)
 	}
-	waitUntil(t, "the queue is empty", func() bool { ents, _ := os.ReadDir(queue); return len(ents) == 0 })
+	spooltest.WaitFor(t, "the queue is empty", func() bool { ents, _ := os.ReadDir(queue); return len(ents) == 0 })
 	if code := d.stop(t); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}

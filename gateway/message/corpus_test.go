@@ -1,12 +1,12 @@
 package message
 
 import (
-	"bufio"
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // noRecipientFiles are corpus files marked "relay" that carry no recipient
@@ -23,41 +23,16 @@ var noRecipientFiles = map[string]bool{
 // TestParse_Corpus reads the real-world corpus named by SPOOLGATE_CORPUS
 // and checks each file against the expectation in its MANIFEST.tsv.
 func TestParse_Corpus(t *testing.T) {
-	dir := os.Getenv("SPOOLGATE_CORPUS")
-	if dir == "" {
-		t.Skip("SPOOLGATE_CORPUS not set: point it at the message corpus folder (e.g. /work/shared/corpus) to run the conformance test")
-	}
-	mf, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mf.Close()
-	sc := bufio.NewScanner(mf)
-	sc.Buffer(nil, 1<<20)
 	counts := map[string]int{}
-	for first := true; sc.Scan(); first = false {
-		if first || strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 7 {
-			t.Fatalf("MANIFEST.tsv row has %d columns: %q", len(cols), sc.Text())
-		}
-		file, expected := cols[0], cols[6]
-		counts[expected]++
-		t.Run(file, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file)))
+	for _, c := range spooltest.Corpus(t) {
+		counts[c.Expected]++
+		t.Run(c.Name, func(t *testing.T) {
+			raw, err := os.ReadFile(c.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkCorpusFile(t, file, raw, expected)
+			checkCorpusFile(t, c.Name, raw, c.Expected)
 		})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if counts["relay"] == 0 || counts["reject"] == 0 {
-		t.Fatalf("the manifest has no relay or no reject rows: %v", counts)
 	}
 	t.Logf("files by expectation: %v", counts)
 }
