@@ -81,8 +81,8 @@ func TestRun_BadFileGoesBadWithReason(t *testing.T) {
 	start(t, cfg)
 	drop(t, cfg, "norcpt.eml", []byte("Subject: nobody\r\n\r\nbody\r\n"))
 	drop(t, cfg, "big.eml", append(msg("a@example.net", "big"), bytes.Repeat([]byte("0123456789abcdef\r\n"), 1000)...))
-	drop(t, cfg, "nul.eml", []byte("To: a@example.net\r\n\r\nx\x00y\r\n"))
-	for name, want := range map[string]string{"norcpt": "recipient", "big": "max_size", "nul": "NUL"} {
+	drop(t, cfg, "nulbytes.eml", []byte("To: a@example.net\r\n\r\nx\x00y\r\n"))
+	for name, want := range map[string]string{"norcpt": "recipient", "big": "max_size", "nulbytes": "NUL"} {
 		waitFor(t, name+".BAD.txt exists", func() bool {
 			_, err := os.Stat(filepath.Join(cfg.Spool.Folder, name+".BAD.txt"))
 			return err == nil

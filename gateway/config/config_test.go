@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // minimal is the smallest config that loads.
@@ -33,7 +35,7 @@ from = library@example.org
 // fresh folder and returns the config file's path.
 func write(t *testing.T, text string, extra ...string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := spooltest.TempDir(t)
 	for i := 0; i+1 < len(extra); i += 2 {
 		p := filepath.Join(dir, filepath.FromSlash(extra[i]))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -245,7 +247,7 @@ func TestLoad_Retention(t *testing.T) {
 }
 
 func TestLoad_RelativePaths(t *testing.T) {
-	root := t.TempDir()
+	root := spooltest.TempDir(t)
 	etc := filepath.Join(root, "etc")
 	if err := os.MkdirAll(etc, 0o755); err != nil {
 		t.Fatal(err)
@@ -508,7 +510,7 @@ from = <library@example.org>
 }
 
 func TestLoad_MissingFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "nope.ini")
+	path := filepath.Join(spooltest.TempDir(t), "nope.ini")
 	_, err := Load(path)
 	errs := configErrors(t, err)
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -520,7 +522,7 @@ func TestLoad_MissingFile(t *testing.T) {
 }
 
 func TestLoad_Folder(t *testing.T) {
-	_, err := Load(t.TempDir())
+	_, err := Load(spooltest.TempDir(t))
 	configErrors(t, err)
 	if err == nil || !strings.Contains(err.Error(), "this is a folder") {
 		t.Errorf("error = %v", err)

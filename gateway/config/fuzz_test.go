@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gopkg.in/ini.v1"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // addSeeds adds the example configs and every broken config as seeds.
@@ -29,7 +31,7 @@ func addSeeds(f *testing.F) {
 func FuzzLoad(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, text []byte) {
-		path := filepath.Join(t.TempDir(), "spoolgate.ini")
+		path := filepath.Join(spooltest.TempDir(t), "spoolgate.ini")
 		if err := os.WriteFile(path, text, 0o600); err != nil {
 			t.Fatal(err)
 		}

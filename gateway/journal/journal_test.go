@@ -18,6 +18,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 const waitLimit = 30 * time.Second
@@ -80,7 +82,7 @@ func newFixture(t testing.TB, o options) *fixture {
 	if o.busyTimeout == 0 {
 		o.busyTimeout = busyTimeout
 	}
-	path := filepath.Join(t.TempDir(), "journal.db")
+	path := filepath.Join(spooltest.TempDir(t), "journal.db")
 	rec := &logRecorder{}
 	j, err := open(path, slog.New(rec), o)
 	if err != nil {
@@ -723,7 +725,7 @@ func TestJournal_DatabaseLocked(t *testing.T) {
 }
 
 func TestOpen_CorruptFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "journal.db")
+	path := filepath.Join(spooltest.TempDir(t), "journal.db")
 	garbage := []byte(strings.Repeat("this is not a database\n", 500))
 	if err := os.WriteFile(path, garbage, 0o600); err != nil {
 		t.Fatal(err)
@@ -743,7 +745,7 @@ func TestOpen_CorruptFile(t *testing.T) {
 }
 
 func TestOpen_MissingFolder(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "nope", "journal.db")
+	path := filepath.Join(spooltest.TempDir(t), "nope", "journal.db")
 	j, err := Open(path, nil)
 	if err == nil {
 		j.Close()
@@ -1017,7 +1019,7 @@ func TestOpen_Durability(t *testing.T) {
 }
 
 func TestPending_CountsQueuedEvents(t *testing.T) {
-	j, err := Open(filepath.Join(t.TempDir(), "j.db"), nil)
+	j, err := Open(filepath.Join(spooltest.TempDir(t), "j.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 func TestCapture_Send(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "captured") // does not exist yet
+	dir := filepath.Join(spooltest.TempDir(t), "captured") // does not exist yet
 	c := NewCapture(dir)
 	if err := c.Connect(context.Background()); err != nil {
 		t.Fatalf("Connect: %v", err)
@@ -76,7 +78,7 @@ func TestCapture_Send(t *testing.T) {
 
 func TestCapture_Unwritable(t *testing.T) {
 	// A file where the folder should be: MkdirAll fails.
-	file := filepath.Join(t.TempDir(), "file")
+	file := filepath.Join(spooltest.TempDir(t), "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}

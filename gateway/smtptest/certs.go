@@ -14,13 +14,15 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // TLSCerts is a throw-away certificate authority and server certificates
 // it signed.
 type TLSCerts struct {
 	CAPool *x509.CertPool // holds only the CA
-	CAFile string         // the CA as PEM, in t.TempDir()
+	CAFile string         // the CA as PEM, in spooltest.TempDir(t)
 
 	Server    tls.Certificate // for "localhost", 127.0.0.1 and ::1, valid now
 	Expired   tls.Certificate // the same names, expired yesterday
@@ -72,7 +74,7 @@ func NewTLSCerts(tb testing.TB) *TLSCerts {
 
 	c := &TLSCerts{
 		CAPool:    x509.NewCertPool(),
-		CAFile:    filepath.Join(tb.TempDir(), "ca.pem"),
+		CAFile:    filepath.Join(spooltest.TempDir(tb), "ca.pem"),
 		Server:    leaf([]string{"localhost"}, local, now.Add(-time.Hour), now.Add(24*time.Hour)),
 		Expired:   leaf([]string{"localhost"}, local, now.Add(-48*time.Hour), now.Add(-24*time.Hour)),
 		WrongName: leaf([]string{"other.example"}, nil, now.Add(-time.Hour), now.Add(24*time.Hour)),
