@@ -172,7 +172,7 @@ func (g *Gateway) refuse(e spool.Entry, to []string, r badReport) {
 }
 
 func (g *Gateway) quarantine(e spool.Entry, r badReport) {
-	r.File, r.At = e.Orig, g.now()
+	r.File, r.Key, r.At = e.Orig, e.Key, g.now()
 	name, err := g.spool.Quarantine(e, r.String())
 	if err != nil {
 		g.log.Error("cannot set a refused file aside", "file", e.Orig, "error", err)

@@ -11,7 +11,8 @@ import (
 // badReport is what goes into a .BAD.txt file: plain words first, the
 // technical detail after.
 type badReport struct {
-	File   string
+	File   string // the name the file had in the queue
+	Key    string // its claim key, so a retry keeps its history
 	At     time.Time
 	Server string // the server that answered, or ""
 	Reply  string // its exact reply, or ""
@@ -24,6 +25,9 @@ func (r badReport) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "spoolgate could not send this message and will not try again.\r\n\r\n")
 	fmt.Fprintf(&b, "File:     %s\r\n", r.File)
+	if r.Key != "" {
+		fmt.Fprintf(&b, "Key:      %s\r\n", r.Key)
+	}
 	fmt.Fprintf(&b, "When:     %s\r\n", r.At.Format("2006-01-02 15:04:05 -0700"))
 	if r.Server != "" {
 		fmt.Fprintf(&b, "Server:   %s\r\n", r.Server)

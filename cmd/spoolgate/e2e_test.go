@@ -263,8 +263,8 @@ from_name = Example Library
 		}
 		if rec["status"] == "sent" {
 			sent++
-			if !strings.Contains(fmt.Sprint(rec["reply"]), "queued as SINK") {
-				t.Errorf("the relay's reply with its queue id must be journalled: %v", rec["reply"])
+			if !strings.Contains(fmt.Sprint(rec["reply"]), "queued as SINK") || !strings.HasPrefix(fmt.Sprint(rec["queue_id"]), "SINK") {
+				t.Errorf("the relay's reply and its queue id must be journalled: %v / %v", rec["reply"], rec["queue_id"])
 			}
 		}
 	}

@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sort"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -23,17 +25,48 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const usage = `spoolgate relays message files from a queue folder to a mail relay.
+// command is one subcommand. Each file of this package registers its
+// commands in an init function, so adding a command touches one file.
+type command struct {
+	usage   string // the arguments, e.g. "[--config FILE] [--json]"
+	summary string // one line for spoolgate help
+	run     func(args []string, stdout, stderr io.Writer) error
+	order   int // place in spoolgate help
+}
 
-Usage:
-  spoolgate run     [--config FILE]        relay in the foreground until Ctrl-C
-  spoolgate sent    [--config FILE] [--since DURATION] [--json]
-                                            list what the journal recorded
-  spoolgate version                         print the version
+var commands = map[string]command{}
 
---config defaults to %s
-Exit codes: 0 success, 1 failure, 2 bad config or usage.
-`
+func register(name string, c command) { commands[name] = c }
+
+func init() {
+	register("run", command{usage: "[--config FILE]", summary: "relay in the foreground until Ctrl-C or SIGTERM", run: cmdRun, order: 10})
+	register("version", command{summary: "print the version", order: 99, run: func(_ []string, stdout, _ io.Writer) error {
+		fmt.Fprintf(stdout, "spoolgate %s\n", version)
+		return nil
+	}})
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, "spoolgate relays message files from a queue folder to a mail relay.\n\nUsage:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := commands[names[i]], commands[names[j]]
+		if a.order != b.order {
+			return a.order < b.order
+		}
+		return names[i] < names[j]
+	})
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, n := range names {
+		c := commands[n]
+		fmt.Fprintf(tw, "  spoolgate %s %s\t%s\n", n, c.usage, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n--config defaults to %s\nExit codes: 0 success, 1 failure, 2 bad config or usage.\n", installer.DefaultConfigPath())
+}
 
 // exitError carries an exit code up to main.
 type exitError struct {
@@ -50,21 +83,16 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, usage, installer.DefaultConfigPath())
+		printUsage(stdout)
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
 	var err error
-	switch args[0] {
-	case "run":
-		err = cmdRun(args[1:], stderr)
-	case "sent":
-		err = cmdSent(args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintf(stdout, "spoolgate %s\n", version)
-	default:
+	if c, ok := commands[args[0]]; ok {
+		err = c.run(args[1:], stdout, stderr)
+	} else {
 		err = &exitError{2, fmt.Errorf("unknown command %q; run spoolgate help", args[0])}
 	}
 	if err == nil {
@@ -98,7 +126,7 @@ func flags(name string, args []string, stderr io.Writer, more func(*flag.FlagSet
 	return cfgPath, nil
 }
 
-func cmdRun(args []string, stderr io.Writer) error {
+func cmdRun(args []string, _, stderr io.Writer) error {
 	path, err := flags("run", args, stderr, nil)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/relay"
 )
 
 // sentRecord is one line of `spoolgate sent --json`.
@@ -28,11 +29,16 @@ type sentRecord struct {
 	Status    string    `json:"status"`
 	Server    string    `json:"server"`
 	Reply     string    `json:"reply"`
+	QueueID   string    `json:"queue_id,omitempty"`
 	QueueKey  string    `json:"key"`
 	Size      int64     `json:"size"`
 	Kind      string    `json:"kind,omitempty"`
 	Unit      string    `json:"unit,omitempty"`
 	Attempts  int       `json:"attempts"`
+}
+
+func init() {
+	register("sent", command{usage: "[--config FILE] [--since 24h] [--json]", summary: "what the journal recorded: the sent mail view", run: cmdSent, order: 20})
 }
 
 func cmdSent(args []string, stdout, stderr io.Writer) error {
@@ -67,7 +73,7 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 		for _, r := range recs {
 			if err := enc.Encode(sentRecord{
 				Time: r.Time, File: r.File, MessageID: r.MessageID, From: r.From, To: r.To, Subject: r.Subject,
-				Status: string(r.Status), Server: r.Server, Reply: r.Reply, QueueKey: r.Key, Size: r.Size,
+				Status: string(r.Status), Server: r.Server, Reply: r.Reply, QueueID: relay.ParseQueueID(r.Reply), QueueKey: r.Key, Size: r.Size,
 				Kind: r.Kind, Unit: r.Unit, Attempts: r.Attempts,
 			}); err != nil {
 				return err

@@ -17,6 +17,7 @@ package config
 
 import (
 	"crypto/x509"
+	"log/slog"
 	"time"
 
 	"golang.org/x/text/encoding"
@@ -41,6 +42,7 @@ type Config struct {
 	Capture string  // absolute capture folder ([smtp] capture); "" = relay for real
 	Message Message
 	Journal Journal
+	Log     Log
 }
 
 // Spool is the [spool] section.
@@ -87,6 +89,13 @@ type Message struct {
 	FromName   string
 	ReturnPath string // addr-spec; defaults to From
 	CopyTo     string // addr-spec or ""
+	TestTo     string // addr-spec or "": where `spoolgate test` sends by default
+}
+
+// Log is the [log] section: the service's log file in the data folder.
+type Log struct {
+	Days  int        // daily log files are kept this many days
+	Level slog.Level // the least important level logged
 }
 
 // Journal is the [journal] section.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,7 +33,7 @@ type target struct {
 const kindNamedSMTP = "smtp.NAME"
 
 // sectionOrder lists the section kinds, in the order they are documented.
-var sectionOrder = []string{"spool", "smtp", kindNamedSMTP, "message", "journal"}
+var sectionOrder = []string{"spool", "smtp", kindNamedSMTP, "message", "journal", "log"}
 
 // known maps each section kind to its keys. To add a section, add its keys
 // here (and to sectionOrder); checks that span keys go in (*loader).validate.
@@ -171,11 +172,32 @@ func knownKeys() map[string]map[string]keyDef {
 				}).set(t, v)
 			}},
 			"copy_to": addressKey("copy_to", func(t *target) *string { return &t.l.cfg.Message.CopyTo }),
+			"test_to": addressKey("test_to", func(t *target) *string { return &t.l.cfg.Message.TestTo }),
 		},
 
 		"journal": {
 			"retention": durationKey(day, false, "retention = 90d",
 				func(t *target) *time.Duration { return &t.l.cfg.Journal.Retention }),
+		},
+
+		"log": {
+			"days": intKey(1, 3650, "a whole number of days from 1 to 3650 (e.g. days = 30)",
+				func(t *target) *int { return &t.l.cfg.Log.Days }),
+			"level": {set: func(t *target, v string) string {
+				switch strings.ToLower(v) {
+				case "debug":
+					t.l.cfg.Log.Level = slog.LevelDebug
+				case "info":
+					t.l.cfg.Log.Level = slog.LevelInfo
+				case "warn", "warning":
+					t.l.cfg.Log.Level = slog.LevelWarn
+				case "error":
+					t.l.cfg.Log.Level = slog.LevelError
+				default:
+					return "want debug, info, warn or error (e.g. level = info)"
+				}
+				return ""
+			}},
 		},
 	}
 

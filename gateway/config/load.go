@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -33,6 +34,7 @@ const (
 	DefaultTimeout        = 3 * time.Minute
 	DefaultConnections    = 1
 	DefaultRetention      = 90 * day
+	DefaultLogDays        = 30
 )
 
 // defaultPatterns are the default file name patterns of [spool] pattern.
@@ -127,6 +129,7 @@ func newLoader(path string) *loader {
 			Instance:   sanitizeInstance(host),
 		},
 		Journal: Journal{Retention: DefaultRetention},
+		Log:     Log{Days: DefaultLogDays, Level: slog.LevelInfo},
 	}
 	return l
 }
