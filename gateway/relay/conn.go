@@ -52,6 +52,9 @@ func Label(srv *config.Server) string {
 //
 // Open runs all four. After a failed step the Conn must be closed.
 //
+// Greeting and Capabilities tell what the server said at each step, and a
+// context from WithTrace gets the whole dialogue, credentials masked.
+//
 // Every read and write on the connection has its own deadline of
 // srv.Timeout, so a server that stops answering, even in the middle of
 // DATA, is given up after Timeout. While a step (or a Session's Send) runs,
@@ -61,6 +64,8 @@ type Conn struct {
 	label  string
 	dc     *deadlineConn
 	client *smtp.Client
+	plain  net.Conn // dc, traced: for the plain-text part of the dialogue
+	tr     *tracer
 	tls    *tls.ConnectionState // nil while the connection is plain text
 	helo   string
 	mech   string // the AUTH mechanism used, or ""
@@ -108,8 +113,10 @@ func Dial(ctx context.Context, srv *config.Server) (*Conn, error) {
 		srv:   srv,
 		label: label,
 		dc:    &deadlineConn{Conn: nc, timeout: timeout},
+		tr:    &tracer{fn: traceFrom(ctx), server: label},
 		helo:  helo,
 	}
+	c.plain = &traceConn{Conn: c.dc, t: c.tr}
 	if srv.Security != config.SecurityTLS {
 		return c, nil
 	}
@@ -120,7 +127,7 @@ func Dial(ctx context.Context, srv *config.Server) (*Conn, error) {
 	}
 	state := tc.ConnectionState()
 	c.tls = &state
-	c.client = newClient(tc, timeout)
+	c.client = newClient(&traceConn{Conn: tc, t: c.tr}, timeout)
 	return c, nil
 }
 
@@ -146,7 +153,7 @@ func newClient(conn net.Conn, timeout time.Duration) *smtp.Client {
 func (c *Conn) Hello(ctx context.Context) error {
 	defer c.watch(ctx)()
 	if c.client == nil {
-		c.client = newClient(c.dc, c.dc.timeout)
+		c.client = newClient(c.plain, c.dc.timeout)
 	}
 	// go-smtp reads the greeting and sends EHLO in one call. It writes
 	// nothing before the greeting has arrived, so nothing written means the
@@ -183,7 +190,7 @@ func (c *Conn) StartTLS(ctx context.Context) error {
 	offered, _ := c.client.Extension("STARTTLS")
 	if !offered {
 		if c.srv.Security == config.SecurityStartTLS {
-			return Classify(refusal("the server does not offer STARTTLS, and security = starttls requires it"), c.label, "tls")
+			return Classify(kindRefusal{"the server does not offer STARTTLS, and security = starttls requires it", ErrNoSTARTTLS}, c.label, "tls")
 		}
 		return nil // auto: plain text
 	}
@@ -195,10 +202,10 @@ func (c *Conn) StartTLS(ctx context.Context) error {
 	// so that nothing the server sends after it is buffered as plain text
 	// (the STARTTLS injection attack), and hands the TLS connection to a new
 	// Client. The old Client is dropped without closing the connection.
-	if _, err := io.WriteString(c.dc, "STARTTLS\r\n"); err != nil {
+	if _, err := io.WriteString(c.plain, "STARTTLS\r\n"); err != nil {
 		return Classify(err, c.label, "tls")
 	}
-	r := textproto.NewReader(bufio.NewReaderSize(byteReader{c.dc}, 1024))
+	r := textproto.NewReader(bufio.NewReaderSize(byteReader{c.plain}, 1024))
 	code, _, err := r.ReadResponse(220)
 	if err != nil {
 		var pe *textproto.Error
@@ -215,7 +222,7 @@ func (c *Conn) StartTLS(ctx context.Context) error {
 	c.tls = &state
 	// A new Client expects a greeting; RFC 3207 has none after TLS, so one
 	// is replayed locally. Client.Hello then sends the second EHLO.
-	c.client = newClient(&greetedConn{Conn: tc, greeting: []byte("220 TLS started\r\n")}, c.dc.timeout)
+	c.client = newClient(&greetedConn{Conn: &traceConn{Conn: tc, t: c.tr}, greeting: []byte("220 TLS started\r\n")}, c.dc.timeout)
 	if err := c.client.Hello(c.helo); err != nil {
 		return Classify(err, c.label, "ehlo")
 	}
@@ -236,11 +243,11 @@ func (c *Conn) Auth(ctx context.Context) error {
 		if srv.Security == config.SecurityNone {
 			why = "security = none"
 		}
-		return Classify(refusal(why+", and spoolgate never sends a password unencrypted; set security = starttls or tls"), c.label, "auth")
+		return Classify(kindRefusal{refusal(why + ", and spoolgate never sends a password unencrypted; set security = starttls or tls"), ErrPlaintextAuth}, c.label, "auth")
 	}
 	ok, offered := c.client.Extension("AUTH")
 	if !ok {
-		return Classify(refusal("a username is set, but the server does not offer AUTH"), c.label, "auth")
+		return Classify(kindRefusal{"a username is set, but the server does not offer AUTH", ErrNoAUTH}, c.label, "auth")
 	}
 	var sc sasl.Client
 	switch {
@@ -251,9 +258,11 @@ func (c *Conn) Auth(ctx context.Context) error {
 	case c.client.SupportsAuth(cramMD5):
 		c.mech, sc = cramMD5, &cramMD5Client{username: srv.Username, password: srv.Password}
 	default:
-		return Classify(refusal(fmt.Sprintf("the server offers AUTH %s; spoolgate speaks PLAIN, LOGIN and CRAM-MD5", offered)), c.label, "auth")
+		return Classify(kindRefusal{refusal(fmt.Sprintf("the server offers AUTH %s; spoolgate speaks PLAIN, LOGIN and CRAM-MD5", offered)), ErrNoAuthMechanism}, c.label, "auth")
 	}
 	defer c.watch(ctx)()
+	c.tr.auth = true
+	defer func() { c.tr.auth = false }()
 	if err := c.client.Auth(sc); err != nil {
 		return Classify(err, c.label, "auth")
 	}
@@ -266,8 +275,25 @@ func (c *Conn) Server() string { return c.label }
 // TLS returns the TLS state, or nil for a plain-text connection.
 func (c *Conn) TLS() *tls.ConnectionState { return c.tls }
 
-// AuthMechanism is the mechanism Auth logged in with, or "".
+// AuthMechanism is the mechanism Auth logged in with (or tried to), or "".
 func (c *Conn) AuthMechanism() string { return c.mech }
+
+// Greeting is the server's greeting as it was received, one string a line
+// ("220 mail.example.org ESMTP"), or nil before Hello read it.
+func (c *Conn) Greeting() []string { return append([]string(nil), c.tr.greeting...) }
+
+// Capabilities are the keywords of the server's last EHLO reply with their
+// parameters, as sent ("SIZE 10240000", "AUTH PLAIN LOGIN"): after
+// StartTLS, those offered over TLS. It is nil before Hello, and when the
+// server answered HELO only.
+func (c *Conn) Capabilities() []string { return c.tr.capabilities() }
+
+// LocalAddr is this machine's end of the connection: the address the relay
+// sees spoolgate connect from.
+func (c *Conn) LocalAddr() net.Addr { return c.dc.LocalAddr() }
+
+// RemoteAddr is the server's address that was connected to.
+func (c *Conn) RemoteAddr() net.Addr { return c.dc.RemoteAddr() }
 
 // Extension reports whether the server offered the EHLO keyword ext, and
 // its parameters.
@@ -296,6 +322,10 @@ func (c *Conn) Close(timeout time.Duration) error {
 
 // abort closes the connection without a word.
 func (c *Conn) abort() { c.dc.Close() }
+
+// Abort closes the connection without QUIT, as is right after a failed
+// TLS handshake or a greeting that never came.
+func (c *Conn) Abort() { c.abort() }
 
 // dead reports whether the connection's context ended during a step, after
 // which every I/O on it fails.

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/smtptest"
+	"github.com/spoolgate/spoolgate/spool/spooltest"
+)
+
+// checkConfig writes a config relaying to 127.0.0.1:port with the given
+// [smtp] lines, and makes its folders.
+func checkConfig(t *testing.T, port int, smtp string) string {
+	t.Helper()
+	dir := spooltest.TempDir(t)
+	for _, d := range []string{"queue", "data"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return writeConfig(t, dir, fmt.Sprintf(`
+[spool]
+folder = queue
+data   = data
+
+[smtp]
+host     = 127.0.0.1
+port     = %d
+timeout  = 10s
+%s
+
+[message]
+from      = library@example.org
+from_name = Example Library
+`, port, smtp))
+}
+
+// runCheckCmd runs `spoolgate check` in this process, as main does.
+func runCheckCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(append([]string{"check"}, args...), &o, &e)
+	return o.String(), e.String(), code
+}
+
+func TestCheck_ExitCodes(t *testing.T) {
+	good := smtptest.NewServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	t.Run("all well", func(t *testing.T) {
+		out, errOut, code := runCheckCmd(t, "--config", checkConfig(t, good.Port(), "security = none"))
+		if code != 0 || errOut != "" {
+			t.Fatalf("exit %d, stderr %q:\n%s", code, errOut, out)
+		}
+		for _, want := range []string{"[ ok ] GREETING 220 smtptest.localhost", "[skip] AUTH     no login configured", "Result: OK."} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("warnings only", func(t *testing.T) {
+		out, _, code := runCheckCmd(t, "--config", checkConfig(t, good.Port(), "security = auto"))
+		if code != 0 || !strings.Contains(out, "[warn] TLS") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		out, errOut, code := runCheckCmd(t, "--config", checkConfig(t, down, ""))
+		if code != 1 {
+			t.Fatalf("exit %d, want 1:\n%s", code, out)
+		}
+		want := fmt.Sprintf("  [FAIL] TCP      dial tcp 127.0.0.1:%d: ", down)
+		if !strings.Contains(out, want) || !strings.Contains(out, "\n           -> Nothing listens on port") {
+			t.Errorf("output lacks %q and its verdict:\n%s", want, out)
+		}
+		if !strings.Contains(errOut, "1 problem(s) found") {
+			t.Errorf("stderr %q", errOut)
+		}
+	})
+	t.Run("bad config", func(t *testing.T) {
+		dir := spooltest.TempDir(t)
+		cfg := writeConfig(t, dir, "[spool]\nfolder = queue\n\n[smtp]\nhost = 127.0.0.1\nsecurity = maybe\n\n[message]\nfrom = library@example.org\n")
+		_, errOut, code := runCheckCmd(t, "--config", cfg)
+		if code != 2 || !strings.Contains(errOut, "security") {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("bad --send", func(t *testing.T) {
+		_, errOut, code := runCheckCmd(t, "--config", checkConfig(t, good.Port(), ""), "--send", "not an address")
+		if code != 2 || !strings.Contains(errOut, "--send") {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+		if n := len(good.Messages()); n != 0 {
+			t.Errorf("%d messages sent", n)
+		}
+	})
+}
+
+func TestCheck_JSONAndSend(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.At(smtptest.StageData,
+		&smtptest.Reply{Code: 250, Enhanced: [3]int{2, 0, 0}, Message: "Ok: queued as 9B1C2D"})))
+	cfg := checkConfig(t, srv.Port(), "security = none")
+	out, errOut, code := runCheckCmd(t, "--config", cfg, "--send", "patron@example.net", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q:\n%s", code, errOut, out)
+	}
+	var doc struct {
+		Config  string           `json:"config"`
+		OK      bool             `json:"ok"`
+		Folders []map[string]any `json:"folders"`
+		Servers []struct {
+			Name       string              `json:"name"`
+			Address    string              `json:"address"`
+			Steps      []map[string]string `json:"steps"`
+			Transcript []string            `json:"transcript"`
+		} `json:"servers"`
+		Send struct {
+			To      string `json:"to"`
+			Reply   string `json:"reply"`
+			QueueID string `json:"queue_id"`
+		} `json:"send"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("--json output does not parse: %v\n%s", err, out)
+	}
+	if !doc.OK || doc.Config != cfg || len(doc.Folders) != 2 || len(doc.Servers) != 1 || doc.Servers[0].Address != srv.Addr() {
+		t.Errorf("document: %+v", doc)
+	}
+	if doc.Send.To != "patron@example.net" || doc.Send.Reply != "250 2.0.0 Ok: queued as 9B1C2D" || doc.Send.QueueID != "9B1C2D" {
+		t.Errorf("send: %+v", doc.Send)
+	}
+	m := srv.WaitMessages(t, 1, 30*time.Second)[0]
+	if m.To[0] != "patron@example.net" || !strings.Contains(string(m.Data), "Subject: spoolgate test message from ") {
+		t.Errorf("message %s -> %v:\n%s", m.From, m.To, m.Data)
+	}
+}
+
+func TestCheck_InHelp(t *testing.T) {
+	var out bytes.Buffer
+	run([]string{"help"}, &out, &out)
+	if !strings.Contains(out.String(), "spoolgate check [--config FILE] [--send ADDRESS] [--json]") {
+		t.Errorf("help:\n%s", out.String())
+	}
+}

@@ -1,0 +1,165 @@
+// Package check is spoolgate's troubleshooter, `spoolgate check`: it takes
+// a loaded config and finds out, step by step, whether mail can go out.
+//
+// The contract: Run checks the folders (each exists or can be created, is
+// writable and has free disk) and, for every server of the [smtp] chain,
+// the steps of a connection one by one: DNS, TCP connect, greeting, EHLO,
+// TLS and AUTH. It never sends MAIL or RCPT unless Options.SendTo asks
+// for a real test message, which then goes through the chain as the
+// service would send it (with fail-over). It creates nothing but a
+// temporary ".spoolgate-check-*.part" file in each existing folder, which
+// it removes at once.
+//
+// Every step has a status (ok, warn, fail or skip), a detail and, when it
+// is not ok, a verdict: what is wrong in plain words and what to change.
+// Each family of steps has one verdict function, so the wording is in one
+// place and unit-tested. The SMTP transcript of each connection is kept,
+// with credentials masked.
+//
+// Run never fails: what goes wrong is a finding in the Report.
+package check
+
+import (
+	"context"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+)
+
+// Status is the outcome of one step.
+type Status string
+
+// The statuses of a step. Only StatusFail makes a Report fail.
+const (
+	StatusOK   Status = "ok"
+	StatusWarn Status = "warn" // works, but something deserves attention
+	StatusFail Status = "fail"
+	StatusSkip Status = "skip" // not applicable with this config
+)
+
+// Step is one finding.
+type Step struct {
+	Step    string `json:"step"`              // DNS, TCP, GREETING, EHLO, TLS, AUTH, MAIL, RCPT, DATA, SEND, CAPTURE
+	Status  Status `json:"status"`            // ok, warn, fail or skip
+	Detail  string `json:"detail"`            // what was found
+	Verdict string `json:"verdict,omitempty"` // what it means and what to change; set unless ok
+}
+
+// Folder is the check of one folder spoolgate needs.
+type Folder struct {
+	Name      string `json:"name"` // queue, data or capture
+	Path      string `json:"path"`
+	Status    Status `json:"status"`
+	Detail    string `json:"detail"`
+	Verdict   string `json:"verdict,omitempty"`
+	FreeBytes uint64 `json:"free_bytes,omitempty"` // free disk space for spoolgate's account, when known
+}
+
+// Server is the check of one server of the chain.
+type Server struct {
+	Name         string   `json:"name"`                    // "smtp" or NAME of [smtp.NAME]
+	Address      string   `json:"address"`                 // host:port
+	LocalAddress string   `json:"local_address,omitempty"` // this machine's address, as the server sees it
+	Steps        []Step   `json:"steps"`
+	Transcript   []string `json:"transcript"` // "C: ..." and "S: ...", credentials masked
+}
+
+// Send is the outcome of the real test message of Options.SendTo.
+type Send struct {
+	To         string   `json:"to"`
+	From       string   `json:"from"` // the envelope sender
+	Subject    string   `json:"subject"`
+	MessageID  string   `json:"message_id"`
+	Server     string   `json:"server,omitempty"`   // the server that answered
+	Reply      string   `json:"reply,omitempty"`    // its final reply
+	QueueID    string   `json:"queue_id,omitempty"` // the relay's queue id in Reply
+	Steps      []Step   `json:"steps"`
+	Transcript []string `json:"transcript"`
+}
+
+// Report is everything Run found.
+type Report struct {
+	Config    string    `json:"config"` // the config file
+	AllOK     bool      `json:"ok"`     // no step failed: OK() when Run returned
+	CheckedAt time.Time `json:"checked_at"`
+	Mode      string    `json:"mode"`              // "relay", or "capture" when [smtp] capture is set
+	Capture   []Step    `json:"capture,omitempty"` // capture mode: what that means
+	Folders   []Folder  `json:"folders"`
+	Servers   []Server  `json:"servers"`
+	Send      *Send     `json:"send,omitempty"`
+}
+
+// Options are the choices of one check.
+type Options struct {
+	// SendTo, when set, is an address to send a real test message to.
+	SendTo string
+	// Now is the clock for certificate expiry and the test message's date;
+	// nil means time.Now.
+	Now func() time.Time
+}
+
+// Run checks cfg; see the package documentation. ctx bounds the whole
+// check; each network step is also bounded by the server's connect_timeout
+// or timeout.
+func Run(ctx context.Context, cfg *config.Config, opts Options) *Report {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	r := &Report{Config: cfg.File, CheckedAt: now(), Mode: "relay"}
+	r.Folders = checkFolders(cfg)
+	if cfg.Capture != "" {
+		r.Mode = "capture"
+		r.Capture = []Step{
+			{Step: "CAPTURE", Status: StatusOK, Detail: "mail is captured to " + cfg.Capture + "; no relay is checked"},
+			{Step: "CAPTURE", Status: StatusWarn, Detail: "nothing is sent for real while [smtp] capture is set",
+				Verdict: "To relay mail, remove capture from [smtp] and set host (and port, security, login) to your relay."},
+		}
+	} else {
+		seen := map[*config.Server]bool{}
+		for srv := cfg.SMTP; srv != nil && !seen[srv]; srv = srv.Next {
+			seen[srv] = true
+			r.Servers = append(r.Servers, checkServer(ctx, srv, now()))
+		}
+	}
+	if opts.SendTo != "" {
+		r.Send = sendTest(ctx, cfg, opts.SendTo, now(), r)
+	}
+	r.AllOK = r.OK()
+	return r
+}
+
+// OK reports whether no step failed; warnings are allowed.
+func (r *Report) OK() bool {
+	return r.Problems() == 0
+}
+
+// Problems counts the failed steps and folders.
+func (r *Report) Problems() int { return r.count(StatusFail) }
+
+// Warnings counts the steps and folders with a warning.
+func (r *Report) Warnings() int { return r.count(StatusWarn) }
+
+func (r *Report) count(st Status) int {
+	n := 0
+	steps := func(ss []Step) {
+		for _, s := range ss {
+			if s.Status == st {
+				n++
+			}
+		}
+	}
+	for _, f := range r.Folders {
+		if f.Status == st {
+			n++
+		}
+	}
+	steps(r.Capture)
+	for _, s := range r.Servers {
+		steps(s.Steps)
+	}
+	if r.Send != nil {
+		steps(r.Send.Steps)
+	}
+	return n
+}
