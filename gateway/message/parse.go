@@ -407,7 +407,7 @@ func (p *parser) info(m *Message) error {
 		}
 		v = strings.TrimSpace(unfold(v))
 		switch f.kind {
-		case kSubject:
+		case kSubject, kXSpoolgateUnit:
 			v = decodeText(v)
 		case kMessageID:
 			v = parseMsgID(v)

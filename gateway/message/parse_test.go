@@ -595,3 +595,13 @@ func TestParse_CharsetWithoutDecoder(t *testing.T) {
 		t.Errorf("Subject = %q", m.Subject)
 	}
 }
+
+func TestParse_UnitHeaderDecoded(t *testing.T) {
+	m, err := Parse([]byte("X-Spoolgate-Unit: =?UTF-8?q?=C3=96stra_biblioteket?=\r\nTo: a@example.org\r\n\r\nx\r\n"), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Unit != "Östra biblioteket" {
+		t.Fatalf("Unit = %q", m.Unit)
+	}
+}
