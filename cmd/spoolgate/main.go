@@ -5,19 +5,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
 	"sort"
-	"syscall"
 	"text/tabwriter"
 
-	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/installer"
 )
@@ -39,7 +34,7 @@ var commands = map[string]command{}
 func register(name string, c command) { commands[name] = c }
 
 func init() {
-	register("run", command{usage: "[--config FILE]", summary: "relay in the foreground until Ctrl-C or SIGTERM", run: cmdRun, order: 10})
+	register("run", command{usage: "[--config FILE]", summary: "relay until Ctrl-C or SIGTERM (or until the service manager stops it)", run: cmdRun, order: 10})
 	register("version", command{summary: "print the version", order: 99, run: func(_ []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(stdout, "spoolgate %s\n", version)
 		return nil
@@ -126,21 +121,12 @@ func flags(name string, args []string, stderr io.Writer, more func(*flag.FlagSet
 	return cfgPath, nil
 }
 
+// cmdRun runs spoolgate: in the foreground when an admin starts it, as the
+// service when the service manager does (see installer.Run).
 func cmdRun(args []string, _, stderr io.Writer) error {
 	path, err := flags("run", args, stderr, nil)
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	g, err := gateway.New(cfg, log)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return g.Run(ctx)
+	return installer.Run(path, installer.RunOptions{Stderr: stderr, Exit: os.Exit})
 }

@@ -171,6 +171,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 func (s *Server) stop() {
 	close(s.done) // ends stalls and delays
 	s.srv.Close()
+	s.ln.Close() // in case Serve has not registered the listener yet
 	select {
 	case <-s.serveDone:
 	case <-time.After(30 * time.Second):

@@ -1,0 +1,29 @@
+package installer
+
+import (
+	"fmt"
+
+	"github.com/kardianos/service"
+	"golang.org/x/sys/windows/svc"
+)
+
+// runUnderManager hands p to the Windows service manager through s, and
+// returns when the service has stopped.
+//
+// kardianos/service decides once, at start, whether the process is a
+// service; when it says no but ForceService is set (wine does not tell a
+// service it is one), this talks to the service manager directly through
+// kardianos's own handler, so Start and Stop run as the manager asks.
+func runUnderManager(s service.Service, p *Program) error {
+	if ForceService && service.Interactive() {
+		h, ok := s.(svc.Handler)
+		if !ok {
+			return fmt.Errorf("service: %T cannot talk to the Windows service manager", s)
+		}
+		if err := svc.Run(ServiceName, h); err != nil {
+			return fmt.Errorf("service: %w", err)
+		}
+		return p.Err()
+	}
+	return s.Run()
+}
