@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,18 +40,75 @@ type sentRecord struct {
 }
 
 func init() {
-	register("sent", command{usage: "[--config FILE] [--since 24h] [--json]", summary: "what the journal recorded: the sent mail view", run: cmdSent, order: 20})
+	register("sent", command{usage: "[--config FILE] [--since 7d] [--to A] [--status S] [--file F] [--json]", summary: "what the journal recorded: the sent mail view", run: cmdSent, order: 20})
 }
 
+// sinceFlag is --since: a Go duration (90m, 24h), a number of days (7d,
+// 1d12h), or "all".
+type sinceFlag struct {
+	d    time.Duration // 0 = all
+	text string
+}
+
+func (f *sinceFlag) String() string { return f.text }
+
+func (f *sinceFlag) Set(s string) error {
+	d, err := parseSince(s)
+	if err != nil {
+		return err
+	}
+	f.d, f.text = d, s
+	return nil
+}
+
+func parseSince(s string) (time.Duration, error) {
+	if s == "all" || s == "0" {
+		return 0, nil
+	}
+	bad := fmt.Errorf("want a time like 2h, 24h, 7d or all")
+	var days time.Duration
+	rest := s
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil || n < 0 || n > 100000 {
+			return 0, bad
+		}
+		days, rest = time.Duration(n)*24*time.Hour, s[i+1:]
+	}
+	var d time.Duration
+	if rest != "" {
+		var err error
+		if d, err = time.ParseDuration(rest); err != nil || (days > 0 && strings.HasPrefix(rest, "-")) {
+			return 0, bad
+		}
+	}
+	if d+days <= 0 {
+		return 0, bad
+	}
+	return d + days, nil
+}
+
+var statuses = []journal.Status{journal.StatusQueued, journal.StatusAttempted, journal.StatusSent, journal.StatusDeferred, journal.StatusFailed}
+
 func cmdSent(args []string, stdout, stderr io.Writer) error {
-	var since time.Duration
-	var asJSON bool
+	since := sinceFlag{d: 24 * time.Hour, text: "24h"}
+	var (
+		asJSON         bool
+		to, status, fn string
+	)
 	path, err := flags("sent", args, stderr, func(fs *flag.FlagSet) {
-		fs.DurationVar(&since, "since", 24*time.Hour, "show records of this long ago and newer (e.g. 2h, 72h)")
+		fs.Var(&since, "since", "show records of this long ago and newer (e.g. 2h, 72h, 7d, or all)")
+		fs.StringVar(&to, "to", "", "only messages to a recipient containing this text (e.g. a patron's address)")
+		fs.StringVar(&status, "status", "", "only messages with this status: sent, deferred, failed, queued or attempted")
+		fs.StringVar(&fn, "file", "", "only messages whose file name contains this text")
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object a line")
 	})
 	if err != nil {
 		return err
+	}
+	status = strings.ToLower(strings.TrimSpace(status))
+	if status != "" && !slices.Contains(statuses, journal.Status(status)) {
+		return &exitError{2, fmt.Errorf("sent: --status %q: want one of sent, deferred, failed, queued, attempted", status)}
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -64,7 +123,11 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer j.Close()
-	recs, err := j.Query(journal.Filter{Since: time.Now().Add(-since)})
+	f := journal.Filter{To: strings.TrimSpace(to), Status: journal.Status(status), File: strings.TrimSpace(fn)}
+	if since.d > 0 {
+		f.Since = time.Now().Add(-since.d)
+	}
+	recs, err := j.Query(f)
 	if err != nil {
 		return err
 	}
@@ -90,8 +153,30 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d message(s) in the last %s\n", len(recs), since)
+	what := "in the last " + since.text
+	if since.d == 0 {
+		what = "in the journal"
+	}
+	fmt.Fprintf(stdout, "%d message(s) %s%s\n", len(recs), what, filterText(f))
 	return nil
+}
+
+// filterText says which filters were given, for the summary line.
+func filterText(f journal.Filter) string {
+	var parts []string
+	if f.To != "" {
+		parts = append(parts, fmt.Sprintf("to %q", f.To))
+	}
+	if f.Status != "" {
+		parts = append(parts, "status "+string(f.Status))
+	}
+	if f.File != "" {
+		parts = append(parts, fmt.Sprintf("file %q", f.File))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " matching " + strings.Join(parts, ", ")
 }
 
 func clip(s string, n int) string {

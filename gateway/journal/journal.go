@@ -94,5 +94,6 @@ type Filter struct {
 	To     string    // substring of a recipient, case-insensitive; "" = any
 	Status Status    // "" = any
 	File   string    // substring of the file name, case-insensitive; "" = any
+	Key    string    // exactly this message key; "" = any
 	Limit  int       // 0 = no limit
 }

@@ -416,6 +416,10 @@ func TestJournal_Retried(t *testing.T) {
 	if s.Status != StatusQueued || !reflect.DeepEqual(s.Delivered, []string{"a@example.org"}) || len(s.Failed) != 0 || s.Attempts != 1 {
 		t.Fatalf("after Retried, State = %+v", s)
 	}
+	// retry_for counts again from the first attempt after the retry.
+	if !s.First.IsZero() {
+		t.Fatalf("after Retried, First = %v, want zero", s.First)
+	}
 	// The retry attempts only what is left.
 	j.Attempt("k", "mx", nil, nil)
 	j.Record(Outcome{Key: "k", Status: StatusSent, Reply: "250 ok"}, nil)
@@ -523,6 +527,8 @@ func TestJournal_QueryFilters(t *testing.T) {
 		{"status queued", Filter{Status: StatusQueued}, []string{"m1"}},
 		{"file", Filter{File: "OVERDUE"}, []string{"m1", "m4", "m3"}},
 		{"limit", Filter{Limit: 2}, []string{"m1", "m4"}},
+		{"key", Filter{Key: "m3"}, []string{"m3"}},
+		{"key is exact", Filter{Key: "m"}, []string{}},
 		{"combined", Filter{File: "overdue", To: "example.org", Since: t0.Add(time.Hour), Limit: 1}, []string{"m1"}},
 		{"combined status", Filter{File: "overdue", Status: StatusFailed}, []string{"m3"}},
 	} {

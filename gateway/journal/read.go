@@ -86,6 +86,10 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 		where = append(where, "instr(lower(m.file), ?) > 0")
 		args = append(args, asciiLower(f.File))
 	}
+	if f.Key != "" {
+		where = append(where, "m.key = ?")
+		args = append(args, f.Key)
+	}
 	if f.To != "" {
 		// lower() in SQLite folds ASCII only; so does this side, to match.
 		where = append(where, "EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key AND instr(lower(r.addr), ?) > 0)")

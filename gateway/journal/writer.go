@@ -522,7 +522,7 @@ func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
 		first_at = CASE WHEN first_at = 0 THEN ?1 ELSE first_at END,
 		last_at = ?1, next_at = 0, status = 'attempted', server = ?2 WHERE key = ?3`)
 	s.recordUpd = p(`UPDATE messages SET status = ?, server = ?, reply = ?, last_at = ?, next_at = ? WHERE key = ?`)
-	s.retriedUpd = p(`UPDATE messages SET status = 'queued', next_at = 0, last_at = ? WHERE key = ?`)
+	s.retriedUpd = p(`UPDATE messages SET status = 'queued', next_at = 0, first_at = 0, last_at = ? WHERE key = ?`)
 	if err != nil {
 		s.close()
 		return stmts{}, fmt.Errorf("preparing statements: %w", err)

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/inspect"
+)
+
+func init() {
+	register("queue", command{usage: "[--config FILE] [--limit 50] [--json]", summary: "list the waiting, deferred and .BAD files, with reasons", run: cmdQueue, order: 30})
+}
+
+// queueJSON is `spoolgate queue --json`: one JSON document.
+type queueJSON struct {
+	Folder   string          `json:"folder"`
+	Instance string          `json:"instance"`
+	Time     time.Time       `json:"time"`
+	Waiting  int             `json:"waiting"`
+	Oldest   *time.Time      `json:"oldest,omitempty"`
+	Files    []queueFileJSON `json:"waiting_files"` // the oldest --limit waiting files
+	Sending  []queueFileJSON `json:"sending"`
+	Deferred []queueFileJSON `json:"deferred"`
+	Bad      []queueFileJSON `json:"bad"`
+}
+
+type queueFileJSON struct {
+	Name      string     `json:"name"`
+	File      string     `json:"file"` // the name the ILS gave it
+	Size      int64      `json:"size"`
+	Modified  time.Time  `json:"modified"`
+	Key       string     `json:"key,omitempty"`
+	Instance  string     `json:"instance,omitempty"` // the instance that claimed it
+	Attempts  int        `json:"attempts,omitempty"`
+	Next      *time.Time `json:"next_attempt,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
+	// .BAD files, from the reason file.
+	What   string `json:"what_happened,omitempty"`
+	Action string `json:"what_to_do,omitempty"`
+	Server string `json:"server,omitempty"`
+	Reply  string `json:"reply,omitempty"`
+	When   string `json:"when,omitempty"`
+	Reason *bool  `json:"has_reason,omitempty"`
+}
+
+func cmdQueue(args []string, stdout, stderr io.Writer) error {
+	var asJSON bool
+	limit := 50
+	path, err := flags("queue", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print one JSON document")
+		fs.IntVar(&limit, "limit", limit, "list at most this many waiting files, oldest first (0 = all)")
+	})
+	if err != nil {
+		return err
+	}
+	if limit < 0 {
+		return &exitError{2, fmt.Errorf("queue: --limit %d: want 0 or more", limit)}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	q, err := inspect.List(cfg, limit)
+	if err != nil {
+		return queueErr(cfg, err)
+	}
+	if asJSON {
+		return writeQueueJSON(stdout, q)
+	}
+	return writeQueueText(stdout, q)
+}
+
+// queueErr says what a missing queue folder means.
+func queueErr(cfg *config.Config, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the queue folder %s does not exist: spoolgate has not run with %s yet", cfg.Spool.Folder, cfg.File)
+	}
+	return err
+}
+
+func writeQueueJSON(w io.Writer, q *inspect.Queue) error {
+	out := queueJSON{Folder: q.Folder, Instance: q.Instance, Time: q.Taken, Waiting: q.NWaiting,
+		Files: []queueFileJSON{}, Sending: []queueFileJSON{}, Deferred: []queueFileJSON{}, Bad: []queueFileJSON{}}
+	if !q.Oldest.IsZero() {
+		out.Oldest = &q.Oldest
+	}
+	conv := func(f inspect.File) queueFileJSON {
+		j := queueFileJSON{Name: f.Name, File: f.Orig, Size: f.Size, Modified: f.ModTime, Key: f.Key, Instance: f.Owner,
+			Attempts: f.Attempts, LastError: f.LastReply}
+		if !f.Next.IsZero() {
+			next := f.Next
+			j.Next = &next
+		}
+		return j
+	}
+	for _, f := range q.Waiting {
+		out.Files = append(out.Files, conv(f))
+	}
+	for _, f := range q.Sending {
+		out.Sending = append(out.Sending, conv(f))
+	}
+	for _, f := range q.Deferred {
+		out.Deferred = append(out.Deferred, conv(f))
+	}
+	for _, f := range q.Bad {
+		j := conv(f)
+		has := f.Reason != nil
+		j.Reason = &has
+		if has {
+			j.What, j.Action, j.Server, j.Reply, j.When = f.Reason.What, f.Reason.Action, f.Reason.Server, f.Reason.Reply, f.Reason.When
+		}
+		out.Bad = append(out.Bad, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func writeQueueText(w io.Writer, q *inspect.Queue) error {
+	now := q.Taken
+	ago := func(t time.Time) string { return inspect.Age(now.Sub(t)) + " ago" }
+	fmt.Fprintf(w, "Queue folder: %s\n\n", q.Folder)
+
+	if q.NWaiting == 0 {
+		fmt.Fprintf(w, "Waiting: none\n")
+	} else {
+		fmt.Fprintf(w, "Waiting: %d (oldest %s)\n", q.NWaiting, ago(q.Oldest))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, f := range q.Waiting {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Name, sizeText(f.Size), ago(f.ModTime))
+		}
+		tw.Flush()
+		if more := q.NWaiting - len(q.Waiting); more > 0 {
+			fmt.Fprintf(w, "  and %d more (--limit 0 lists all)\n", more)
+		}
+	}
+
+	if len(q.Sending) > 0 {
+		fmt.Fprintf(w, "\nBeing sent: %d\n", len(q.Sending))
+		for _, f := range q.Sending {
+			fmt.Fprintf(w, "  %s  by %s\n", f.Orig, owner(q, f))
+		}
+	}
+
+	if len(q.Deferred) == 0 {
+		fmt.Fprintf(w, "\nDeferred: none\n")
+	} else {
+		fmt.Fprintf(w, "\nDeferred (temporary failures, retried automatically): %d\n", len(q.Deferred))
+		for _, f := range q.Deferred {
+			fmt.Fprintf(w, "  %s", f.Orig)
+			if f.Owner != q.Instance {
+				fmt.Fprintf(w, "  (instance %s)", f.Owner)
+			}
+			fmt.Fprintln(w)
+			switch {
+			case f.Next.IsZero():
+				fmt.Fprintf(w, "      next attempt: when its instance next looks at the queue\n")
+			case f.Next.Before(now):
+				fmt.Fprintf(w, "      next attempt: due now (%s)\n", f.Next.Local().Format("2006-01-02 15:04"))
+			default:
+				fmt.Fprintf(w, "      next attempt: %s (in %s)\n", f.Next.Local().Format("2006-01-02 15:04"), inspect.Age(f.Next.Sub(now)))
+			}
+			if f.Attempts > 0 {
+				fmt.Fprintf(w, "      attempts:     %d\n", f.Attempts)
+			}
+			if f.LastReply != "" {
+				fmt.Fprintf(w, "      last error:   %s\n", oneLine(f.LastReply))
+			}
+		}
+	}
+
+	if len(q.Bad) == 0 {
+		fmt.Fprintf(w, "\n.BAD: none\n")
+		return nil
+	}
+	fmt.Fprintf(w, "\n.BAD (refused for good, not retried): %d\n", len(q.Bad))
+	for _, f := range q.Bad {
+		fmt.Fprintf(w, "  %s", f.Name)
+		if f.Orig != "" && f.Orig != f.Name {
+			fmt.Fprintf(w, "  (was %s)", f.Orig)
+		}
+		fmt.Fprintf(w, "  %s\n", ago(f.ModTime))
+		if f.Reason == nil {
+			fmt.Fprintf(w, "      no reason file (%s.txt is missing)\n", f.Name)
+			continue
+		}
+		if f.Reason.What != "" {
+			fmt.Fprintf(w, "      what happened: %s\n", f.Reason.What)
+		}
+		if f.Reason.Reply != "" {
+			fmt.Fprintf(w, "      reply:         %s\n", f.Reason.Reply)
+		}
+		if f.Reason.Action != "" {
+			fmt.Fprintf(w, "      what to do:    %s\n", f.Reason.Action)
+		}
+	}
+	fmt.Fprintf(w, "\nTo send a .BAD file again once the cause is fixed: spoolgate retry NAME (or --all).\n")
+	return nil
+}
+
+func owner(q *inspect.Queue, f inspect.File) string {
+	if f.Owner == q.Instance {
+		return "this instance (" + f.Owner + ")"
+	}
+	return "instance " + f.Owner
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

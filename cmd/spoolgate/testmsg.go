@@ -1,0 +1,246 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/mail"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jordan-wright/email"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/inspect"
+	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/relay"
+	"github.com/spoolgate/spoolgate/spool"
+)
+
+func init() {
+	register("test", command{usage: "[--config FILE] [--to ADDRESS] [--wait] [--timeout 5m]", summary: "drop a test message in the queue; --wait for the outcome", run: cmdTest, order: 32})
+}
+
+// testPoll is how often --wait looks at the queue folder.
+const testPoll = 500 * time.Millisecond
+
+func cmdTest(args []string, stdout, stderr io.Writer) error {
+	var (
+		to      string
+		wait    bool
+		timeout time.Duration
+	)
+	path, err := flags("test", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&to, "to", "", "the test message's recipient (default: [message] test_to)")
+		fs.BoolVar(&wait, "wait", false, "wait until the running service has sent or refused it; exit 0 if sent, 1 if not")
+		fs.DurationVar(&timeout, "timeout", 5*time.Minute, "with --wait: how long to wait")
+	})
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	if to == "" {
+		to = cfg.Message.TestTo
+	}
+	if to == "" {
+		return &exitError{2, fmt.Errorf("test: no address to send to: give --to ADDRESS, or set test_to in the [message] section of %s", cfg.File)}
+	}
+	if a, err := mail.ParseAddress(to); err != nil || a.Name != "" {
+		return &exitError{2, fmt.Errorf("test: --to %q: want an e-mail address like someone@example.org", to)}
+	}
+	if timeout <= 0 {
+		return &exitError{2, fmt.Errorf("test: --timeout %s: want a positive duration like 5m", timeout)}
+	}
+
+	now := time.Now()
+	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
+	name := nameFor(sp, cfg.Spool.Patterns, "spoolgate-test-"+now.Format("20060102-150405")+"-"+randHex(3), ".eml")
+	if name == "" {
+		return fmt.Errorf("test: cannot name a test file that [spool] pattern = %s takes: add a pattern like *.eml", strings.Join(cfg.Spool.Patterns, ", "))
+	}
+	data, err := testMessage(cfg, to, now)
+	if err != nil {
+		return err
+	}
+	if err := spool.WriteFile(cfg.Spool.Folder, name, data, 0o644); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return queueErr(cfg, err)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "Dropped %s in %s, to %s.\n", name, cfg.Spool.Folder, to)
+	if !wait {
+		return nil
+	}
+	fmt.Fprintf(stdout, "Waiting up to %s for the service to send it...\n", timeout)
+	return waitTest(cfg, name, to, timeout, stdout)
+}
+
+// testMessage composes the test message.
+func testMessage(cfg *config.Config, to string, now time.Time) ([]byte, error) {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "this machine"
+	}
+	e := email.NewEmail()
+	e.From = (&mail.Address{Name: cfg.Message.FromName, Address: cfg.Message.From}).String()
+	e.To = []string{to}
+	e.Subject = "spoolgate test message from " + host
+	e.Text = fmt.Appendf(nil, "This is a test message from spoolgate, the mail gateway of the library system on %s.\r\n"+
+		"Someone ran \"spoolgate test\" to check that mail from the library system gets through.\r\n"+
+		"If you received it, it works: no action is needed.\r\n\r\n"+
+		"Sent at: %s\r\nConfig:  %s\r\nQueue:   %s\r\n",
+		host, now.Format("2006-01-02 15:04:05 -0700"), cfg.File, cfg.Spool.Folder)
+	body, err := e.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("test: compose the message: %w", err)
+	}
+	return append([]byte("X-Spoolgate-Kind: test\r\n"), body...), nil
+}
+
+// waitTest follows the test file until the service has handled it.
+func waitTest(cfg *config.Config, name, to string, timeout time.Duration, stdout io.Writer) error {
+	deadline := time.Now().Add(timeout)
+	var (
+		j         *journal.Journal
+		last      *inspect.File
+		lastError string
+	)
+	defer func() {
+		if j != nil {
+			j.Close()
+		}
+	}()
+	journalOf := func() (*journal.Journal, error) {
+		if j == nil {
+			var err error
+			j, err = inspect.OpenJournal(cfg)
+			return j, err
+		}
+		return j, nil
+	}
+	for {
+		f, err := inspect.Locate(cfg, name)
+		if err != nil {
+			return err
+		}
+		if f == nil {
+			jr, err := journalOf()
+			if err != nil {
+				return err
+			}
+			return reportSent(jr, name, to, stdout)
+		}
+		last = f
+		switch f.State {
+		case spool.Bad:
+			fmt.Fprintf(stdout, "Refused: the service set it aside as %s.\n", f.Name)
+			if f.Reason != nil {
+				fmt.Fprintf(stdout, "\n%s", strings.ReplaceAll(f.Reason.Text, "\r\n", "\n"))
+			}
+			return &exitError{1, errors.New("the test message was not sent (spoolgate queue lists the .BAD files; spoolgate check tests the relay)")}
+		case spool.Deferred:
+			if jr, err := journalOf(); err == nil && jr != nil {
+				if recs, err := jr.Query(journal.Filter{Key: f.Key, Limit: 1}); err == nil && len(recs) == 1 && recs[0].Reply != "" && recs[0].Reply != lastError {
+					lastError = recs[0].Reply
+					next := ""
+					if !recs[0].Next.IsZero() {
+						next = "; next attempt " + recs[0].Next.Local().Format("15:04:05")
+					}
+					fmt.Fprintf(stdout, "Deferred (a temporary failure, retried automatically): %s%s. Still waiting...\n", oneLine(lastError), next)
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(testPoll)
+	}
+	switch last.State {
+	case spool.Waiting:
+		return &exitError{1, fmt.Errorf("the test message was not taken from the queue within %s: the service doesn't seem to be running (check spoolgate status). %s stays in the queue and goes out when the service runs", timeout, name)}
+	case spool.Deferred:
+		return &exitError{1, fmt.Errorf("the test message is still deferred after %s (last error: %s); the service keeps retrying it: spoolgate queue shows it, spoolgate check tests the relay", timeout, oneLine(lastError))}
+	}
+	return &exitError{1, fmt.Errorf("the test message is still being sent after %s (as %s); spoolgate queue shows it", timeout, last.Name)}
+}
+
+// reportSent prints what the journal says of a test file that left the
+// queue: the relay accepted it.
+func reportSent(j *journal.Journal, name, to string, stdout io.Writer) error {
+	var rec *journal.Record
+	if j != nil {
+		recs, err := j.Query(journal.Filter{File: name})
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			if recs[i].File == name {
+				rec = &recs[i]
+				break
+			}
+		}
+	}
+	if rec == nil {
+		return &exitError{1, fmt.Errorf("%s left the queue, but the journal has no record of it: did someone remove it?", name)}
+	}
+	st, err := j.State(rec.Key)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(st.Delivered, func(a string) bool { return strings.EqualFold(a, to) }) {
+		fmt.Fprintf(stdout, "Not sent to %s: %s\n", to, oneLine(rec.Reply))
+		return &exitError{1, fmt.Errorf("the relay did not accept the test message for %s (status %s)", to, rec.Status)}
+	}
+	fmt.Fprintf(stdout, "Sent to %s at %s via %s.\n", strings.Join(st.Delivered, ", "), rec.Time.Local().Format("2006-01-02 15:04:05"), rec.Server)
+	fmt.Fprintf(stdout, "Relay's reply: %s\n", oneLine(rec.Reply))
+	if id := relay.ParseQueueID(rec.Reply); id != "" {
+		fmt.Fprintf(stdout, "Queue id:      %s (the relay's id for this message, for its logs)\n", id)
+	}
+	if len(st.Failed) > 0 {
+		fmt.Fprintf(stdout, "Refused for:   %s\n", strings.Join(st.Failed, ", "))
+	}
+	return nil
+}
+
+// nameFor returns a name the spool takes as a waiting message file: stem
+// plus ext when that matches a pattern, else stem put into the first
+// pattern that gives such a name ("*.tmp" gives stem.tmp, "ILS_*" gives
+// ILS_stem). It returns "" when no pattern does (say, only character
+// classes or names without a *).
+func nameFor(sp *spool.Spool, patterns []string, stem, ext string) string {
+	ok := func(n string) bool {
+		st, _, _ := sp.Classify(n)
+		return st == spool.Waiting && !strings.ContainsAny(n, `/\`)
+	}
+	if ext != "" && ok(stem+ext) {
+		return stem + ext
+	}
+	for _, p := range patterns {
+		if strings.ContainsAny(p, `[\`) || !strings.Contains(p, "*") {
+			continue // a class, or a fixed name that would clash
+		}
+		n := strings.Replace(p, "*", stem, 1)
+		n = strings.ReplaceAll(n, "*", "")
+		n = strings.ReplaceAll(n, "?", "x")
+		if ok(n) {
+			return n
+		}
+	}
+	return ""
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
