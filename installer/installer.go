@@ -1,6 +1,21 @@
 // Package installer knows where spoolgate lives on each operating system:
-// the default config path now, and the OS service (Windows service or
-// systemd unit) as that work lands. It never exits the process.
+// the default config path, and the OS service (a Windows service, or a
+// systemd unit on Linux) that it installs, controls and runs.
+//
+// Install takes a config that config.Load accepted and prepares the
+// machine before it registers the service: on Linux the unprivileged
+// account the service runs as (created when missing), the queue, data and
+// capture folders (created when missing, owned by that account, the queue
+// folder shared with its group), and the config and password files
+// (root's, readable by the service's group only); on Windows the folders,
+// and permissions set with icacls. It says what it did, and warns about
+// what stays unsafe (a password other users can read, a program or config
+// the service account cannot reach) in a Report. Nothing is written in the
+// working folder.
+//
+// Uninstall, Start, Stop, Restart and Status talk to the service manager
+// through kardianos/service; Run (run.go) is the service itself. Nothing
+// here exits the process.
 package installer
 
 import (

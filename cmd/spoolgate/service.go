@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/inspect"
+	"github.com/spoolgate/spoolgate/installer"
+)
+
+// Exit codes of `spoolgate status`, besides 0 (running), 1 (the state
+// could not be read) and 2 (a bad config).
+const (
+	exitStopped      = 3 // stopped, or failed
+	exitNotInstalled = 4
+)
+
+func init() {
+	register("install", command{usage: "[--config FILE] [--user NAME] [--writer ACCOUNT]", summary: "install the service (Windows service or systemd unit) and prepare its folders", run: cmdInstall, order: 40})
+	register("uninstall", command{summary: "stop and remove the service (the config, folders and account stay)", run: control("uninstall", installer.Uninstall, "uninstalled the service; the config, the folders and (on Linux) the account stay"), order: 41})
+	register("start", command{summary: "start the service and wait until it runs", run: control("start", installer.Start, "the service is running"), order: 42})
+	register("stop", command{summary: "stop the service after the message in flight", run: control("stop", installer.Stop, "the service is stopped"), order: 43})
+	register("restart", command{summary: "restart the service (after a config change)", run: control("restart", installer.Restart, "the service is running"), order: 44})
+	register("status", command{usage: "[--config FILE]", summary: "the service's state and the queue's; exit 0 running, 3 stopped, 4 not installed", run: cmdStatus, order: 45})
+}
+
+func cmdInstall(args []string, stdout, stderr io.Writer) error {
+	var o installer.Options
+	path, err := flags("install", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&o.User, "user", "", "Linux: the account the service runs as, created when missing (default "+installer.DefaultUser+")")
+		fs.StringVar(&o.Writer, "writer", "", "the account the ILS runs as, allowed to write the queue folder")
+	})
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(path) // makes the path absolute
+	if err != nil {
+		return err
+	}
+	r, err := installer.Install(cfg, o)
+	if r != nil {
+		for _, l := range r.Done {
+			fmt.Fprintf(stdout, "%s\n", l)
+		}
+		for _, l := range r.Warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", l)
+		}
+		if err == nil {
+			for _, l := range r.Notes {
+				fmt.Fprintf(stdout, "\n%s\n", l)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nStart it with: spoolgate start\n")
+	return nil
+}
+
+// control is a command that takes no arguments but --config (which it
+// ignores: the service runs with the config it was installed with) and
+// does one thing to the service.
+func control(name string, do func() error, ok string) func([]string, io.Writer, io.Writer) error {
+	return func(args []string, stdout, stderr io.Writer) error {
+		if _, err := flags(name, args, stderr, nil); err != nil {
+			return err
+		}
+		if err := do(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s\n", ok)
+		return nil
+	}
+}
+
+func cmdStatus(args []string, stdout, stderr io.Writer) error {
+	path, err := flags("status", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	st, stErr := installer.Status()
+	switch {
+	case stErr != nil:
+		fmt.Fprintf(stdout, "Service: unknown (%v)\n", stErr)
+	case st == installer.NotInstalled && installer.Supported() != nil:
+		fmt.Fprintf(stdout, "Service: not installed (%v)\n", installer.Supported())
+	case st == installer.Failed:
+		fmt.Fprintf(stdout, "Service: failed; %s\n", installer.LogHint())
+	default:
+		fmt.Fprintf(stdout, "Service: %s\n", st)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	q, err := inspect.Summary(cfg)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(stdout, "Queue: the queue folder %s does not exist yet\n", cfg.Spool.Folder)
+	case err != nil:
+		return fmt.Errorf("queue: %w", err)
+	default:
+		fmt.Fprintf(stdout, "%s\n", q)
+	}
+	switch {
+	case stErr != nil:
+		return stErr
+	case st == installer.NotInstalled:
+		return &exitError{exitNotInstalled, errors.New("the service is not installed")}
+	case st != installer.Running:
+		return &exitError{exitStopped, fmt.Errorf("the service is %s", st)}
+	}
+	return nil
+}
