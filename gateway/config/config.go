@@ -17,6 +17,7 @@ package config
 
 import (
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -43,6 +44,55 @@ type Config struct {
 	Message Message
 	Journal Journal
 	Log     Log
+	Overdue Overdue            // [overdue] and [overdue.columns]
+	Units   map[string]*Unit   // [unit.NAME], by NAME
+	Servers map[string]*Server // every server chain head by name: "smtp" and each NAME of [smtp.NAME]
+	Service Service            // [service]
+}
+
+// Service is the [service] section.
+type Service struct {
+	// Location is the time zone of the schedule and the notices: the
+	// machine's local zone, or [service] timezone (an IANA name such as
+	// Europe/Stockholm; the zone database is built in, so it works on
+	// Windows too). Never nil after Load.
+	Location *time.Location
+}
+
+// Overdue is the [overdue] section: the morning scan of the loans export.
+type Overdue struct {
+	Enabled      bool
+	At           Clock             // local time of the daily scan, default 06:30
+	Loans        string            // absolute path of the loans export (CSV); required when Enabled
+	Charset      string            // the export's charset name, default utf-8
+	Encoding     encoding.Encoding // its decoder
+	Delimiter    rune              // 0 = detect; ',' ';' or '\t'
+	WarningDays  int               // "due in N days" notice; 0 = none. Default 3
+	OverdueDays  int               // "was due N days ago" notice; 0 = none. Default 1
+	ReminderDays int               // "was due N days ago" reminder; 0 = none. Default 3 (counted from due)
+	Recipient    string            // patron | guardian | both
+	Templates    string            // absolute folder of notice templates, or "" for the built-ins
+	Language     string            // default language code (en, sv, nb, pl, cs, ru)
+	StaleAfter   time.Duration     // a notice more than this late is dropped and reported; default 2d
+	Columns      map[string]string // [overdue.columns]: logical column name -> header name in the export
+}
+
+// Clock is a time of day, e.g. 06:30.
+type Clock struct{ Hour, Minute int }
+
+func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
+
+// Unit is a [unit.NAME] section: a branch with its own sender and relay.
+// Empty fields fall back to [message] and [smtp].
+type Unit struct {
+	Name       string
+	From       string
+	FromName   string
+	ReturnPath string
+	CopyTo     string
+	Language   string
+	Contact    string  // free text for notices: address, phone, opening hours
+	SMTP       *Server // the chain head named by smtp = NAME, or nil for [smtp]
 }
 
 // Spool is the [spool] section.
@@ -92,10 +142,14 @@ type Message struct {
 	TestTo     string // addr-spec or "": where `spoolgate test` sends by default
 }
 
-// Log is the [log] section: the service's log file in the data folder.
+// Log is the [log] section: the log file and the daily log to the librarian.
 type Log struct {
-	Days  int        // daily log files are kept this many days
-	Level slog.Level // the least important level logged
+	Days     int        // daily log files are kept this many days
+	Level    slog.Level // the least important level logged
+	Daily    bool       // send the daily log (default true)
+	DailyAt  Clock      // when, default 23:55
+	DailyTo  []string   // to whom; default [message] from
+	Language string     // the daily log's language, default en
 }
 
 // Journal is the [journal] section.
