@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/message"
 	"github.com/spoolgate/spoolgate/gateway/relay"
@@ -18,7 +19,7 @@ import (
 // deliver sends one claimed file and leaves it in its next state. It reports
 // whether the relay accepted the message, and, when the file was deferred,
 // its new entry and when it is due.
-func (g *Gateway) deliver(ctx context.Context, s relay.Sender, j job) (accepted bool, deferred *spool.Entry, due time.Time) {
+func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.Sender, j job) (accepted bool, deferred *spool.Entry, due time.Time) {
 	e := j.entry
 	log := g.log.With("file", e.Orig, "key", e.Key)
 
@@ -35,7 +36,7 @@ func (g *Gateway) deliver(ctx context.Context, s relay.Sender, j job) (accepted 
 		log.Error("cannot read a claimed file; it stays queued", "error", err)
 		return g.postpone(e, journal.State{}, nil, "", "cannot read the file: "+err.Error())
 	}
-	msg, err := message.Parse(raw, g.opts)
+	msg, chain, err := g.parse(raw, log)
 	if err != nil {
 		var me *message.Error
 		if !errors.As(err, &me) {
@@ -62,7 +63,8 @@ func (g *Gateway) deliver(ctx context.Context, s relay.Sender, j job) (accepted 
 		return false, nil, due
 	}
 
-	g.journal.Attempt(e.Key, g.relayName(), to, nil)
+	s := pick(chain)
+	g.journal.Attempt(e.Key, g.chainName(chain), to, nil)
 	res, err := s.Send(ctx, &relay.Delivery{
 		From: msg.Sender, To: to, Data: msg.Data, DataUTF8: msg.DataUTF8,
 		NeedsUTF8: msg.NeedsUTF8, EightBit: msg.EightBit,

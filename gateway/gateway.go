@@ -57,7 +57,8 @@ type Gateway struct {
 	log     *slog.Logger
 	spool   *spool.Spool
 	journal *journal.Journal
-	opts    message.Options
+	opts    message.Options      // [message] defaults
+	units   map[string]unitRoute // by lower-case unit name
 	now     func() time.Time
 	senders []relay.Sender
 
@@ -126,6 +127,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		MaxSize:    cfg.Spool.MaxSize,
 		Now:        g.now,
 	}
+	g.units = unitRoutes(cfg, g.opts)
 	if g.senders == nil {
 		g.senders = NewSenders(cfg, log)
 	}
@@ -283,7 +285,27 @@ func (g *Gateway) reschedule() {
 const idleClose = 10 * time.Second
 
 func (g *Gateway) worker(ctx context.Context, s relay.Sender, wake <-chan struct{}) {
-	defer s.Close()
+	// A unit with its own relay chain gets its own session, opened on first
+	// use and kept like the default one.
+	chains := map[*config.Server]relay.Sender{}
+	pick := func(chain *config.Server) relay.Sender {
+		if chain == nil || g.cfg.Capture != "" {
+			return s
+		}
+		c, ok := chains[chain]
+		if !ok {
+			c = relay.NewSession(chain, g.log.With("chain", chain.Name))
+			chains[chain] = c
+		}
+		return c
+	}
+	closeAll := func() {
+		s.Close()
+		for _, c := range chains {
+			c.Close()
+		}
+	}
+	defer closeAll()
 	idle := time.NewTimer(idleClose)
 	defer idle.Stop()
 	for {
@@ -291,7 +313,7 @@ func (g *Gateway) worker(ctx context.Context, s relay.Sender, wake <-chan struct
 		case <-ctx.Done():
 			return
 		case <-idle.C:
-			s.Close()
+			closeAll()
 			continue
 		case <-wake:
 		}
@@ -306,7 +328,7 @@ func (g *Gateway) worker(ctx context.Context, s relay.Sender, wake <-chan struct
 			if !ok {
 				break
 			}
-			g.process(context.WithoutCancel(ctx), s, j)
+			g.process(context.WithoutCancel(ctx), pick, j)
 		}
 		idle.Reset(idleClose)
 	}
@@ -508,7 +530,7 @@ func (g *Gateway) settle(accepted bool, deferred *spool.Entry, due time.Time) {
 
 // process reads, sends and files one claimed message. A panic on one file
 // quarantines that file and leaves the gateway running.
-func (g *Gateway) process(ctx context.Context, s relay.Sender, j job) {
+func (g *Gateway) process(ctx context.Context, pick func(*config.Server) relay.Sender, j job) {
 	accepted := false
 	var deferred *spool.Entry
 	var due time.Time
@@ -519,5 +541,5 @@ func (g *Gateway) process(ctx context.Context, s relay.Sender, j job) {
 		}
 		g.settle(accepted, deferred, due)
 	}()
-	accepted, deferred, due = g.deliver(ctx, s, j)
+	accepted, deferred, due = g.deliver(ctx, pick, j)
 }
