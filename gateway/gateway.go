@@ -53,14 +53,15 @@ const JournalFile = "journal.db"
 
 // Gateway relays the queue folder of one validated config.
 type Gateway struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	spool   *spool.Spool
-	journal *journal.Journal
-	opts    message.Options      // [message] defaults
-	units   map[string]unitRoute // by lower-case unit name
-	now     func() time.Time
-	senders []relay.Sender
+	cfg        *config.Config
+	log        *slog.Logger
+	spool      *spool.Spool
+	journal    *journal.Journal
+	opts       message.Options      // [message] defaults
+	units      map[string]unitRoute // by lower-case unit name
+	now        func() time.Time
+	senders    []relay.Sender
+	background []func(ctx context.Context)
 
 	scanMu sync.Mutex // one scan at a time
 
@@ -87,6 +88,13 @@ type Option func(*Gateway)
 
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) Option { return func(g *Gateway) { g.now = now } }
+
+// WithBackground runs f beside the relay while Run runs (the scheduler of
+// the morning scan and the daily log, say). f must return soon after its
+// context ends; Run waits for it before it returns.
+func WithBackground(f func(ctx context.Context)) Option {
+	return func(g *Gateway) { g.background = append(g.background, f) }
+}
 
 // WithSenders replaces the senders the config implies (one per connection).
 func WithSenders(s ...relay.Sender) Option { return func(g *Gateway) { g.senders = s } }
@@ -169,6 +177,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	wg.Go(func() { g.spool.Watch(watchCtx, g.log, g.hint) })
+	for _, f := range g.background {
+		wg.Go(func() { f(watchCtx) })
+	}
 	var workers sync.WaitGroup
 	for i, s := range g.senders {
 		workers.Go(func() { g.worker(ctx, s, g.wakes[i]) })

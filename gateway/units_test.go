@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -44,5 +45,24 @@ func TestRun_UnitRoutesSenderAndRelay(t *testing.T) {
 	}
 	if len(branch.Messages()) != 1 {
 		t.Fatalf("branch relay got %d messages, want 1", len(branch.Messages()))
+	}
+}
+
+func TestRun_BackgroundRunsAndStops(t *testing.T) {
+	cfg := testConfig(t, smtptest.NewServer(t))
+	started, stopped := make(chan struct{}), make(chan struct{})
+	r := start(t, cfg, WithBackground(func(ctx context.Context) {
+		close(started)
+		<-ctx.Done()
+		close(stopped)
+	}))
+	<-started
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Fatal("Run returned before its background job stopped")
 	}
 }
