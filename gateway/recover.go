@@ -11,8 +11,11 @@ import (
 // file this instance had claimed, the journal tells whether the relay had
 // already accepted it: if so, the file is removed and not sent again; if an
 // attempt may have begun, it is deferred (keeping its key, so recipients
-// that got it are not sent it again); if it was never attempted, it goes
-// back to the queue under its original name.
+// that got it are not sent it again); if the journal holds no attempt, it
+// goes back to the queue under its original name. (The attempt is queued
+// for the journal before the relay gets DATA but not waited for, so a
+// kill just after DATA can leave a sent message with no attempt recorded:
+// it is sent again, as in the window the README describes.)
 func (g *Gateway) recover() error {
 	snap, err := g.spool.Scan(1)
 	if err != nil {
@@ -37,7 +40,7 @@ func (g *Gateway) recover() error {
 			if _, err := g.spool.Release(e); err != nil {
 				return fmt.Errorf("recover %s: %w", e.Name, err)
 			}
-			g.log.Info("recovered: a file claimed but never sent is back in the queue", "file", e.Orig)
+			g.log.Info("recovered: a claimed file with no attempt in the journal is back in the queue (if the previous run stopped just as it sent it, the relay may get it twice)", "file", e.Orig)
 		}
 	}
 	return nil
