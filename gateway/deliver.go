@@ -122,8 +122,10 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	log.Info("sent", "to", strings.Join(res.Accepted, ", "), "server", res.Server, "reply", res.Reply)
 	if len(res.Deferred) == 0 {
 		// Remove the file only once the journal holds the outcome.
+		g.unrecorded.Add(1)
 		g.journal.Record(journal.Outcome{Key: e.Key, To: res.Accepted, Status: journal.StatusSent, Server: res.Server, Reply: res.Reply},
 			func(err error) {
+				g.unrecorded.Add(-1)
 				if err != nil {
 					log.Error("the journal could not record a sent message; removing the file anyway so it is not sent twice", "error", err)
 				}

@@ -31,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -48,6 +49,13 @@ const scanLimit = 10000
 // before the workers wait for them.
 const maxJournalBacklog = 4096
 
+// maxUnrecorded is how many messages the relay may have accepted that the
+// journal has not yet durably recorded, before the workers wait for the
+// journal. Each of them would be sent again after a crash, so this bounds
+// the duplicates one crash can cause (to this, plus one message in flight
+// per connection) while the journal still commits in groups.
+const maxUnrecorded = 32
+
 // JournalFile is the journal's file name in the data folder.
 const JournalFile = "journal.db"
 
@@ -63,7 +71,8 @@ type Gateway struct {
 	senders    []relay.Sender
 	background []func(ctx context.Context)
 
-	scanMu sync.Mutex // one scan at a time
+	scanMu     sync.Mutex   // one scan at a time
+	unrecorded atomic.Int64 // accepted by the relay, not yet committed to the journal
 
 	mu        sync.Mutex
 	ready     []spool.Entry          // settled waiting files from the last scan, oldest first
@@ -406,7 +415,7 @@ type job struct {
 // then waiting files oldest first. It scans the folder when it has nothing
 // in hand and something may have changed.
 func (g *Gateway) next() (job, bool) {
-	if g.journal.Pending() > maxJournalBacklog {
+	if g.unrecorded.Load() >= maxUnrecorded || g.journal.Pending() > maxJournalBacklog {
 		// The disk is slower than the relay: let the journal catch up
 		// rather than hold an ever longer queue of records in memory.
 		_ = g.journal.Flush()
