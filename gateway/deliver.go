@@ -36,7 +36,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		log.Error("cannot read a claimed file; it stays queued", "error", err)
 		return g.postpone(e, journal.State{}, nil, "", "cannot read the file: "+err.Error())
 	}
-	msg, chain, err := g.parse(raw, log)
+	msg, chain, err := g.parse(raw, e.Key, log)
 	if err != nil {
 		var me *message.Error
 		if !errors.As(err, &me) {

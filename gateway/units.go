@@ -45,8 +45,13 @@ func unitRoutes(cfg *config.Config, base message.Options) map[string]unitRoute {
 // read once with [message]'s, and again with its unit's when its
 // X-Spoolgate-Unit names a unit that sets its own sender. It returns the
 // unit's relay chain, or nil for [smtp].
-func (g *Gateway) parse(raw []byte, log *slog.Logger) (*message.Message, *config.Server, error) {
-	msg, err := message.Parse(raw, g.opts)
+//
+// key, the file's claim key, seeds an added Message-ID, so a message sent
+// again after a crash keeps its Message-ID.
+func (g *Gateway) parse(raw []byte, key string, log *slog.Logger) (*message.Message, *config.Server, error) {
+	opts := g.opts
+	opts.IDSeed = key
+	msg, err := message.Parse(raw, opts)
 	if err != nil || msg.Unit == "" {
 		return msg, nil, err
 	}
@@ -56,7 +61,9 @@ func (g *Gateway) parse(raw []byte, log *slog.Logger) (*message.Message, *config
 		return msg, nil, nil
 	}
 	if !sameSender(r.opts, g.opts) {
-		if msg, err = message.Parse(raw, r.opts); err != nil {
+		uo := r.opts
+		uo.IDSeed = key
+		if msg, err = message.Parse(raw, uo); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -19,10 +19,16 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	_ "time/tzdata" // named zones in [service] timezone work on Windows too
 
 	"golang.org/x/text/encoding"
+
+	"github.com/spoolgate/spoolgate/gateway/notice"
 )
+
+//go:generate go run gen_zones.go
 
 // Security is how a connection to a relay is protected.
 type Security string
@@ -44,10 +50,48 @@ type Config struct {
 	Message Message
 	Journal Journal
 	Log     Log
-	Overdue Overdue            // [overdue] and [overdue.columns]
-	Units   map[string]*Unit   // [unit.NAME], by NAME
-	Servers map[string]*Server // every server chain head by name: "smtp" and each NAME of [smtp.NAME]
-	Service Service            // [service]
+	Overdue Overdue          // [overdue] and [overdue.columns]
+	Units   map[string]*Unit // [unit.NAME], by NAME as written; never nil. Look a unit up with UnitFor.
+	// Servers holds every server chain head by name: "smtp" (the same
+	// *Server as SMTP) and each NAME of [smtp.NAME] (that server, followed
+	// by its own next). Never nil; empty in capture mode.
+	Servers map[string]*Server
+	Service Service // [service]
+}
+
+// UnitFor returns the unit of a message or loan row, by the row's unit
+// column or the file's X-Spoolgate-Unit header: the [unit.NAME] whose NAME
+// equals name ignoring case, with every field it leaves empty filled in
+// from [message] (From, FromName, ReturnPath, CopyTo), [overdue] language
+// and [smtp] (SMTP, nil in capture mode). Contact has no fallback. An empty
+// or unknown name gets those fallbacks with Name "", and ok false.
+func (c *Config) UnitFor(name string) (u Unit, ok bool) {
+	if name = strings.TrimSpace(name); name != "" {
+		if p := c.Units[name]; p != nil {
+			u, ok = *p, true
+		} else {
+			for _, p := range c.Units {
+				if strings.EqualFold(p.Name, name) {
+					u, ok = *p, true
+					break
+				}
+			}
+		}
+	}
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&u.From, c.Message.From)
+	fill(&u.FromName, c.Message.FromName)
+	fill(&u.ReturnPath, c.Message.ReturnPath)
+	fill(&u.CopyTo, c.Message.CopyTo)
+	fill(&u.Language, c.Overdue.Language)
+	if u.SMTP == nil {
+		u.SMTP = c.SMTP
+	}
+	return u, ok
 }
 
 // Service is the [service] section.
@@ -57,6 +101,7 @@ type Service struct {
 	// Europe/Stockholm; the zone database is built in, so it works on
 	// Windows too). Never nil after Load.
 	Location *time.Location
+	Timezone string // [service] timezone as written, "" for the local zone
 }
 
 // Overdue is the [overdue] section: the morning scan of the loans export.
@@ -70,12 +115,23 @@ type Overdue struct {
 	WarningDays  int               // "due in N days" notice; 0 = none. Default 3
 	OverdueDays  int               // "was due N days ago" notice; 0 = none. Default 1
 	ReminderDays int               // "was due N days ago" reminder; 0 = none. Default 3 (counted from due)
-	Recipient    string            // patron | guardian | both
+	Recipient    string            // RecipientPatron, RecipientGuardian or RecipientBoth; default patron
 	Templates    string            // absolute folder of notice templates, or "" for the built-ins
-	Language     string            // default language code (en, sv, nb, pl, cs, ru)
+	Language     string            // default language code (en, sv, nb, pl, cs, ru), normalised; default en
 	StaleAfter   time.Duration     // a notice more than this late is dropped and reported; default 2d
-	Columns      map[string]string // [overdue.columns]: logical column name -> header name in the export
+	Columns      map[string]string // [overdue.columns]: logical column name -> header name in the export; never nil
+	// Notices are the notice templates of Templates (or the built-ins),
+	// loaded and checked against sample data by Load, with Language as
+	// their default language. Never nil after Load.
+	Notices *notice.Set
 }
+
+// The values of [overdue] recipient.
+const (
+	RecipientPatron   = "patron"   // the patron's own address only
+	RecipientGuardian = "guardian" // the guardian's address when the row has one, else the patron's
+	RecipientBoth     = "both"     // both addresses the row has
+)
 
 // Clock is a time of day, e.g. 06:30.
 type Clock struct{ Hour, Minute int }
@@ -90,9 +146,9 @@ type Unit struct {
 	FromName   string
 	ReturnPath string
 	CopyTo     string
-	Language   string
-	Contact    string  // free text for notices: address, phone, opening hours
-	SMTP       *Server // the chain head named by smtp = NAME, or nil for [smtp]
+	Language   string  // normalised language code, or ""
+	Contact    string  // free text for notices: address, phone, opening hours; " | " in the file becomes a line break
+	SMTP       *Server // the chain head named by smtp = NAME (Servers[NAME]), or nil for [smtp]; nil in capture mode
 }
 
 // Spool is the [spool] section.
@@ -148,8 +204,8 @@ type Log struct {
 	Level    slog.Level // the least important level logged
 	Daily    bool       // send the daily log (default true)
 	DailyAt  Clock      // when, default 23:55
-	DailyTo  []string   // to whom; default [message] from
-	Language string     // the daily log's language, default en
+	DailyTo  []string   // to whom (addr-specs); default [message] from
+	Language string     // the daily log's language code, normalised; default en
 }
 
 // Journal is the [journal] section.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"net/mail"
@@ -13,6 +14,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
+
+	"github.com/spoolgate/spoolgate/gateway/notice"
 )
 
 const day = 24 * time.Hour
@@ -255,4 +258,110 @@ func closest(s string, candidates []string) string {
 		}
 	}
 	return best
+}
+
+// clockSyntax is a time of day on the 24-hour clock: 6:30, 06:30, 23:55.
+var clockSyntax = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
+
+// parseClock reads a time of day, HH:MM on the 24-hour clock (H:MM too).
+func parseClock(s string) (Clock, bool) {
+	m := clockSyntax.FindStringSubmatch(s)
+	if m == nil {
+		return Clock{}, false
+	}
+	h, _ := strconv.Atoi(m[1])
+	mi, _ := strconv.Atoi(m[2])
+	if h > 23 || mi > 59 {
+		return Clock{}, false
+	}
+	return Clock{Hour: h, Minute: mi}, true
+}
+
+// parseDelimiter reads [overdue] delimiter: comma, semicolon or tab, as a
+// word or as the character (a ; must be quoted, or it starts a comment).
+func parseDelimiter(s string) (rune, bool) {
+	switch strings.ToLower(s) {
+	case ",", "comma":
+		return ',', true
+	case ";", "semicolon":
+		return ';', true
+	case `\t`, "\t", "tab":
+		return '\t', true
+	}
+	return 0, false
+}
+
+// parseAddressList reads comma-separated addr-specs. problem names the
+// first bad one.
+func parseAddressList(key, v string) (addrs []string, problem string) {
+	want := fmt.Sprintf("want one address or several separated by commas, e.g. %s = librarian@example.org, it@example.org", key)
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		switch {
+		case a == "":
+			return nil, want + "; one of them is empty"
+		case strings.Contains(a, ";"):
+			return nil, want + "; separate addresses with commas, not semicolons"
+		case !isAddrSpec(a):
+			return nil, fmt.Sprintf("%s; %q is not an address alone (no name, no <>)", want, a)
+		}
+		addrs = append(addrs, a)
+	}
+	return addrs, ""
+}
+
+// languageHints maps what people write for a language spoolgate has, but
+// which is not a language code, to the code.
+var languageHints = map[string]string{
+	"english": "en", "se": "sv", "swedish": "sv", "svenska": "sv",
+	"norwegian": "nb", "norsk": "nb", "bokmål": "nb", "bokmal": "nb", "nn": "nb",
+	"polish": "pl", "polski": "pl", "czech": "cs", "čeština": "cs", "cestina": "cs", "cz": "cs",
+	"russian": "ru", "русский": "ru",
+}
+
+// lookupLanguage reads a language code as notice.Language does (sv, sv-SE,
+// swe, no) and returns the code of a built-in language.
+func lookupLanguage(key, v string) (code, problem string) {
+	if code, ok := notice.Language(v); ok {
+		return code, ""
+	}
+	want := fmt.Sprintf("want one of the languages spoolgate writes: %s (e.g. %s = sv)",
+		strings.Join(notice.Languages(), ", "), key)
+	if hint, ok := languageHints[strings.ToLower(v)]; ok {
+		return "", fmt.Sprintf("unknown language; did you mean %s? %s", hint, want)
+	}
+	return "", "unknown language; " + want
+}
+
+// parseContact reads a unit's contact text: " | " separates lines.
+func parseContact(v string) string {
+	var lines []string
+	for _, l := range strings.Split(v, "|") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// loadZone reads an IANA time zone name. The zone database is built in
+// (time/tzdata), so this works where the system has none (Windows).
+func loadZone(name string) (*time.Location, string) {
+	want := "want an IANA time zone name such as Europe/Stockholm or America/New_York " +
+		"(empty: this machine's own zone)"
+	if strings.ContainsAny(name, ` \`) {
+		// A Windows zone name ("W. Europe Standard Time") or a path.
+		if s := closest(name, zoneNames); s != "" {
+			return nil, fmt.Sprintf("unknown time zone; did you mean %s? %s", s, want)
+		}
+		return nil, "unknown time zone; " + want
+	}
+	loc, err := time.LoadLocation(name)
+	if err == nil {
+		return loc, ""
+	}
+	if s := closest(name, zoneNames); s != "" {
+		return nil, fmt.Sprintf("unknown time zone; did you mean %s? %s", s, want)
+	}
+	return nil, "unknown time zone; " + want
 }

@@ -32,6 +32,7 @@ type Options struct {
 	Encoding   encoding.Encoding // [spool] charset decoder
 	MaxSize    int64             // [spool] max_size in bytes; 0 = no limit
 	Now        func() time.Time  // clock for an added Date; nil = time.Now
+	IDSeed     string            // makes an added Message-ID stable for this seed (the claim key); "" = random
 }
 
 // Message is a parsed message file, ready to relay.

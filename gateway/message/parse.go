@@ -3,6 +3,8 @@ package message
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/binary"
 	"fmt"
 	"mime"
@@ -451,7 +453,7 @@ func (p *parser) build(m *Message) error {
 		added = append(added, crlf...)
 	}
 	if !p.present[kMessageID] {
-		m.MessageID = rand.Text() + "@" + idDomain(p.opts.From)
+		m.MessageID = newID(p.opts.IDSeed) + "@" + idDomain(p.opts.From)
 		added = append(added, "Message-ID: <"...)
 		added = append(added, m.MessageID...)
 		added = append(added, ">\r\n"...)
@@ -782,4 +784,16 @@ func decodeText(v string) string {
 		return v
 	}
 	return d
+}
+
+// newID is the left part of an added Message-ID: derived from seed when
+// there is one, so a message sent again (after a crash) carries the same
+// Message-ID and the recipient's mail system can tell it is the same
+// message; random otherwise.
+func newID(seed string) string {
+	if seed == "" {
+		return rand.Text()
+	}
+	sum := sha256.Sum256([]byte("spoolgate message-id\x00" + seed))
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16])
 }

@@ -605,3 +605,19 @@ func TestParse_UnitHeaderDecoded(t *testing.T) {
 		t.Fatalf("Unit = %q", m.Unit)
 	}
 }
+
+func TestParse_AddedMessageIDStableForSeed(t *testing.T) {
+	raw := []byte("To: a@example.org\r\n\r\nx\r\n")
+	o := testOptions()
+	o.IDSeed = "inst-key1"
+	a, err1 := Parse(raw, o)
+	b, err2 := Parse(raw, o)
+	o.IDSeed = "inst-key2"
+	c, err3 := Parse(raw, o)
+	if err1 != nil || err2 != nil || err3 != nil {
+		t.Fatal(err1, err2, err3)
+	}
+	if a.MessageID != b.MessageID || a.MessageID == c.MessageID || !strings.HasSuffix(a.MessageID, "@example.org") {
+		t.Fatalf("ids %q %q %q: want equal for one seed, different for another", a.MessageID, b.MessageID, c.MessageID)
+	}
+}
