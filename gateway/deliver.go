@@ -140,15 +140,11 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 }
 
 // postpone defers a claimed file after a temporary failure, or quarantines
-// it once retry_for has passed since the first attempt.
+// it once retry_for has passed since the first attempt. st is the message's
+// state before this attempt (zero for a first attempt), so the delay grows
+// with the attempts made, whatever the journal has committed meanwhile.
 func (g *Gateway) postpone(e spool.Entry, st journal.State, to []string, server, reply string) (bool, *spool.Entry, time.Time) {
-	first := st.First
-	if !st.Found || first.IsZero() {
-		if s2, err := g.journal.State(e.Key); err == nil && s2.Found && !s2.First.IsZero() {
-			first, st.Attempts = s2.First, s2.Attempts
-		}
-	}
-	if !first.IsZero() && g.now().Sub(first) >= g.cfg.Spool.RetryFor {
+	if first := st.First; !first.IsZero() && g.now().Sub(first) >= g.cfg.Spool.RetryFor {
 		g.refuse(e, to, badReport{
 			Server: server, Reply: reply,
 			Reason: fmt.Sprintf("The message could not be delivered for %s (since %s); spoolgate gave up as [spool] retry_for says.",
