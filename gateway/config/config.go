@@ -4,9 +4,12 @@
 // path is absolute, every duration and size is parsed and every server chain
 // is resolved, or an error that names the file, the section and key, the bad
 // value and what is expected. Unknown sections and keys are errors, so a typo
-// never silently falls back to a default. Nothing in this package reads
-// global state after Load returns; callers pass the *Config (or parts of it)
-// down.
+// never silently falls back to a default. The notice templates of [overdue]
+// templates (or the built-in ones) are loaded and checked by Load too, so a
+// broken template stops spoolgate at start, not at the morning scan; the
+// loans export itself is not read (it may appear later). Nothing in this
+// package reads global state after Load returns; callers pass the *Config
+// (or parts of it) down.
 //
 // The file's syntax (comments, quoting, durations, sizes) is documented in
 // examples/spoolgate.ini, which lists every key. gopkg.in/ini.v1 does the

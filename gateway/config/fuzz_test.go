@@ -6,8 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/ini.v1"
+
+	"github.com/spoolgate/spoolgate/gateway/loans"
+	"github.com/spoolgate/spoolgate/gateway/notice"
 
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -17,6 +21,8 @@ func addSeeds(f *testing.F) {
 	f.Add([]byte(minimal))
 	f.Add([]byte(minimal + "\n[smtp.a]\nhost = a\nnext = a\npassword = `x ;y` ; z\n"))
 	f.Add([]byte("[spool]\nfolder = q ; c # d\npattern = 'a ;b'\n[DEFAULT]\nx = \"\"\"y\"\"\"\n"))
+	f.Add([]byte(everyNoticeKey))
+	f.Add([]byte(strings.Replace(everyNoticeKey, "templates     = tpl", "templates     =", 1)))
 	paths, _ := filepath.Glob(filepath.Join("..", "..", "examples", "*.ini"))
 	bad, _ := filepath.Glob(filepath.Join("testdata", "bad", "*", "spoolgate.ini"))
 	for _, p := range append(paths, bad...) {
@@ -69,7 +75,56 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("bad server: %+v", *srv)
 			}
 		}
+		checkNotices(t, c)
 	})
+}
+
+// checkNotices checks what Load promises about the keys of issue 4.
+func checkNotices(t *testing.T, c *Config) {
+	t.Helper()
+	clockOK := func(k Clock) bool { return k.Hour >= 0 && k.Hour < 24 && k.Minute >= 0 && k.Minute < 60 }
+	langOK := func(l string) bool { code, ok := notice.Language(l); return ok && code == l }
+	o := c.Overdue
+	if !clockOK(o.At) || o.Encoding == nil || o.Columns == nil || o.Notices == nil || !langOK(o.Language) ||
+		(o.Enabled && !filepath.IsAbs(o.Loans)) || (o.Templates != "" && !filepath.IsAbs(o.Templates)) ||
+		o.WarningDays < 0 || o.WarningDays > 60 || o.OverdueDays < 0 || o.OverdueDays > 60 ||
+		o.ReminderDays < 0 || o.ReminderDays > 365 ||
+		(o.OverdueDays > 0 && o.ReminderDays > 0 && o.ReminderDays <= o.OverdueDays) ||
+		(o.Enabled && o.WarningDays+o.OverdueDays+o.ReminderDays == 0) ||
+		o.StaleAfter < 24*time.Hour || (o.Delimiter != 0 && o.Delimiter != ',' && o.Delimiter != ';' && o.Delimiter != '\t') {
+		t.Fatalf("bad [overdue]: %+v", o)
+	}
+	switch o.Recipient {
+	case RecipientPatron, RecipientGuardian, RecipientBoth:
+	default:
+		t.Fatalf("bad recipient %q", o.Recipient)
+	}
+	if err := loans.CheckColumns(o.Columns); err != nil {
+		t.Fatalf("bad columns %q: %v", o.Columns, err)
+	}
+	if !clockOK(c.Log.DailyAt) || len(c.Log.DailyTo) == 0 || !langOK(c.Log.Language) {
+		t.Fatalf("bad [log]: %+v", c.Log)
+	}
+	for _, a := range c.Log.DailyTo {
+		if !isAddrSpec(a) {
+			t.Fatalf("bad daily_to %q", a)
+		}
+	}
+	if c.Service.Location == nil {
+		t.Fatal("Service.Location is nil")
+	}
+	if c.Servers == nil || c.Units == nil || (c.Capture != "" && len(c.Servers) != 0) ||
+		(c.Capture == "" && c.Servers["smtp"] != c.SMTP) {
+		t.Fatalf("Servers = %v, Units = %v (capture %q)", c.Servers, c.Units, c.Capture)
+	}
+	for name, u := range c.Units {
+		if u.Name != name || !serverName.MatchString(name) || (u.Language != "" && !langOK(u.Language)) {
+			t.Fatalf("bad unit %q: %+v", name, *u)
+		}
+		if u.SMTP != nil && c.Servers[u.SMTP.Name] != u.SMTP {
+			t.Fatalf("unit %q relays through %v, which is not in Servers", name, u.SMTP)
+		}
+	}
 }
 
 // FuzzScan checks that scan and ini.v1 read every file scan accepts the

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/loans"
 )
 
 // keyDef is one known key. set parses a non-empty value into the config
@@ -25,15 +27,22 @@ type keyDef struct {
 
 // target is what a section's keys are parsed into.
 type target struct {
-	l   *loader
-	srv *serverDraft // the server being built, in [smtp] and [smtp.NAME]
+	l    *loader
+	srv  *serverDraft // the server being built, in [smtp] and [smtp.NAME]
+	unit *unitDraft   // the unit being built, in [unit.NAME]
 }
 
-// Section kinds. A section [smtp.NAME] is of kind kindNamedSMTP.
-const kindNamedSMTP = "smtp.NAME"
+// Section kinds. A section [smtp.NAME] is of kind kindNamedSMTP, a section
+// [unit.NAME] of kind kindUnit.
+const (
+	kindNamedSMTP = "smtp.NAME"
+	kindUnit      = "unit.NAME"
+	kindColumns   = "overdue.columns"
+)
 
 // sectionOrder lists the section kinds, in the order they are documented.
-var sectionOrder = []string{"spool", "smtp", kindNamedSMTP, "message", "journal", "log"}
+var sectionOrder = []string{"spool", "smtp", kindNamedSMTP, "message", "journal", "log",
+	"overdue", kindColumns, kindUnit, "service"}
 
 // known maps each section kind to its keys. To add a section, add its keys
 // here (and to sectionOrder); checks that span keys go in (*loader).validate.
@@ -42,6 +51,8 @@ var known = knownKeys()
 func knownKeys() map[string]map[string]keyDef {
 	spool := func(t *target) *Spool { return &t.l.cfg.Spool }
 	srv := func(t *target) *Server { return t.srv.srv }
+	od := func(t *target) *Overdue { return &t.l.cfg.Overdue }
+	unit := func(t *target) *Unit { return t.unit.unit }
 	k := map[string]map[string]keyDef{
 		"spool": {
 			"folder": pathKey(func(t *target) *string { return &spool(t).Folder }),
@@ -198,6 +209,96 @@ func knownKeys() map[string]map[string]keyDef {
 				}
 				return ""
 			}},
+			"daily":    boolKey("daily = true", func(t *target) *bool { return &t.l.cfg.Log.Daily }),
+			"daily_at": clockKey("daily_at = 23:55", func(t *target) *Clock { return &t.l.cfg.Log.DailyAt }),
+			"daily_to": {set: func(t *target, v string) string {
+				addrs, problem := parseAddressList("daily_to", v)
+				if problem == "" {
+					t.l.cfg.Log.DailyTo = addrs
+				}
+				return problem
+			}},
+			"language": languageKey("language", func(t *target) *string { return &t.l.cfg.Log.Language }),
+		},
+
+		"overdue": {
+			"enabled": boolKey("enabled = true", func(t *target) *bool { return &od(t).Enabled }),
+			"at":      clockKey("at = 06:30", func(t *target) *Clock { return &od(t).At }),
+			"loans":   pathKey(func(t *target) *string { return &od(t).Loans }),
+			"charset": {set: func(t *target, v string) string {
+				name, enc, problem := lookupCharset(v)
+				if strings.HasPrefix(problem, "want a character set that keeps ASCII") {
+					return "a UTF-16 export is recognised by itself (by its byte order mark); " +
+						"leave charset empty, or name a code page such as windows-1252"
+				}
+				if problem == "" {
+					od(t).Charset, od(t).Encoding = name, enc
+				}
+				return problem
+			}},
+			"delimiter": {set: func(t *target, v string) string {
+				r, ok := parseDelimiter(v)
+				if !ok {
+					return "want comma, semicolon or tab (e.g. delimiter = semicolon), " +
+						"or leave it empty to detect it from the header line"
+				}
+				od(t).Delimiter = r
+				return ""
+			}},
+			"warning_days": intKey(0, 60, "a whole number of days from 0 to 60; 0 sends no warning (e.g. warning_days = 3)",
+				func(t *target) *int { return &od(t).WarningDays }),
+			"overdue_days": intKey(0, 60, "a whole number of days from 0 to 60; 0 sends no overdue notice (e.g. overdue_days = 1)",
+				func(t *target) *int { return &od(t).OverdueDays }),
+			"reminder_days": intKey(0, 365, "a whole number of days from 0 to 365; 0 sends no reminder (e.g. reminder_days = 3)",
+				func(t *target) *int { return &od(t).ReminderDays }),
+			"recipient": {set: func(t *target, v string) string {
+				switch r := strings.ToLower(v); r {
+				case RecipientPatron, RecipientGuardian, RecipientBoth:
+					od(t).Recipient = r
+					return ""
+				}
+				return "want patron, guardian or both (e.g. recipient = patron)"
+			}},
+			"templates": pathKey(func(t *target) *string { return &od(t).Templates }),
+			"language":  languageKey("language", func(t *target) *string { return &od(t).Language }),
+			"stale_after": durationKey(day, false, "stale_after = 2d",
+				func(t *target) *time.Duration { return &od(t).StaleAfter }),
+		},
+
+		kindColumns: columnKeys(),
+
+		kindUnit: {
+			"from":      addressKey("from", func(t *target) *string { return &unit(t).From }),
+			"from_name": textKey(func(t *target) *string { return &unit(t).FromName }),
+			"return_path": {set: func(t *target, v string) string {
+				if v == "<>" {
+					return "the null sender <> is not allowed here; leave return_path empty to use [message] return_path"
+				}
+				return addressKey("return_path", func(t *target) *string { return &unit(t).ReturnPath }).set(t, v)
+			}},
+			"copy_to":  addressKey("copy_to", func(t *target) *string { return &unit(t).CopyTo }),
+			"language": languageKey("language", func(t *target) *string { return &unit(t).Language }),
+			"contact": {set: func(t *target, v string) string {
+				unit(t).Contact = parseContact(v)
+				return ""
+			}},
+			"smtp": {set: func(t *target, v string) string {
+				if !serverName.MatchString(v) {
+					return "want smtp for [smtp], or the NAME of a [smtp.NAME] section (e.g. smtp = backup)"
+				}
+				t.unit.smtp = v
+				return ""
+			}},
+		},
+
+		"service": {
+			"timezone": {set: func(t *target, v string) string {
+				loc, problem := loadZone(v)
+				if problem == "" {
+					t.l.cfg.Service.Location, t.l.cfg.Service.Timezone = loc, v
+				}
+				return problem
+			}},
 		},
 	}
 
@@ -221,10 +322,48 @@ var serverName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // sectionKind returns the kind of a section name, for known.
 func sectionKind(name string) string {
-	if strings.HasPrefix(name, "smtp.") {
+	switch {
+	case strings.HasPrefix(name, "smtp."):
 		return kindNamedSMTP
+	case strings.HasPrefix(name, "unit."):
+		return kindUnit
 	}
 	return name
+}
+
+// columnKeys are the keys of [overdue.columns]: the loans export's logical
+// column names. Their values are collected as written; validate checks
+// them with loans.CheckColumns.
+func columnKeys() map[string]keyDef {
+	keys := map[string]keyDef{}
+	for _, name := range loans.ColumnNames() {
+		keys[name] = keyDef{set: func(t *target, v string) string {
+			t.l.columns = append(t.l.columns, [2]string{name, v})
+			return ""
+		}}
+	}
+	return keys
+}
+
+func clockKey(example string, dst func(*target) *Clock) keyDef {
+	return keyDef{set: func(t *target, v string) string {
+		c, ok := parseClock(v)
+		if !ok {
+			return "want a time of day as HH:MM on the 24-hour clock, from 00:00 to 23:59 (e.g. " + example + ")"
+		}
+		*dst(t) = c
+		return ""
+	}}
+}
+
+func languageKey(key string, dst func(*target) *string) keyDef {
+	return keyDef{set: func(t *target, v string) string {
+		code, problem := lookupLanguage(key, v)
+		if problem == "" {
+			*dst(t) = code
+		}
+		return problem
+	}}
 }
 
 func textKey(dst func(*target) *string) keyDef {

@@ -15,6 +15,9 @@ import (
 
 	"golang.org/x/text/encoding/unicode"
 	"gopkg.in/ini.v1"
+
+	"github.com/spoolgate/spoolgate/gateway/loans"
+	"github.com/spoolgate/spoolgate/gateway/notice"
 )
 
 // Defaults of the keys that have one.
@@ -35,6 +38,18 @@ const (
 	DefaultConnections    = 1
 	DefaultRetention      = 90 * day
 	DefaultLogDays        = 30
+	DefaultWarningDays    = 3
+	DefaultOverdueDays    = 1
+	DefaultReminderDays   = 3
+	DefaultRecipient      = RecipientPatron
+	DefaultLanguage       = "en"
+	DefaultStaleAfter     = 2 * day
+)
+
+// Defaults of the times of day.
+var (
+	DefaultOverdueAt = Clock{Hour: 6, Minute: 30}  // [overdue] at
+	DefaultDailyAt   = Clock{Hour: 23, Minute: 55} // [log] daily_at
 )
 
 // defaultPatterns are the default file name patterns of [spool] pattern.
@@ -91,6 +106,8 @@ type loader struct {
 	cfg      *Config
 	servers  []*serverDraft // [smtp] (if present) and [smtp.NAME], in file order
 	head     *serverDraft   // [smtp], or nil
+	units    []*unitDraft   // [unit.NAME], in file order
+	columns  [][2]string    // [overdue.columns] logical name and header name, in file order
 	errs     []error
 	failed   map[string]bool // "section\x00key" of every key with a reported problem
 }
@@ -103,6 +120,13 @@ type serverDraft struct {
 	next         string // [.] next as written
 	passwordFile string // password_file as resolved, or ""
 	nextDraft    *serverDraft
+}
+
+// unitDraft is a Unit being built.
+type unitDraft struct {
+	unit    *Unit
+	section string // "unit.NAME"
+	smtp    string // smtp as written
 }
 
 func newLoader(path string) *loader {
@@ -129,7 +153,23 @@ func newLoader(path string) *loader {
 			Instance:   sanitizeInstance(host),
 		},
 		Journal: Journal{Retention: DefaultRetention},
-		Log:     Log{Days: DefaultLogDays, Level: slog.LevelInfo},
+		Log: Log{Days: DefaultLogDays, Level: slog.LevelInfo,
+			Daily: true, DailyAt: DefaultDailyAt, Language: DefaultLanguage},
+		Overdue: Overdue{
+			At:           DefaultOverdueAt,
+			Charset:      DefaultCharset,
+			Encoding:     unicode.UTF8,
+			WarningDays:  DefaultWarningDays,
+			OverdueDays:  DefaultOverdueDays,
+			ReminderDays: DefaultReminderDays,
+			Recipient:    DefaultRecipient,
+			Language:     DefaultLanguage,
+			StaleAfter:   DefaultStaleAfter,
+			Columns:      map[string]string{},
+		},
+		Units:   map[string]*Unit{},
+		Servers: map[string]*Server{},
+		Service: Service{Location: time.Local},
 	}
 	return l
 }
@@ -225,11 +265,17 @@ func (l *loader) apply(f *ini.File) {
 				continue
 			}
 		}
+		if sectionKind(name) == kindUnit {
+			t.unit = l.newUnit(name)
+			if t.unit == nil {
+				continue
+			}
+		}
 		for _, k := range keys {
 			key, v := k.Name(), k.Value()
 			def, ok := defs[key]
 			if !ok {
-				l.fail(name, key, "", l.unknownKey(name, key))
+				l.fail(name, key, "", l.unknownKey(name, key, v))
 				continue
 			}
 			if v == "" {
@@ -255,9 +301,11 @@ func (l *loader) applyTop(keys []*ini.Key) {
 			continue // inside [DEFAULT], already reported
 		}
 		want := "this key is outside any section; put it under its [section]"
-		if home := homeOf(k.Name()); home != "" {
-			want = fmt.Sprintf("this key is outside any section; put it under [%s]", home)
-			l.failed[home+"\x00"+k.Name()] = true // reported here, not as missing
+		if homes := homesOf(k.Name()); len(homes) > 0 {
+			want = "this key is outside any section; put it under " + orList(homes)
+			for _, home := range homes {
+				l.failed[home+"\x00"+k.Name()] = true // reported here, not as missing
+			}
 		}
 		l.errs = append(l.errs, &Error{File: l.file, Line: line, Key: k.Name(), Want: want})
 	}
@@ -296,30 +344,81 @@ func (l *loader) newServer(section string) *serverDraft {
 	return d
 }
 
-// unknownSection says what is wrong with a section name.
-func unknownSection(name string) string {
-	kinds := []string{"spool", "smtp", "message", "journal"}
-	if s := closest(name, kinds); s != "" {
-		return fmt.Sprintf("unknown section; did you mean [%s]?", s)
+// newUnit starts the draft of [unit.NAME]; nil if NAME is bad or names a
+// unit already defined (NAMEs match ignoring case).
+func (l *loader) newUnit(section string) *unitDraft {
+	name := strings.TrimPrefix(section, "unit.")
+	if !serverName.MatchString(name) {
+		l.fail(section, "", "", "want a section name like [unit.central]: "+
+			"after unit. come letters, digits, _ and - only, as the unit column of the loans export "+
+			"or the X-Spoolgate-Unit header writes the unit")
+		return nil
 	}
-	if strings.HasPrefix(strings.ToLower(name), "smtp") {
-		return "unknown section; did you mean [smtp] or [smtp.NAME], e.g. [smtp.backup]?"
+	for _, d := range l.units {
+		if strings.EqualFold(d.unit.Name, name) {
+			l.fail(section, "", "", fmt.Sprintf("this is the same unit as [%s] on line %d "+
+				"(unit names match ignoring case); merge the two sections", d.section, l.lay.sectionLine(d.section)))
+			return nil
+		}
 	}
-	return "unknown section; the sections are [spool], [smtp], [smtp.NAME], [message] and [journal]"
+	d := &unitDraft{unit: &Unit{Name: name}, section: section}
+	l.units = append(l.units, d)
+	l.cfg.Units[name] = d.unit
+	return d
 }
 
-// unknownKey says what is wrong with a key name in a known section.
-func (l *loader) unknownKey(section, key string) string {
+// sectionNames are the sections as the user writes them, for "did you
+// mean".
+var sectionNames = []string{"spool", "smtp", "message", "journal", "log", "overdue", kindColumns, "service"}
+
+// unknownSection says what is wrong with a section name.
+func unknownSection(name string) string {
+	if s := closest(name, sectionNames); s != "" {
+		return fmt.Sprintf("unknown section; did you mean [%s]?", s)
+	}
+	lower := strings.ToLower(name)
+	prefix, rest, dotted := strings.Cut(name, ".")
+	switch {
+	case lower == "unit" || lower == "units":
+		return "unknown section; a unit's section is [unit.NAME], e.g. [unit.central]"
+	case dotted && closest(prefix, []string{"unit"}) != "" && rest != "":
+		return fmt.Sprintf("unknown section; did you mean [unit.%s]?", rest)
+	case dotted && closest(prefix, []string{"smtp"}) != "" && rest != "":
+		return fmt.Sprintf("unknown section; did you mean [smtp.%s]?", rest)
+	case strings.HasPrefix(lower, "smtp"):
+		return "unknown section; did you mean [smtp] or [smtp.NAME], e.g. [smtp.backup]?"
+	}
+	return "unknown section; the sections are [spool], [smtp], [smtp.NAME], [message], [journal], [log], " +
+		"[overdue], [overdue.columns], [unit.NAME] and [service]"
+}
+
+// unknownKey says what is wrong with a key name (with value v) in a known
+// section.
+func (l *loader) unknownKey(section, key, v string) string {
 	kind := sectionKind(section)
 	names := keyNames(kind)
+	if kind == kindColumns {
+		if slices.Contains(names, strings.ToLower(v)) && !slices.Contains(names, strings.ToLower(key)) {
+			return fmt.Sprintf("this is the wrong way round: the key is spoolgate's column name, "+
+				"the value the export's header; write %s = %s", strings.ToLower(v), key)
+		}
+		if s := closest(key, names); s != "" {
+			return fmt.Sprintf("unknown column; did you mean %s? (the columns are %s)", s, strings.Join(loans.ColumnNames(), ", "))
+		}
+		return "unknown column; the columns are " + strings.Join(loans.ColumnNames(), ", ")
+	}
 	if s := closest(key, names); s != "" {
 		return fmt.Sprintf("unknown key; did you mean %s?", s)
 	}
-	if home := homeOf(key); home != "" {
-		if kind == kindNamedSMTP && home == "smtp" {
+	if homes := homesOf(key); len(homes) > 0 {
+		switch {
+		case kind == kindNamedSMTP && slices.Equal(homes, []string{"smtp"}):
 			return "unknown key; capture can only be set in [smtp]"
+		case kind == kindUnit && (homes[0] == "smtp" || homes[0] == kindNamedSMTP):
+			return "unknown key; a unit does not set up a relay itself: name one with smtp = NAME " +
+				"(smtp for [smtp], or the NAME of a [smtp.NAME] section)"
 		}
-		return fmt.Sprintf("unknown key here; %s belongs in [%s]", key, home)
+		return fmt.Sprintf("unknown key here; %s belongs in %s", key, orList(homes))
 	}
 	return fmt.Sprintf("unknown key; the keys of [%s] are %s", section, strings.Join(names, ", "))
 }
@@ -334,14 +433,34 @@ func keyNames(kind string) []string {
 	return names
 }
 
-// homeOf returns the section kind where key is known, or "".
-func homeOf(key string) string {
+// homesOf returns the section kinds where key is known, in sectionOrder;
+// [overdue.columns] only when no other has the key.
+func homesOf(key string) []string {
+	var homes []string
 	for _, kind := range sectionOrder {
-		if _, ok := known[kind][key]; ok {
-			return kind
+		if _, ok := known[kind][key]; ok && kind != kindColumns {
+			homes = append(homes, kind)
 		}
 	}
-	return ""
+	if _, ok := known[kindColumns][key]; ok && len(homes) == 0 {
+		homes = append(homes, kindColumns)
+	}
+	return homes
+}
+
+// orList writes section kinds as "[a]", "[a] or [b]", "[a], [b] or [c]".
+func orList(kinds []string) string {
+	var b strings.Builder
+	for i, k := range kinds {
+		switch {
+		case i > 0 && i == len(kinds)-1:
+			b.WriteString(" or ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		b.WriteString("[" + k + "]")
+	}
+	return b.String()
 }
 
 // validate runs the checks that span keys and sections, and fills in the
@@ -390,6 +509,113 @@ func (l *loader) validate() {
 	l.resolveChain()
 	if c.Capture == "" && l.head != nil {
 		c.SMTP = l.head.srv
+	}
+	if c.Capture == "" {
+		for _, d := range l.servers {
+			c.Servers[d.srv.Name] = d.srv
+		}
+	}
+
+	l.validateOverdue()
+	l.validateUnits()
+	if len(c.Log.DailyTo) == 0 && m.From != "" {
+		c.Log.DailyTo = []string{m.From}
+	}
+}
+
+// validateOverdue checks [overdue] and [overdue.columns] as a whole, and
+// loads the notice templates.
+func (l *loader) validateOverdue() {
+	o := &l.cfg.Overdue
+	if o.Enabled && o.Loans == "" && !l.failed["overdue\x00loans"] {
+		l.fail("overdue", "loans", "", "missing; enabled = true needs the loans export the library system writes, "+
+			`e.g. loans = C:\ILS\export\loans.csv (or set enabled = false)`)
+	}
+	if o.Enabled && o.WarningDays == 0 && o.OverdueDays == 0 && o.ReminderDays == 0 {
+		l.fail("overdue", "enabled", l.lay.keyValue("overdue", "enabled"), "warning_days, overdue_days and "+
+			"reminder_days are all 0, so the scan would send no notice; set one of them above 0, or enabled = false")
+	}
+	if o.OverdueDays > 0 && o.ReminderDays > 0 && o.ReminderDays <= o.OverdueDays &&
+		!l.failed["overdue\x00overdue_days"] && !l.failed["overdue\x00reminder_days"] {
+		why := "the reminder is a second notice, after the overdue notice"
+		if l.lay.keyLine("overdue", "reminder_days") > 0 {
+			l.fail("overdue", "reminder_days", fmt.Sprint(o.ReminderDays), fmt.Sprintf(
+				"want more days than overdue_days (%d): %s; or 0 for no reminder", o.OverdueDays, why))
+		} else {
+			l.fail("overdue", "overdue_days", fmt.Sprint(o.OverdueDays), fmt.Sprintf(
+				"want fewer days than reminder_days (%d, the default): %s; raise reminder_days too, or set it to 0",
+				o.ReminderDays, why))
+		}
+	}
+
+	// Add the columns one at a time, so a problem (two columns mapped to
+	// one header) is told at the key that causes it.
+	for _, kv := range l.columns {
+		o.Columns[kv[0]] = kv[1]
+		if err := loans.CheckColumns(o.Columns); err != nil {
+			delete(o.Columns, kv[0])
+			l.fail(kindColumns, kv[0], kv[1], strings.TrimPrefix(err.Error(), "[overdue.columns] ")+
+				"; give each column a header name of its own (header names match ignoring case)")
+		}
+	}
+
+	lang := o.Language
+	if l.failed["overdue\x00language"] {
+		lang = DefaultLanguage // still check the templates
+	}
+	if o.Templates != "" {
+		if _, err := os.Stat(o.Templates); errors.Is(err, fs.ErrNotExist) {
+			l.fail("overdue", "templates", l.lay.keyValue("overdue", "templates"), fmt.Sprintf(
+				"%s does not exist; want a folder of notice templates (see examples/templates), "+
+					"or leave templates empty for the built-in notices", o.Templates))
+			return
+		}
+	}
+	set, err := notice.Load(o.Templates, notice.DefaultLanguage(lang))
+	if err != nil {
+		if o.Templates == "" {
+			// The built-in templates are tested; this would be a bug.
+			l.errs = append(l.errs, &Error{File: l.file, Section: "overdue", Err: err,
+				Want: "the built-in notice templates do not load: " + err.Error()})
+			return
+		}
+		e := &Error{File: l.file, Section: "overdue", Key: "templates", Err: err,
+			Value: l.lay.keyValue("overdue", "templates"),
+			Line:  l.lay.keyLine("overdue", "templates"),
+			Want:  err.Error() + "; fix the template, or leave templates empty for the built-in notices"}
+		l.failed["overdue\x00templates"] = true
+		l.errs = append(l.errs, e)
+		return
+	}
+	o.Notices = set
+}
+
+// validateUnits links each unit to its relay.
+func (l *loader) validateUnits() {
+	for _, d := range l.units {
+		if d.smtp == "" {
+			continue
+		}
+		found := false
+		for _, s := range l.servers {
+			if s.srv.Name == d.smtp {
+				found = true
+				d.unit.SMTP = l.cfg.Servers[d.smtp] // nil in capture mode
+			}
+		}
+		if !found {
+			names := []string{}
+			for _, s := range l.servers {
+				names = append(names, s.srv.Name)
+			}
+			want := "there is no such relay; want smtp for [smtp], or the NAME of a [smtp.NAME] section"
+			if s := closest(d.smtp, names); s != "" {
+				want = fmt.Sprintf("there is no such relay; did you mean %s? (smtp for [smtp], or the NAME of a [smtp.NAME] section)", s)
+			} else if len(names) > 0 {
+				want += "; the relays are " + strings.Join(names, ", ")
+			}
+			l.fail(d.section, "smtp", d.smtp, want)
+		}
 	}
 }
 

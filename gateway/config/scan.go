@@ -90,6 +90,16 @@ func (lay *layout) keyLine(section, key string) int {
 	return 0
 }
 
+// keyValue returns a key's value as written, or "".
+func (lay *layout) keyValue(section, key string) string {
+	if s := lay.section(section); s != nil {
+		if k := s.keys[key]; k != nil {
+			return k.value
+		}
+	}
+	return ""
+}
+
 func (lay *layout) addSection(name string, line int) *rawSection {
 	s := &rawSection{name: name, line: line, explicit: line > 0, keys: map[string]*rawKey{}}
 	lay.sections[name] = s
