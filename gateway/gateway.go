@@ -65,8 +65,7 @@ type Gateway struct {
 	log        *slog.Logger
 	spool      *spool.Spool
 	journal    *journal.Journal
-	opts       message.Options      // [message] defaults
-	units      map[string]unitRoute // by lower-case unit name
+	opts       message.Options // [message] defaults
 	now        func() time.Time
 	senders    []relay.Sender
 	background []func(ctx context.Context)
@@ -144,7 +143,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		MaxSize:    cfg.Spool.MaxSize,
 		Now:        g.now,
 	}
-	g.units = unitRoutes(cfg, g.opts)
+
 	if g.senders == nil {
 		g.senders = NewSenders(cfg, log)
 	}
