@@ -91,6 +91,7 @@ type State struct {
 // Filter selects records for Query.
 type Filter struct {
 	Since  time.Time // zero = all
+	Until  time.Time // last event before this; zero = no end
 	To     string    // substring of a recipient, case-insensitive; "" = any
 	Status Status    // "" = any
 	File   string    // substring of the file name, case-insensitive; "" = any

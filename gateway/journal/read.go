@@ -78,6 +78,10 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 		where = append(where, "m.last_at >= ?")
 		args = append(args, nanos(f.Since))
 	}
+	if !f.Until.IsZero() {
+		where = append(where, "m.last_at < ?")
+		args = append(args, nanos(f.Until))
+	}
 	if f.Status != "" {
 		where = append(where, "m.status = ?")
 		args = append(args, string(f.Status))
