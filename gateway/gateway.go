@@ -68,7 +68,7 @@ type Gateway struct {
 	opts       message.Options // [message] defaults
 	now        func() time.Time
 	senders    []relay.Sender
-	background []func(ctx context.Context)
+	background []func(ctx context.Context, g *Gateway)
 
 	scanMu     sync.Mutex   // one scan at a time
 	unrecorded atomic.Int64 // accepted by the relay, not yet committed to the journal
@@ -99,8 +99,8 @@ func WithClock(now func() time.Time) Option { return func(g *Gateway) { g.now = 
 
 // WithBackground runs f beside the relay while Run runs (the scheduler of
 // the morning scan and the daily log, say). f must return soon after its
-// context ends; Run waits for it before it returns.
-func WithBackground(f func(ctx context.Context)) Option {
+// context ends; Run waits for it before it closes the journal and returns.
+func WithBackground(f func(ctx context.Context, g *Gateway)) Option {
 	return func(g *Gateway) { g.background = append(g.background, f) }
 }
 
@@ -158,6 +158,12 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	return g, nil
 }
 
+// Journal is the gateway's journal, for background jobs that report on it.
+func (g *Gateway) Journal() *journal.Journal { return g.journal }
+
+// Config is the gateway's validated config.
+func (g *Gateway) Config() *config.Config { return g.cfg }
+
 // NewSenders returns the senders cfg asks for: one capture sender in
 // capture mode, else one SMTP session per [smtp] connections.
 func NewSenders(cfg *config.Config, log *slog.Logger) []relay.Sender {
@@ -186,7 +192,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	defer stopWatch()
 	wg.Go(func() { g.spool.Watch(watchCtx, g.log, g.hint) })
 	for _, f := range g.background {
-		wg.Go(func() { f(watchCtx) })
+		wg.Go(func() { f(watchCtx, g) })
 	}
 	var workers sync.WaitGroup
 	for i, s := range g.senders {

@@ -53,7 +53,10 @@ func TestRun_UnitRoutesSenderAndRelay(t *testing.T) {
 func TestRun_BackgroundRunsAndStops(t *testing.T) {
 	cfg := testConfig(t, smtptest.NewServer(t))
 	started, stopped := make(chan struct{}), make(chan struct{})
-	r := start(t, cfg, WithBackground(func(ctx context.Context) {
+	r := start(t, cfg, WithBackground(func(ctx context.Context, g *Gateway) {
+		if g.Journal() == nil || g.Config() != cfg {
+			t.Error("a background job must see the gateway's journal and config")
+		}
 		close(started)
 		<-ctx.Done()
 		close(stopped)
