@@ -1,0 +1,300 @@
+package overdue
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/loans"
+	"github.com/spoolgate/spoolgate/gateway/notice"
+)
+
+// key identifies a notice: patron, item, kind and due date.
+type key struct{ patron, item, kind, due string }
+
+func (k key) id() string { return k.patron + "\x00" + k.item + "\x00" + k.kind + "\x00" + k.due }
+
+// cand is a loan that reached a trigger on a covered day.
+type cand struct {
+	loan    *loans.Loan
+	kind    string
+	due     time.Time // civil
+	trigger time.Time // civil: the day the notice was due to go out
+	key     key
+}
+
+// itemOf is the item part of a loan's key: the barcode, or the title when
+// the row has none.
+func itemOf(l *loans.Loan) string {
+	if l.Barcode != "" {
+		return l.Barcode
+	}
+	return l.Title
+}
+
+// unitInfo is what a row's unit means for its notices.
+type unitInfo struct {
+	name       string // the [unit.NAME] NAME, "" when none applies
+	display    string // the unit's name in the notice: the row's, as in the export
+	from       string
+	fromName   string
+	returnPath string
+	language   string
+	contact    string
+}
+
+// unitFor resolves a row's unit with config.UnitFor, the one place for
+// the fallback rules that the gateway applies to the unit's files too.
+func (s *scanner) unitFor(text string) *unitInfo {
+	k := strings.ToLower(strings.TrimSpace(text))
+	if u, ok := s.units[k]; ok {
+		return u
+	}
+	cu, ok := s.cfg.UnitFor(text)
+	u := &unitInfo{display: strings.TrimSpace(text), from: cu.From, fromName: cu.FromName,
+		returnPath: cu.ReturnPath, language: cu.Language, contact: cu.Contact}
+	if ok {
+		u.name = cu.Name
+	} else if k != "" {
+		w := fmt.Sprintf("the loans export names the unit %q, which has no [unit.NAME] section; its notices go out with the [message] settings", u.display)
+		s.res.Warnings = append(s.res.Warnings, w)
+		s.log.Warn("a unit in the loans export is not configured; its notices use [message]", "unit", u.display)
+	}
+	if u.returnPath == "" {
+		u.returnPath = u.from
+	}
+	s.units[k] = u
+	return u
+}
+
+// recipients are the addresses a loan's notice goes to.
+func (s *scanner) recipients(l *loans.Loan) []string {
+	switch s.cfg.Overdue.Recipient {
+	case config.RecipientGuardian:
+		if l.GuardianEmail != "" {
+			return []string{l.GuardianEmail}
+		}
+	case config.RecipientBoth:
+		var out []string
+		if l.Email != "" {
+			out = append(out, l.Email)
+		}
+		if l.GuardianEmail != "" && !strings.EqualFold(l.GuardianEmail, l.Email) {
+			out = append(out, l.GuardianEmail)
+		}
+		return out
+	}
+	if l.Email != "" {
+		return []string{l.Email}
+	}
+	return nil
+}
+
+// group is one message to be: a patron's items of one kind.
+type group struct {
+	kind  string
+	first *loans.Loan // the patron's name and language come from here
+	to    []string
+	unit  *unitInfo
+	lang  string
+	cands []*cand
+	from  time.Time // civil: the earliest day among the cands
+}
+
+// plan decides, for every loan, which notices are due in the covered days
+// and what becomes of each: already queued (ignored), dropped, skipped, or
+// grouped into a message.
+func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
+	o := s.cfg.Overdue
+	type trig struct {
+		kind string
+		off  int
+	}
+	var trigs []trig
+	if o.WarningDays > 0 {
+		trigs = append(trigs, trig{notice.Warning, -o.WarningDays})
+	}
+	if o.OverdueDays > 0 {
+		trigs = append(trigs, trig{notice.Overdue, o.OverdueDays})
+	}
+	if o.ReminderDays > 0 {
+		trigs = append(trigs, trig{notice.Reminder, o.ReminderDays})
+	}
+	first := civil(s.res.From)
+	var cands []cand
+	var minDue, maxDue time.Time
+	for i := range ls {
+		due := civil(ls[i].Due.In(s.loc))
+		var l *loans.Loan // a copy, so that the export's other rows can be freed
+		for _, t := range trigs {
+			at := due.AddDate(0, 0, t.off)
+			if at.Before(first) || at.After(s.day) {
+				continue
+			}
+			if l == nil {
+				l = new(loans.Loan)
+				*l = ls[i]
+			}
+			cands = append(cands, cand{loan: l, kind: t.kind, due: due, trigger: at,
+				key: key{patron: l.PatronID, item: itemOf(l), kind: t.kind, due: due.Format(dateLayout)}})
+			if minDue.IsZero() || due.Before(minDue) {
+				minDue = due
+			}
+			if due.After(maxDue) {
+				maxDue = due
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	known, err := st.known(minDue.Format(dateLayout), maxDue.Format(dateLayout))
+	if err != nil {
+		return nil, err
+	}
+
+	// The latest notice of each loan in this scan replaces earlier ones.
+	type latest struct {
+		at   time.Time
+		kind string
+	}
+	loanID := func(c *cand) string { return c.key.patron + "\x00" + c.key.item + "\x00" + c.key.due }
+	last := make(map[string]latest, len(cands))
+	for i := range cands {
+		c := &cands[i]
+		id := loanID(c)
+		if l, ok := last[id]; !ok || c.trigger.After(l.at) {
+			last[id] = latest{c.trigger, c.kind}
+		}
+	}
+
+	groups := map[string]*group{}
+	skipped := map[string]*Skipped{}
+	dropped := map[string]*Dropped{}
+	seen := make(map[string]bool, len(cands))
+	dayText := s.day.Format(dateLayout)
+	drop := func(c *cand, reason string) {
+		k := c.kind + "\x00" + c.key.patron + "\x00" + c.trigger.Format(dateLayout) + "\x00" + reason
+		d := dropped[k]
+		if d == nil {
+			d = &Dropped{Kind: c.kind, PatronID: c.loan.PatronID, PatronName: c.loan.PatronName,
+				For: inLocation(c.trigger, s.loc), Reason: reason}
+			dropped[k] = d
+		}
+		d.Items = append(d.Items, s.item(c.loan))
+	}
+	skip := func(c *cand, reason string) {
+		k := c.kind + "\x00" + c.key.patron + "\x00" + reason
+		d := skipped[k]
+		if d == nil {
+			d = &Skipped{Kind: c.kind, PatronID: c.loan.PatronID, PatronName: c.loan.PatronName,
+				Unit: strings.TrimSpace(c.loan.Unit), Reason: reason}
+			skipped[k] = d
+		}
+		d.Items = append(d.Items, s.item(c.loan))
+	}
+	for i := range cands {
+		c := &cands[i]
+		id := c.key.id()
+		if known[id] || seen[id] {
+			continue // queued before, or a row repeated in the export
+		}
+		seen[id] = true
+		l := c.loan
+		to := s.recipients(l)
+		mailable := l.Notify && len(to) > 0
+		switch lt := last[loanID(c)]; {
+		case s.day.Sub(c.trigger) > s.stale:
+			drop(c, fmt.Sprintf("stale: it was due to go out on %s, more than %s (stale_after) before %s",
+				c.trigger.Format(dateLayout), durationText(s.stale), dayText))
+		case c.kind == notice.Warning && c.due.Before(s.day):
+			drop(c, fmt.Sprintf("too late: the item was already past due on %s", dayText))
+		case lt.at.After(c.trigger):
+			if mailable {
+				drop(c, fmt.Sprintf("replaced by the %s notice of the same loan", lt.kind))
+			}
+		case !l.Notify:
+			skip(c, ReasonNotifyOff)
+		case len(to) == 0:
+			skip(c, ReasonNoAddress)
+		default:
+			u := s.unitFor(l.Unit)
+			gk := c.kind + "\x00" + l.PatronID + "\x00" + u.name + "\x00" + strings.ToLower(strings.Join(to, ","))
+			g := groups[gk]
+			if g == nil {
+				g = &group{kind: c.kind, first: l, to: to, unit: u, lang: s.language(l, u), from: c.trigger}
+				groups[gk] = g
+			}
+			if c.trigger.Before(g.from) {
+				g.from = c.trigger
+			}
+			g.cands = append(g.cands, c)
+		}
+	}
+	for _, d := range dropped {
+		s.res.Dropped = append(s.res.Dropped, *d)
+	}
+	for _, d := range skipped {
+		s.res.Skipped = append(s.res.Skipped, *d)
+	}
+	out := make([]*group, 0, len(groups))
+	for _, g := range groups {
+		sort.Slice(g.cands, func(i, j int) bool { return lessItem(g.cands[i].loan, g.cands[j].loan) })
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.first.PatronID != b.first.PatronID {
+			return a.first.PatronID < b.first.PatronID
+		}
+		if a.kind != b.kind {
+			return kindOrder(a.kind) < kindOrder(b.kind)
+		}
+		if a.unit.name != b.unit.name {
+			return a.unit.name < b.unit.name
+		}
+		return strings.Join(a.to, ",") < strings.Join(b.to, ",")
+	})
+	return out, nil
+}
+
+// lessItem orders a notice's items: by due date, then title and barcode.
+func lessItem(a, b *loans.Loan) bool {
+	if !a.Due.Equal(b.Due) {
+		return a.Due.Before(b.Due)
+	}
+	if a.Title != b.Title {
+		return a.Title < b.Title
+	}
+	return a.Barcode < b.Barcode
+}
+
+// language is the language of a row's notice: the row's when spoolgate
+// has it, else the unit's, else the default.
+func (s *scanner) language(l *loans.Loan, u *unitInfo) string {
+	if c, ok := notice.Language(l.Language); ok {
+		return c
+	}
+	if c, ok := notice.Language(u.language); ok {
+		return c
+	}
+	return s.set.DefaultLanguage()
+}
+
+func (s *scanner) item(l *loans.Loan) Item {
+	return Item{Title: l.Title, Author: l.Author, Barcode: l.Barcode, Due: l.Due.In(s.loc), Line: l.Line}
+}
+
+// durationText writes a duration in days or hours.
+func durationText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		n := int(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return fmt.Sprintf("%g hours", d.Hours())
+}
