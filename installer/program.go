@@ -67,7 +67,7 @@ func (p *Program) start() error {
 		return err
 	}
 	log, closeLog := openLog(cfg, newSystemHandler(p.system, cfg.Log.Level))
-	g, err := gateway.New(cfg, log)
+	g, err := gateway.New(cfg, log, withSchedule(log))
 	if err != nil {
 		log.Error("spoolgate cannot start", "error", err)
 		closeLog()

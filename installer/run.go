@@ -57,7 +57,7 @@ func runForeground(ctx context.Context, configPath string, stderr io.Writer) err
 	}
 	log, closeLog := openLog(cfg, slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.Level}))
 	defer closeLog()
-	g, err := gateway.New(cfg, log)
+	g, err := gateway.New(cfg, log, withSchedule(log))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/daily"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/overdue"
 )
 
 func init() {
@@ -83,6 +84,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 
 // reportInputs gathers what the daily log reads besides the config. The
 // day's overdue scan summary is not known here yet (the scan keeps it).
-func reportInputs(_ *config.Config, _ time.Time, j *journal.Journal, now time.Time) daily.Inputs {
-	return daily.Inputs{Journal: j, Now: now}
+func reportInputs(cfg *config.Config, day time.Time, j *journal.Journal, now time.Time) daily.Inputs {
+	in := daily.Inputs{Journal: j, Now: now}
+	if cfg.Overdue.Enabled {
+		if r, err := overdue.Recorded(cfg, day); err == nil && r != nil {
+			in.Notices = r.NoticeSummary()
+		}
+	}
+	return in
 }
