@@ -26,39 +26,45 @@ func WriteFile(dir, name string, data []byte, perm os.FileMode) error {
 	return syncDir(dir)
 }
 
+// linkFile is os.Link; tests replace it to take the path of file systems
+// without hard links.
+var linkFile = os.Link
+
 // createExclusive writes data to dir/name atomically, like WriteFile, but
 // fails with an error wrapping fs.ErrExist if dir/name exists: the file is
 // hard-linked into place, which never replaces. Where hard links are not
-// supported, it falls back to an exclusive create and a write.
+// supported (some network shares, wine), an exclusively created lock file
+// (".name.lock", which no spool takes) guards the check and the rename, so
+// a reader still never sees the file half-written.
 func createExclusive(dir, name string, data []byte) error {
 	path := filepath.Join(dir, name)
 	tmp, err := writeTemp(dir, name, data, 0o644)
 	if err != nil {
 		return err
 	}
-	err = os.Link(tmp, path)
-	os.Remove(tmp)
+	err = linkFile(tmp, path)
 	if err == nil || errors.Is(err, fs.ErrExist) {
+		os.Remove(tmp)
 		if err == nil {
 			err = syncDir(dir)
 		}
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	defer os.Remove(tmp)
+	lock := filepath.Join(dir, "."+name+".lock")
+	l, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return err
+		return err // fs.ErrExist: another writer holds the name
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
+	l.Close()
+	defer os.Remove(lock)
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("create %s: %w", name, fs.ErrExist)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", name, err)
 	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
+	return syncDir(dir)
 }
 
 // writeTemp writes data to a new temporary file in dir, named so that no

@@ -338,3 +338,30 @@ func TestWatch_HintsAndFolderRecreated(t *testing.T) {
 		}
 	}
 }
+
+func TestQuarantine_WithoutHardLinks(t *testing.T) {
+	linkFile = func(string, string) error { return errors.New("hard links not supported") }
+	defer func() { linkFile = os.Link }()
+	s := newTestSpool(t, "me", 0)
+	for i, want := range []string{"x.BAD", "x.1.BAD"} {
+		write(t, s.Dir(), "x.eml", fmt.Sprint(i), time.Hour)
+		snap, _ := s.Scan(0)
+		c, err := s.Claim(snap.Ready[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, err := s.Quarantine(c, "why "+fmt.Sprint(i))
+		if err != nil || name != want {
+			t.Fatalf("quarantine: %q %v, want %s", name, err, want)
+		}
+		if b, _ := os.ReadFile(filepath.Join(s.Dir(), name+".txt")); string(b) != "why "+fmt.Sprint(i) {
+			t.Fatalf("reason %q", b)
+		}
+	}
+	ents, _ := os.ReadDir(s.Dir())
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
