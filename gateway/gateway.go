@@ -454,10 +454,22 @@ func (g *Gateway) next() (job, bool) {
 
 		c, err := g.spool.Claim(e)
 		if err != nil {
+			busy := errors.Is(err, spool.ErrBusy)
 			g.mu.Lock()
 			g.inflight--
+			if busy {
+				// Its writer still holds it (Windows): look again soon,
+				// not only at the next tick or watcher event, since its
+				// writer closing it may change nothing the watcher sees.
+				at := g.now().Add(max(g.cfg.Spool.Settle, time.Second))
+				if g.settling.IsZero() || at.Before(g.settling) {
+					g.settling = at
+				}
+			}
 			g.mu.Unlock()
-			if !errors.Is(err, spool.ErrGone) && !errors.Is(err, spool.ErrBusy) {
+			if busy {
+				g.reschedule()
+			} else if !errors.Is(err, spool.ErrGone) {
 				g.log.Error("cannot take a file from the queue", "file", e.Name, "error", err)
 			}
 			continue

@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,4 +163,68 @@ func closedPort(t *testing.T) (string, int) {
 func msg(to, subject string) []byte {
 	return []byte("From: Library <library@example.org>\r\nTo: " + to + "\r\nSubject: " + subject +
 		"\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", "-") + "@example.org>\r\n\r\nHello.\r\n.dot line\r\n")
+}
+
+// exists tells whether the queue folder holds name.
+func exists(cfg *config.Config, name string) bool {
+	_, err := os.Stat(filepath.Join(cfg.Spool.Folder, name))
+	return err == nil
+}
+
+// waitEmpty waits until the queue folder holds nothing.
+func waitEmpty(t *testing.T, cfg *config.Config) {
+	t.Helper()
+	waitFor(t, "the queue is empty", func() bool { return len(files(t, cfg.Spool.Folder)) == 0 })
+}
+
+// bySubject counts the received messages by their Subject line.
+func bySubject(msgs []smtptest.Message) map[string]int {
+	out := map[string]int{}
+	for _, m := range msgs {
+		s := string(m.Data)
+		if i := strings.Index(s, "\r\nSubject: "); i >= 0 {
+			s = s[i+len("\r\nSubject: "):]
+			if j := strings.Index(s, "\r\n"); j >= 0 {
+				s = s[:j]
+			}
+			out[s]++
+		}
+	}
+	return out
+}
+
+// gate is a relay in front of a real server: while down is set it
+// answers every connection with a 421 greeting and hangs up; otherwise
+// it passes the connection through to target.
+func gate(t *testing.T, target string, down *atomic.Bool) *smtptest.RawServer {
+	return smtptest.NewRawServer(t, func(c net.Conn) {
+		if down.Load() {
+			c.Write([]byte("421 4.3.2 service not available, closing channel\r\n"))
+			return
+		}
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		done := make(chan struct{}, 2)
+		go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+		go func() { io.Copy(c, up); done <- struct{}{} }()
+		<-done
+	})
+}
+
+// raceEnabled tells whether the test binary was built with -race, which
+// makes the gateway several times slower.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }
