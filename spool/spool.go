@@ -399,3 +399,31 @@ func (h *entryHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
+
+// NameFor returns a name this spool takes as a waiting message file, for a
+// file spoolgate writes itself (a test message, the daily log): stem plus
+// ext when that matches a pattern, else stem put into the first pattern
+// that gives such a name ("*.tmp" gives stem.tmp, "ILS_*" gives ILS_stem).
+// It returns "" when no pattern does (only character classes, say, or
+// names without a *).
+func (s *Spool) NameFor(stem, ext string) string {
+	ok := func(n string) bool {
+		st, _, _ := s.Classify(n)
+		return st == Waiting && !strings.ContainsAny(n, `/\`)
+	}
+	if ext != "" && ok(stem+ext) {
+		return stem + ext
+	}
+	for _, p := range s.o.Patterns {
+		if strings.ContainsAny(p, `[\`) || !strings.Contains(p, "*") {
+			continue // a class, or a fixed name that would clash
+		}
+		n := strings.Replace(p, "*", stem, 1)
+		n = strings.ReplaceAll(n, "*", "")
+		n = strings.ReplaceAll(n, "?", "x")
+		if ok(n) {
+			return n
+		}
+	}
+	return ""
+}

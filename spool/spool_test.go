@@ -365,3 +365,23 @@ func TestQuarantine_WithoutHardLinks(t *testing.T) {
 		}
 	}
 }
+
+func TestNameFor(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string
+	}{
+		{[]string{"*.tmp", "*.eml"}, "stem.eml"},
+		{[]string{"*.EML"}, "stem.eml"},
+		{[]string{"*.tmp"}, "stem.tmp"},
+		{[]string{"ILS_*.txt", "*.msg"}, "ILS_stem.txt"},
+		{[]string{"*"}, "stem.eml"},
+		{[]string{"mail-??.*"}, "mail-xx.stem"},
+		{[]string{"[ab]*.tmp", "fixed.txt"}, ""},
+	} {
+		sp := New(Options{Patterns: tc.patterns, Instance: "box1"})
+		if got := sp.NameFor("stem", ".eml"); got != tc.want {
+			t.Errorf("NameFor(%q) = %q, want %q", tc.patterns, got, tc.want)
+		}
+	}
+}

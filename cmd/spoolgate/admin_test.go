@@ -213,26 +213,6 @@ func TestE2E_Test_UsageErrors(t *testing.T) {
 	}
 }
 
-func TestNameFor(t *testing.T) {
-	for _, tc := range []struct {
-		patterns []string
-		want     string
-	}{
-		{[]string{"*.tmp", "*.eml"}, "stem.eml"},
-		{[]string{"*.EML"}, "stem.eml"},
-		{[]string{"*.tmp"}, "stem.tmp"},
-		{[]string{"ILS_*.txt", "*.msg"}, "ILS_stem.txt"},
-		{[]string{"*"}, "stem.eml"},
-		{[]string{"mail-??.*"}, "mail-xx.stem"},
-		{[]string{"[ab]*.tmp", "fixed.txt"}, ""},
-	} {
-		sp := spool.New(spool.Options{Patterns: tc.patterns, Instance: "box1"})
-		if got := nameFor(sp, tc.patterns, "stem", ".eml"); got != tc.want {
-			t.Errorf("nameFor(%q) = %q, want %q", tc.patterns, got, tc.want)
-		}
-	}
-}
-
 func TestParseSince(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"24h": 24 * time.Hour, "90m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, "1d12h": 36 * time.Hour, "all": 0, "0": 0,

@@ -260,9 +260,9 @@ func retryOne(cfg *config.Config, j *journal.Journal, b badFile, stdout io.Write
 // stem (or the .BAD name's, abc.BAD giving abc) fitted to a pattern.
 func waitingName(sp *spool.Spool, patterns []string, badName, orig string) string {
 	if orig != "" {
-		return nameFor(sp, patterns, strings.TrimSuffix(orig, filepath.Ext(orig)), filepath.Ext(orig))
+		return sp.NameFor(strings.TrimSuffix(orig, filepath.Ext(orig)), filepath.Ext(orig))
 	}
-	return nameFor(sp, patterns, strings.TrimSuffix(badName, spool.SuffixBad), "")
+	return sp.NameFor(strings.TrimSuffix(badName, spool.SuffixBad), "")
 }
 
 // moveToFreeName renames dir/from to dir/name, or, when that is taken, to

@@ -63,7 +63,7 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 
 	now := time.Now()
 	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
-	name := nameFor(sp, cfg.Spool.Patterns, "spoolgate-test-"+now.Format("20060102-150405")+"-"+randHex(3), ".eml")
+	name := sp.NameFor("spoolgate-test-"+now.Format("20060102-150405")+"-"+randHex(3), ".eml")
 	if name == "" {
 		return fmt.Errorf("test: cannot name a test file that [spool] pattern = %s takes: add a pattern like *.eml", strings.Join(cfg.Spool.Patterns, ", "))
 	}
@@ -210,33 +210,6 @@ func reportSent(j *journal.Journal, name, to string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "Refused for:   %s\n", strings.Join(st.Failed, ", "))
 	}
 	return nil
-}
-
-// nameFor returns a name the spool takes as a waiting message file: stem
-// plus ext when that matches a pattern, else stem put into the first
-// pattern that gives such a name ("*.tmp" gives stem.tmp, "ILS_*" gives
-// ILS_stem). It returns "" when no pattern does (say, only character
-// classes or names without a *).
-func nameFor(sp *spool.Spool, patterns []string, stem, ext string) string {
-	ok := func(n string) bool {
-		st, _, _ := sp.Classify(n)
-		return st == spool.Waiting && !strings.ContainsAny(n, `/\`)
-	}
-	if ext != "" && ok(stem+ext) {
-		return stem + ext
-	}
-	for _, p := range patterns {
-		if strings.ContainsAny(p, `[\`) || !strings.Contains(p, "*") {
-			continue // a class, or a fixed name that would clash
-		}
-		n := strings.Replace(p, "*", stem, 1)
-		n = strings.ReplaceAll(n, "*", "")
-		n = strings.ReplaceAll(n, "?", "x")
-		if ok(n) {
-			return n
-		}
-	}
-	return ""
 }
 
 func randHex(n int) string {

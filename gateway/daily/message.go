@@ -121,7 +121,7 @@ func (r *Report) Message(now time.Time) ([]byte, error) {
 func Queue(cfg *config.Config, r *Report, now time.Time) (string, error) {
 	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
 	stem := "spoolgate-daily-" + r.Day.Format("20060102")
-	name := nameFor(sp, cfg.Spool.Patterns, stem, ".eml")
+	name := sp.NameFor(stem, ".eml")
 	if name == "" {
 		return "", fmt.Errorf("daily log: cannot name a file that [spool] pattern = %s takes: add a pattern like *.eml", strings.Join(cfg.Spool.Patterns, ", "))
 	}
@@ -186,32 +186,6 @@ func inQueue(sp *spool.Spool, name string) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// nameFor returns a name the spool takes as a waiting message file: stem
-// plus ext when that matches a pattern, else stem put into the first
-// pattern that gives such a name ("*.tmp" gives stem.tmp, "ILS_*" gives
-// ILS_stem); "" when none does. (The same rule as spoolgate test's.)
-func nameFor(sp *spool.Spool, patterns []string, stem, ext string) string {
-	ok := func(n string) bool {
-		st, _, _ := sp.Classify(n)
-		return st == spool.Waiting && !strings.ContainsAny(n, `/\`)
-	}
-	if ext != "" && ok(stem+ext) {
-		return stem + ext
-	}
-	for _, p := range patterns {
-		if strings.ContainsAny(p, `[\`) || !strings.Contains(p, "*") {
-			continue
-		}
-		n := strings.Replace(p, "*", stem, 1)
-		n = strings.ReplaceAll(n, "*", "")
-		n = strings.ReplaceAll(n, "?", "x")
-		if ok(n) {
-			return n
-		}
-	}
-	return ""
 }
 
 // LastRun returns the last day whose report was queued, from the state
