@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/gateway/notice"
@@ -354,12 +355,11 @@ func (r *Report) badFiles(start, end time.Time, j *journal.Journal) {
 			continue
 		}
 		path := filepath.Join(r.cfg.Spool.Folder, name)
-		b, err := os.ReadFile(path)
+		rs, err := inspect.ReadReason(path)
 		if err != nil {
 			continue
 		}
-		rs := parseReason(b)
-		when := rs.when
+		when, _ := time.Parse("2006-01-02 15:04:05 -0700", rs.When)
 		if when.IsZero() {
 			if fi, err := de.Info(); err == nil {
 				when = fi.ModTime()
@@ -368,50 +368,19 @@ func (r *Report) badFiles(start, end time.Time, j *journal.Journal) {
 		if when.Before(start) || !when.Before(end) {
 			continue
 		}
-		if rs.key != "" && j != nil {
-			if st, err := j.State(rs.key); err == nil && st.Found {
+		if rs.Key != "" && j != nil {
+			if st, err := j.State(rs.Key); err == nil && st.Found {
 				continue // listed from the journal
 			}
 		}
-		file := rs.file
+		file := rs.File
 		if file == "" {
 			file = strings.TrimSuffix(name, ".txt")
 		}
-		r.Failures = append(r.Failures, Failure{Time: when, File: file, Reply: rs.reason, Cause: "file", Reason: name, Server: rs.server})
+		r.Failures = append(r.Failures, Failure{Time: when, File: file, Reply: rs.What, Cause: "file", Reason: name, Server: rs.Server})
 		r.count("", journal.StatusFailed)
 	}
 	slices.SortStableFunc(r.Failures, func(a, b Failure) int { return a.Time.Compare(b.Time) })
-}
-
-// reason is what a .BAD.txt says (the gateway writes it; see its badReport).
-type reason struct {
-	file, key, server, reason string
-	when                      time.Time
-}
-
-func parseReason(b []byte) reason {
-	var rs reason
-	for line := range strings.SplitSeq(string(b), "\n") {
-		line = strings.TrimRight(line, "\r")
-		label, value, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		value = strings.TrimSpace(value)
-		switch label {
-		case "File":
-			rs.file = value
-		case "Key":
-			rs.key = value
-		case "Server":
-			rs.server = value
-		case "When":
-			rs.when, _ = time.Parse("2006-01-02 15:04:05 -0700", value)
-		case "What happened":
-			rs.reason = value
-		}
-	}
-	return rs
 }
 
 // queueHealth reads the queue folder, as spoolgate status does.
