@@ -17,7 +17,7 @@ import (
 )
 
 // LogFolder is the log files' folder inside the data folder.
-const LogFolder = "log"
+const LogFolder = logfile.Folder
 
 // openLog returns the logger of a running spoolgate: each record at
 // cfg.Log.Level or above goes to the daily log file in the data folder

@@ -48,10 +48,6 @@ import (
 	"github.com/spoolgate/spoolgate/spool"
 )
 
-// LogFolder is the log files' folder in the data folder (as the service
-// writes them; installer.LogFolder).
-const LogFolder = "log"
-
 // certWarning is how close a relay certificate's expiry must be to be
 // reported.
 const certWarning = 30 * 24 * time.Hour
@@ -231,7 +227,7 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 		}
 	}
 	r.repeated(deferred)
-	r.LogPath = filepath.Join(cfg.Spool.Data, LogFolder, logfile.Name(start))
+	r.LogPath = filepath.Join(cfg.Spool.Data, logfile.Folder, logfile.Name(start))
 	if fi, err := os.Stat(r.LogPath); err == nil && fi.Mode().IsRegular() {
 		r.LogFile = r.LogPath
 	}

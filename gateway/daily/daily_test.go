@@ -157,7 +157,7 @@ func openJournal(t *testing.T, cfg *config.Config) *journal.Journal {
 // writeLog writes the day's log file as the service would.
 func writeLog(t *testing.T, cfg *config.Config, day time.Time, text string) string {
 	t.Helper()
-	dir := filepath.Join(cfg.Spool.Data, daily.LogFolder)
+	dir := filepath.Join(cfg.Spool.Data, logfile.Folder)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,9 @@ import (
 	"time"
 )
 
+// Folder is the log files' folder inside spoolgate's data folder.
+const Folder = "log"
+
 // Prefix and Suffix frame the date in a log file's name.
 const (
 	Prefix = "spoolgate-"
