@@ -58,18 +58,9 @@ func Jobs(g *gateway.Gateway, log *slog.Logger) []schedule.Job {
 // DailyInputs gathers what the daily log of day reports besides the journal:
 // the day's overdue scans, as recorded.
 func DailyInputs(g *gateway.Gateway, day time.Time, log *slog.Logger) daily.Inputs {
-	in := daily.Inputs{Journal: g.Journal()}
-	cfg := g.Config()
-	if !cfg.Overdue.Enabled {
-		return in
-	}
-	r, err := overdue.Recorded(cfg, day)
+	n, err := overdue.RecordedSummary(g.Config(), day)
 	if err != nil {
 		log.Warn("cannot read the day's overdue scan for the daily log", "error", err)
-		return in
 	}
-	if r != nil {
-		in.Notices = r.NoticeSummary()
-	}
-	return in
+	return daily.Inputs{Journal: g.Journal(), Notices: n}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/installer"
@@ -129,4 +130,18 @@ func cmdRun(args []string, _, stderr io.Writer) error {
 		return err
 	}
 	return installer.Run(path, installer.RunOptions{Stderr: stderr, Exit: os.Exit})
+}
+
+// dayFlag reads a --date flag of cmd: the day it names, at midnight in loc,
+// or now in loc when date is empty. A bad date is a usage error (exit 2).
+func dayFlag(cmd, date string, loc *time.Location) (now, day time.Time, err error) {
+	now = time.Now().In(loc)
+	if date == "" {
+		return now, now, nil
+	}
+	day, err = time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil {
+		return now, day, &exitError{2, fmt.Errorf("%s: --date %q: want a date like %s", cmd, date, now.Format(time.DateOnly))}
+	}
+	return now, day, nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/overdue"
@@ -35,22 +34,13 @@ func cmdOverdue(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	loc := cfg.Service.Location
-	if loc == nil {
-		loc = time.Local
+	now, day, err := dayFlag("overdue", date, cfg.Service.Location)
+	if err != nil {
+		return err
 	}
-	now := time.Now().In(loc)
-	day := now
-	if date != "" {
-		d, err := time.ParseInLocation(time.DateOnly, date, loc)
-		if err != nil {
-			return &exitError{2, fmt.Errorf("overdue: --date %q: want a date like %s", date, now.Format(time.DateOnly))}
-		}
-		if !dry && d.After(now) {
-			return &exitError{2, fmt.Errorf("overdue: --date %s is in the future, and a scan queues its notices for good; "+
-				"use --dry-run to see what that day will send", date)}
-		}
-		day = d
+	if !dry && day.After(now) {
+		return &exitError{2, fmt.Errorf("overdue: --date %s is in the future, and a scan queues its notices for good; "+
+			"use --dry-run to see what that day will send", date)}
 	}
 	if cfg.Overdue.Loans == "" {
 		return &exitError{2, fmt.Errorf("overdue: [overdue] loans is not set in %s; name the loans export the library system writes", cfg.File)}

@@ -39,18 +39,11 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	loc := cfg.Service.Location
-	if loc == nil {
-		loc = time.Local
+	now, day, err := dayFlag("report", date, cfg.Service.Location)
+	if err != nil {
+		return err
 	}
-	now := time.Now()
-	day := now.In(loc)
-	if date != "" {
-		if day, err = time.ParseInLocation(time.DateOnly, date, loc); err != nil {
-			return &exitError{2, fmt.Errorf("report: --date %q: want a date like %s", date, now.In(loc).Format(time.DateOnly))}
-		}
-	}
-	if send && day.Format(time.DateOnly) > now.In(loc).Format(time.DateOnly) {
+	if send && day.Format(time.DateOnly) > now.Format(time.DateOnly) {
 		return &exitError{2, fmt.Errorf("report: --date %s --send: that day has not come yet", date)}
 	}
 	j, err := inspect.OpenJournal(cfg)
@@ -82,14 +75,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// reportInputs gathers what the daily log reads besides the config. The
-// day's overdue scan summary is not known here yet (the scan keeps it).
+// reportInputs gathers what the daily log reads besides the config: the
+// journal and the day's overdue scans, as recorded.
 func reportInputs(cfg *config.Config, day time.Time, j *journal.Journal, now time.Time) daily.Inputs {
-	in := daily.Inputs{Journal: j, Now: now}
-	if cfg.Overdue.Enabled {
-		if r, err := overdue.Recorded(cfg, day); err == nil && r != nil {
-			in.Notices = r.NoticeSummary()
-		}
-	}
-	return in
+	n, _ := overdue.RecordedSummary(cfg, day) // a scan that can't be read shows as "did not run"
+	return daily.Inputs{Journal: j, Now: now, Notices: n}
 }

@@ -1,8 +1,24 @@
 package overdue
 
 import (
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/daily"
 )
+
+// RecordedSummary is what the daily log of day reports of that day's
+// scans, as recorded; nil when the scan is off or none ran that day.
+func RecordedSummary(cfg *config.Config, day time.Time) (*daily.NoticeSummary, error) {
+	if !cfg.Overdue.Enabled {
+		return nil, nil
+	}
+	r, err := Recorded(cfg, day)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	return r.NoticeSummary(), nil
+}
 
 // NoticeSummary is what the daily log reports of the scan: notices queued
 // by kind, the notices to print or phone, the stale ones dropped, the bad
