@@ -4,18 +4,21 @@
 # memory (VmHWM). Usage: bench/relay.sh [N] [CONNECTIONS]
 #   bench/relay.sh 10000        the issue's figure
 #   bench/relay.sh 100000       peak memory with 100,000 files waiting
+#   PIN=1 bench/relay.sh        spoolgate on CPU 0, the sink on CPU 1 (as compare.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 n=${1:-10000}
 conns=${2:-1}
 work=$(mktemp -d)
+relay=() side=()
+if [ "${PIN:-0}" = 1 ]; then relay=(taskset -c 0) side=(taskset -c 1); fi
 trap 'kill $sg $sink 2>/dev/null || true; rm -rf "$work"' EXIT
 
 go build -o "$work/spoolgate" ./cmd/spoolgate
 go build -o "$work/smtpsink" ./bench/smtpsink
 port=$(( 20000 + RANDOM % 20000 ))
-"$work/smtpsink" -listen "127.0.0.1:$port" -status "$work/sink.count" > "$work/sink.out" &
+"${side[@]}" "$work/smtpsink" -listen "127.0.0.1:$port" -status "$work/sink.count" > "$work/sink.out" &
 sink=$!
 
 mkdir -p "$work/queue"
@@ -49,7 +52,7 @@ from = library@example.org
 INI
 sleep 0.5
 start=$(date +%s.%N)
-"$work/spoolgate" run --config "$work/spoolgate.ini" 2> "$work/spoolgate.log" &
+"${relay[@]}" "$work/spoolgate" run --config "$work/spoolgate.ini" 2> "$work/spoolgate.log" &
 sg=$!
 # Wait until the sink has them all (reading its count file costs nothing;
 # listing a folder of 100,000 files would slow the run it measures).

@@ -53,18 +53,19 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		}
 	}
 	to := remaining(msg.Recipients, st)
-	g.journal.Claimed(journal.Claim{
+	claim := journal.Claim{
 		Key: e.Key, File: e.Orig, MessageID: msg.MessageID, From: msg.Sender, To: msg.Recipients,
 		Subject: msg.Subject, Size: int64(len(msg.Data)), Kind: msg.Kind, Unit: msg.Unit,
-	}, nil)
+	}
 	if len(to) == 0 {
 		// Everyone got it before a crash or restart: only the file is left.
+		g.journal.Claimed(claim, nil)
 		g.finish(e)
 		return false, nil, due
 	}
 
 	s := pick(chain)
-	g.journal.Attempt(e.Key, g.chainName(chain), to, nil)
+	g.journal.Begin(claim, g.chainName(chain), to, nil)
 	res, err := s.Send(ctx, &relay.Delivery{
 		From: msg.Sender, To: to, Data: msg.Data, DataUTF8: msg.DataUTF8,
 		NeedsUTF8: msg.NeedsUTF8, EightBit: msg.EightBit,

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -74,7 +75,21 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	atLeastTwoThreads()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// atLeastTwoThreads lets Go run two goroutines at once even on one CPU (a
+// small VM, or a process pinned to one core). The journal's writer is
+// pure-Go SQLite: it runs CPU-bound and then blocks in fsync, and with
+// GOMAXPROCS 1 an SMTP worker whose reply has arrived waits behind it.
+// With two, the kernel interleaves them: bench/relay.sh pinned to one core
+// relays about 15% more with one connection and 20% more with four. An
+// explicit GOMAXPROCS in the environment is left alone.
+func atLeastTwoThreads() {
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -467,6 +467,15 @@ func TestJournal_RecordBadStatus(t *testing.T) {
 }
 
 func TestMessageStatus(t *testing.T) {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // one in-memory database
+	if _, err := db.Exec(schema[2]); err != nil {
+		t.Fatal(err)
+	}
 	S, D, F, A, Q := StatusSent, StatusDeferred, StatusFailed, StatusAttempted, StatusQueued
 	for _, tc := range []struct {
 		rcpts   []Status
@@ -484,7 +493,17 @@ func TestMessageStatus(t *testing.T) {
 		{[]Status{S, A}, S, A},
 		{[]Status{F, Q}, F, A},
 	} {
-		if got := messageStatus(tc.rcpts, tc.outcome); got != tc.want {
+		key := fmt.Sprint(tc.rcpts, tc.outcome)
+		for i, r := range tc.rcpts {
+			if _, err := db.Exec(`INSERT INTO recipients (key, addr, status, at) VALUES (?, ?, ?, 0)`, key, fmt.Sprint(i), string(r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got Status
+		if err := db.QueryRow(`SELECT `+messageStatus, string(tc.outcome), nil, nil, nil, nil, key).Scan(&got); err != nil {
+			t.Fatalf("messageStatus(%v, %v): %v", tc.rcpts, tc.outcome, err)
+		}
+		if got != tc.want {
 			t.Errorf("messageStatus(%v, %v) = %v, want %v", tc.rcpts, tc.outcome, got, tc.want)
 		}
 	}
@@ -1041,5 +1060,63 @@ func TestPending_CountsQueuedEvents(t *testing.T) {
 	}
 	if n := j.Pending(); n != 0 {
 		t.Fatalf("Pending after Flush = %d, want 0", n)
+	}
+}
+
+// Begin must leave a message exactly as Claimed followed by Attempt do, on
+// a first attempt and on a retry after a partial delivery.
+func TestJournal_BeginEqualsClaimedAndAttempt(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	j := newFixture(t, options{}).j
+	j.now = clk.now
+	rcpts := []string{"a@example.org", "b@example.org", "c@example.org"}
+	two := func(key string, to []string) {
+		j.Claimed(claim(key, "f.eml", rcpts...), nil)
+		j.Attempt(key, "mx", to, nil)
+	}
+	one := func(key string, to []string) { j.Begin(claim(key, "f.eml", rcpts...), "mx", to, nil) }
+	for _, step := range []struct {
+		after time.Duration
+		do    func(key string, s func(string, []string))
+	}{
+		{0, func(key string, s func(string, []string)) { s(key, rcpts[:2]) }},
+		{time.Minute, func(key string, s func(string, []string)) {
+			j.Record(Outcome{Key: key, To: rcpts[:1], Status: StatusSent, Server: "mx", Reply: "250 ok"}, nil)
+			j.Record(Outcome{Key: key, To: rcpts[1:2], Status: StatusDeferred, Server: "mx", Reply: "451 later", Next: clk.now().Add(time.Hour)}, nil)
+		}},
+		{time.Hour, func(key string, s func(string, []string)) { s(key, rcpts[1:]) }},
+	} {
+		clk.set(clk.now().Add(step.after))
+		step.do("two", two)
+		step.do("one", one)
+		flush(t, j)
+		a, b := state(t, j, "two"), state(t, j, "one")
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("State after Claimed+Attempt\n %+v\nafter Begin\n %+v", a, b)
+		}
+		ra, rb := query(t, j, Filter{Key: "two"}), query(t, j, Filter{Key: "one"})
+		if len(ra) != 1 || len(rb) != 1 {
+			t.Fatalf("Query: %d and %d records, want 1 each", len(ra), len(rb))
+		}
+		ra[0].Key, ra[0].MessageID, ra[0].Subject = "", "", ""
+		rb[0].Key, rb[0].MessageID, rb[0].Subject = "", "", ""
+		if !reflect.DeepEqual(ra[0], rb[0]) {
+			t.Fatalf("record after Claimed+Attempt\n %+v\nafter Begin\n %+v", ra[0], rb[0])
+		}
+	}
+	if s := state(t, j, "one"); s.Status != StatusAttempted || s.Attempts != 2 || !reflect.DeepEqual(s.Delivered, rcpts[:1]) {
+		t.Fatalf("after the retry: %+v", s)
+	}
+}
+
+func TestJournal_BeginWithoutRecipientsIsRefused(t *testing.T) {
+	j := newFixture(t, options{}).j
+	done, ch := doneChan()
+	j.Begin(claim("k", "f.eml", "a@example.org"), "mx", nil, done)
+	if err := waitDone(t, ch); err == nil {
+		t.Fatal("Begin with no recipients: done got nil, want an error")
+	}
+	if s := state(t, j, "k"); s.Found {
+		t.Fatalf("Begin with no recipients wrote %+v", s)
 	}
 }

@@ -18,6 +18,7 @@ type eventKind int
 const (
 	evClaimed eventKind = iota
 	evAttempt
+	evBegin
 	evRecord
 	evRetried
 	evPurge
@@ -67,6 +68,21 @@ func (j *Journal) Claimed(c Claim, done func(error)) {
 // message may have gone out. done is as for Claimed.
 func (j *Journal) Attempt(key, server string, to []string, done func(error)) {
 	j.push(&event{kind: evAttempt, key: key, server: server, to: slices.Clone(to), done: done})
+}
+
+// Begin is Claimed and Attempt in one event: the message c is taken from
+// the queue and is about to be sent to to (which must not be empty)
+// through server. It is what a delivery records before the relay may
+// receive DATA; it writes in 2 + len(c.To) statements what the two events
+// write in 6 + 2·len(c.To). The recipients of c not in to are recorded as
+// Claimed records them. done is as for Claimed.
+func (j *Journal) Begin(c Claim, server string, to []string, done func(error)) {
+	c.To = slices.Clone(c.To)
+	e := &event{kind: evBegin, key: c.Key, claim: c, server: server, to: slices.Clone(to), done: done}
+	if len(to) == 0 {
+		e.bad = fmt.Errorf("journal: Begin for %s names no recipients", c.Key)
+	}
+	j.push(e)
 }
 
 // Record records what the relay said about the recipients o.To (all
@@ -250,6 +266,8 @@ func (j *Journal) applyOne(ctx context.Context, e *event) error {
 		return j.applyClaimed(ctx, e)
 	case evAttempt:
 		return j.applyAttempt(ctx, e)
+	case evBegin:
+		return j.applyBegin(ctx, e)
 	case evRecord:
 		return j.applyRecord(ctx, e)
 	case evRetried:
@@ -277,7 +295,7 @@ func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
 		}
 	}
 	for _, a := range c.To {
-		if _, err := j.st.rcptQueued.ExecContext(ctx, c.Key, a, e.at); err != nil {
+		if _, err := j.st.rcptQueued.ExecContext(ctx, c.Key, a, "", e.at); err != nil {
 			return err
 		}
 	}
@@ -304,6 +322,30 @@ func (j *Journal) applyAttempt(ctx context.Context, e *event) error {
 	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s to=%s", e.server, strings.Join(e.to, ",")))
 }
 
+func (j *Journal) applyBegin(ctx context.Context, e *event) error {
+	c := e.claim
+	if _, err := j.st.begin.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, e.server); err != nil {
+		return err
+	}
+	for _, a := range c.To {
+		st := j.st.rcptQueued
+		if slices.Contains(e.to, a) {
+			st = j.st.rcptAttempted
+		}
+		if _, err := st.ExecContext(ctx, c.Key, a, e.server, e.at); err != nil {
+			return err
+		}
+	}
+	for _, a := range e.to {
+		if !slices.Contains(c.To, a) {
+			if _, err := j.st.rcptAttempted.ExecContext(ctx, c.Key, a, e.server, e.at); err != nil {
+				return err
+			}
+		}
+	}
+	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s file=%s from=<%s> to=%s", e.server, c.File, c.From, strings.Join(e.to, ",")))
+}
+
 func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 	o := e.out
 	if len(o.To) == 0 {
@@ -316,28 +358,11 @@ func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 			return err
 		}
 	}
-	var rs []Status
-	rows, err := j.st.rcptStatuses.QueryContext(ctx, o.Key)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return err
-		}
-		rs = append(rs, Status(s))
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
-	}
 	var next int64
 	if o.Status == StatusDeferred {
 		next = nanos(o.Next)
 	}
-	status := messageStatus(rs, o.Status)
-	if err := j.updateOrStub(ctx, e, j.st.recordUpd, string(status), o.Server, o.Reply, e.at, next, o.Key); err != nil {
+	if err := j.updateOrStub(ctx, e, j.st.recordUpd, string(o.Status), o.Server, o.Reply, e.at, next, o.Key); err != nil {
 		return err
 	}
 	detail := fmt.Sprintf("to=%s server=%s reply=%s", strings.Join(o.To, ","), o.Server, o.Reply)
@@ -398,40 +423,19 @@ func (j *Journal) note(ctx context.Context, e *event, what, detail string) error
 	return err
 }
 
-// messageStatus is a message's status given its recipients' statuses
-// (outcome, the status just recorded, when it has none): deferred while any
-// recipient is deferred; attempted while any has no outcome yet; sent once
-// every recipient is sent, or some are sent and the rest failed (the
-// message went out; the refused recipients are recorded as failed); failed
-// when all failed.
-func messageStatus(rcpts []Status, outcome Status) Status {
-	if len(rcpts) == 0 {
-		return outcome
-	}
-	var sent, failed, deferred, pending int
-	for _, s := range rcpts {
-		switch s {
-		case StatusSent:
-			sent++
-		case StatusFailed:
-			failed++
-		case StatusDeferred:
-			deferred++
-		default:
-			pending++
-		}
-	}
-	switch {
-	case deferred > 0:
-		return StatusDeferred
-	case pending > 0:
-		return StatusAttempted
-	case sent > 0:
-		return StatusSent
-	default:
-		return StatusFailed
-	}
-}
+// messageStatus is the SQL expression for a message's status given its
+// recipients' statuses (?1, the status just recorded, when it has none):
+// deferred while any recipient is deferred; attempted while any has no
+// outcome yet; sent once every recipient is sent, or some are sent and the
+// rest failed (the message went out; the refused recipients are recorded
+// as failed); failed when all failed. ?6 is the message's key.
+const messageStatus = `COALESCE((SELECT CASE
+		WHEN count(*) = 0 THEN NULL
+		WHEN sum(status = 'deferred') > 0 THEN 'deferred'
+		WHEN sum(status NOT IN ('sent', 'failed')) > 0 THEN 'attempted'
+		WHEN sum(status = 'sent') > 0 THEN 'sent'
+		ELSE 'failed' END
+	FROM recipients WHERE key = ?6), ?1)`
 
 // report logs a failed commit once per kind of failure, and the first
 // success after a failure.
@@ -478,9 +482,9 @@ func describe(err error) (kind, hint string) {
 
 // stmts are the writer's prepared statements. Times are Unix nanoseconds.
 type stmts struct {
-	claimIns, claimUpd, stub, event                 *sql.Stmt
+	claimIns, claimUpd, stub, event, begin          *sql.Stmt
 	rcptQueued, rcptAttempted, rcptAllAttempted     *sql.Stmt
-	rcptOutcome, rcptAllOutcome, rcptStatuses       *sql.Stmt
+	rcptOutcome, rcptAllOutcome                     *sql.Stmt
 	rcptRequeued, attemptUpd, recordUpd, retriedUpd *sql.Stmt
 	all                                             []*sql.Stmt
 }
@@ -505,7 +509,9 @@ func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
 		WHERE key = ?`)
 	s.stub = p(`INSERT INTO messages (key, status, last_at) VALUES (?, 'queued', ?) ON CONFLICT (key) DO NOTHING`)
 	s.event = p(`INSERT INTO events (key, at, event, detail) VALUES (?, ?, ?, ?)`)
-	s.rcptQueued = p(`INSERT INTO recipients (key, addr, status, at) VALUES (?, ?, 'queued', ?)
+	// rcptQueued and rcptAttempted take the same arguments: key, addr,
+	// server (unused by rcptQueued), at.
+	s.rcptQueued = p(`INSERT INTO recipients (key, addr, status, at) VALUES (?1, ?2, 'queued', ?4)
 		ON CONFLICT (key, addr) DO NOTHING`)
 	s.rcptAttempted = p(`INSERT INTO recipients (key, addr, status, server, at) VALUES (?, ?, 'attempted', ?, ?)
 		ON CONFLICT (key, addr) DO UPDATE SET status = 'attempted', server = excluded.server, at = excluded.at`)
@@ -516,12 +522,18 @@ func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
 			server = excluded.server, at = excluded.at`)
 	s.rcptAllOutcome = p(`UPDATE recipients SET status = ?, reply = ?, server = ?, at = ?
 		WHERE key = ? AND status NOT IN ('sent', 'failed')`)
-	s.rcptStatuses = p(`SELECT status FROM recipients WHERE key = ?`)
 	s.rcptRequeued = p(`UPDATE recipients SET status = 'queued', at = ? WHERE key = ? AND status != 'sent'`)
+	s.begin = p(`INSERT INTO messages (key, file, message_id, sender, subject, size, kind, unit, status, attempts, first_at, last_at, server)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'attempted', 1, ?9, ?9, ?10)
+		ON CONFLICT (key) DO UPDATE SET file = excluded.file, message_id = excluded.message_id, sender = excluded.sender,
+			subject = excluded.subject, size = excluded.size, kind = excluded.kind, unit = excluded.unit,
+			attempts = attempts + 1, first_at = CASE WHEN first_at = 0 THEN excluded.first_at ELSE first_at END,
+			last_at = excluded.last_at, next_at = 0, status = 'attempted', server = excluded.server`)
 	s.attemptUpd = p(`UPDATE messages SET attempts = attempts + 1,
 		first_at = CASE WHEN first_at = 0 THEN ?1 ELSE first_at END,
 		last_at = ?1, next_at = 0, status = 'attempted', server = ?2 WHERE key = ?3`)
-	s.recordUpd = p(`UPDATE messages SET status = ?, server = ?, reply = ?, last_at = ?, next_at = ? WHERE key = ?`)
+	s.recordUpd = p(`UPDATE messages SET status = ` + messageStatus + `,
+		server = ?2, reply = ?3, last_at = ?4, next_at = ?5 WHERE key = ?6`)
 	s.retriedUpd = p(`UPDATE messages SET status = 'queued', next_at = 0, first_at = 0, last_at = ? WHERE key = ?`)
 	if err != nil {
 		s.close()
