@@ -6,6 +6,9 @@
 #   bench/compare.sh --quick    a smoke run: 1 run each, smaller queues (under 3 minutes)
 #   bench/compare.sh --runs 5   more runs per figure
 #   bench/compare.sh --no-pin   no CPU pinning (see below)
+#   bench/compare.sh --connections 4   spoolgate's [smtp] connections in the
+#                               drains (8 by default; a second row always
+#                               shows its default of 1)
 #   bench/compare.sh --only drain,big,startup,latency,rate   some parts only
 #   bench/compare.sh --keep     keep the work folder (logs, results.json)
 #

@@ -28,6 +28,10 @@ How each figure is taken (the same way for every relay):
   on CPU 0; the sink, this driver and its sampler on CPU 1, so the sink
   never steals the relay's CPU. Every relay gets one core.
 - Medians of --runs runs (3 by default; 1 with --quick).
+- Connections. Postfix runs with its defaults (up to 20 parallel
+  deliveries to one destination), nullmailer with its only mode (one
+  message at a time). spoolgate drains with `connections = 8` (--connections)
+  and, in a second row, with its default of 1.
 """
 import argparse
 import datetime
@@ -47,6 +51,7 @@ import time
 RELAY_CPU = "0"
 SIDE_CPU = 1
 PIN = True  # --no-pin: let the scheduler place everything
+CONNS = 8  # --connections: spoolgate's [smtp] connections in the drains
 
 
 def pinned():
@@ -326,20 +331,20 @@ def copytree(src, dst):
 
 # ---------------------------------------------------------------- relays
 
-def spoolgate_ini(d, port, batch=0, settle="0s", interval="1m"):
+def spoolgate_ini(d, port, batch=0, settle="0s", interval="1m", connections=1):
     with open(os.path.join(d, "spoolgate.ini"), "w") as f:
         f.write("[spool]\nfolder = queue\ndata = data\nbatch = %d\nsettle = %s\ninterval = %s\n"
-                "[smtp]\nhost = 127.0.0.1\nport = %d\nsecurity = none\n"
-                "[message]\nfrom = library@example.org\n" % (batch, settle, interval, port))
+                "[smtp]\nhost = 127.0.0.1\nport = %d\nsecurity = none\nconnections = %d\n"
+                "[message]\nfrom = library@example.org\n" % (batch, settle, interval, port, connections))
     return os.path.join(d, "spoolgate.ini")
 
 
-def run_spoolgate(a, template, n, tag):
+def run_spoolgate(a, template, n, tag, conns=None):
     d = os.path.join(a.work, "run-sg-%s" % tag)
     os.makedirs(d)
     copytree(template, os.path.join(d, "queue"))
     sink = Sink(a.work)
-    ini = spoolgate_ini(d, sink.port)
+    ini = spoolgate_ini(d, sink.port, connections=conns or CONNS)
     g = Group("sg")
     errf = open(os.path.join(d, "spoolgate.log"), "w")
     t0 = time.time()
@@ -649,6 +654,7 @@ def med(rs, key):
 
 
 def main():
+    global PIN, CONNS
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--bin", required=True)
@@ -661,9 +667,10 @@ def main():
     ap.add_argument("--only", default="drain,big,latency,startup,rate",
                     help="comma-separated parts: drain, big, latency, startup, rate")
     ap.add_argument("--no-pin", action="store_true", help="do not pin the relay and the sink to CPUs")
+    ap.add_argument("--connections", type=int, default=CONNS, help="spoolgate's connections in the drains")
     a = ap.parse_args()
-    global PIN
     PIN = not a.no_pin
+    CONNS = a.connections
     if pinned():
         os.sched_setaffinity(0, {SIDE_CPU})
     runs = a.runs or (1 if a.quick else 3)
@@ -689,8 +696,12 @@ def main():
                 nmq = os.path.join(a.work, "nm-%s" % name)
                 write_nullmailer_queue(nmq, n, size)
                 pfq = postfix_maildrop(a, n, size, name)
-                for relay, fn, q in (("spoolgate", run_spoolgate, sgq), ("nullmailer", run_nullmailer, nmq),
-                                     ("postfix", run_postfix, pfq)):
+                one = lambda a, q, n, tag: run_spoolgate(a, q, n, tag, conns=1)
+                relays = [("spoolgate", run_spoolgate, sgq), ("spoolgate1", one, sgq),
+                          ("nullmailer", run_nullmailer, nmq), ("postfix", run_postfix, pfq)]
+                if CONNS == 1:
+                    del relays[1]
+                for relay, fn, q in relays:
                     for r in range(runs):
                         res = fn(a, q, n, "%s-%d" % (name, r))
                         log("  %-10s run %d: %6.0f msg/s  %6.1f MB  %6.2f CPU s  (%.2f s)" %
@@ -747,6 +758,34 @@ def main():
                 pass
 
     report(a, results, runs, started, small_n, large_n, big_n, lat_samples)
+    failed = check(results)
+    if failed:
+        for f in failed:
+            log("compare: FAILED: " + f)
+        sys.exit(1)
+
+
+MEM_LIMIT_MB = 50  # issue 5: peak RSS under 50 MB
+
+
+def check(results):
+    """The promises the figures must keep whatever the machine's speed
+    (every relay delivering every message is checked as each run ends):
+    spoolgate never over its rate limit, and its peak memory under
+    MEM_LIMIT_MB in every run. Returns what failed."""
+    failed = []
+    for (part, relay), rs in results.items():
+        if relay.startswith("spoolgate") and isinstance(rs, list):
+            for r in rs:
+                mb = r.get("mem_mb", r.get("hwm_5s_mb", 0))
+                if mb >= MEM_LIMIT_MB:
+                    failed.append("%s/%s: peak memory %.1f MB, the target is under %d MB" % (part, relay, mb, MEM_LIMIT_MB))
+    r = results.get(("rate", "spoolgate"))
+    if r and r["max3s"] > 10:
+        failed.append("rate limit: %d messages in one 3 s window with batch = 10, interval = 3s" % r["max3s"])
+    if r and r["sent"] == 0:
+        failed.append("rate limit: nothing was sent in %d s" % r["seconds"])
+    return failed
 
 
 def fmt(x, nd=0):
@@ -785,22 +824,27 @@ def report(a, results, runs, started, small_n, large_n, big_n, lat_samples):
         P("|---|---|---:|---:|---:|---|")
         for q, label in queues:
             sg = results.get((q, "spoolgate"))
-            for relay in ("spoolgate", "nullmailer", "postfix"):
+            sg1 = results.get((q, "spoolgate1"))
+            for relay in ("spoolgate", "spoolgate1", "nullmailer", "postfix"):
                 rs = results.get((q, relay))
                 if not rs:
                     continue
                 ratio = "—"
-                if relay != "spoolgate" and sg:
+                if not relay.startswith("spoolgate") and sg:
                     ratio = "%.1f×, %.2f×, %.2f×" % (
                         med(sg, "rate") / med(rs, "rate"), med(sg, "mem_mb") / med(rs, "mem_mb"),
                         med(sg, "cpu") / med(rs, "cpu"))
-                name = {"spoolgate": "spoolgate (batch = 0)", "nullmailer": "nullmailer", "postfix": "Postfix"}[relay]
+                    if sg1:
+                        ratio += " (connections = 1: %.1f×)" % (med(sg1, "rate") / med(rs, "rate"))
+                name = {"spoolgate": "spoolgate (batch = 0, connections = %d)" % CONNS,
+                        "spoolgate1": "spoolgate (batch = 0, connections = 1)",
+                        "nullmailer": "nullmailer", "postfix": "Postfix (its defaults)"}[relay]
                 P("| %s | %s | %s | %.1f MB | %.2f | %s |" % (label, name, fmt(med(rs, "rate")),
                                                             med(rs, "mem_mb"), med(rs, "cpu"), ratio))
         P()
     rs = results.get(("big", "spoolgate"))
     if rs:
-        P("| spoolgate alone | messages/s | time | peak memory | CPU seconds |")
+        P("| spoolgate alone, connections = %d | messages/s | time | peak memory | CPU seconds |" % CONNS)
         P("|---|---:|---:|---:|---:|")
         for q, n in (("small", small_n), ("big", big_n)):
             r = results.get((q, "spoolgate"))
