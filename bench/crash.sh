@@ -12,9 +12,10 @@
 # It is cmd/spoolgate's TestCrash_SIGKILLWhileRelaying (CI runs it small),
 # with the sizes below; the test builds spoolgate and the sink itself.
 #
-# Usage: bench/crash.sh [MESSAGES] [KILLS] [DELAY] [JITTER] [SEED]
-#   bench/crash.sh                  2000 messages, 24 kills, 20ms+10ms
+# Usage: bench/crash.sh [MESSAGES] [KILLS] [DELAY] [JITTER] [SEED] [CONNECTIONS]
+#   bench/crash.sh                  2000 messages, 24 kills, 20ms+10ms, 1 connection
 #   bench/crash.sh 5000 50 5ms 0    more kills, a faster relay
+#   bench/crash.sh 2000 24 20ms 10ms "" 8   8 connections
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -23,10 +24,11 @@ kills=${2:-24}
 delay=${3:-20ms}
 jitter=${4:-10ms}
 seed=${5:-$(( RANDOM * 32768 + RANDOM ))}
+connections=${6:-1}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-export SPOOLGATE_CRASH="messages=$messages kills=$kills delay=$delay jitter=$jitter min=50ms max=400ms seed=$seed"
+export SPOOLGATE_CRASH="messages=$messages kills=$kills connections=$connections delay=$delay jitter=$jitter min=50ms max=400ms seed=$seed"
 echo "crash test: $SPOOLGATE_CRASH"
 if ! go test -count=1 -timeout 60m -run '^TestCrash_SIGKILLWhileRelaying$' -v ./cmd/spoolgate > "$out" 2>&1; then
   cat "$out"

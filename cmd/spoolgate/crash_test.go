@@ -108,11 +108,11 @@ retry_max   = 1s
 host        = 127.0.0.1
 port        = %d
 security    = none
-connections = 1
+connections = %d
 
 [message]
 from = library@example.org
-`, port))
+`, port, set.connections))
 
 	logs := &spooltest.Buffer{} // every run's stderr, shown when the test fails
 	t.Cleanup(func() {
@@ -197,8 +197,9 @@ from = library@example.org
 		}
 		kills = append(kills, k)
 		t.Logf("crash: %s", k)
-		if k.unanswered > 1 {
-			t.Errorf("run %d: the relay accepted %d messages after the kill; with connections = 1 at most the one in flight can be", k.round, k.unanswered)
+		if k.unanswered > set.connections {
+			t.Errorf("run %d: the relay accepted %d messages after the kill; with connections = %d at most one in flight on each can be",
+				k.round, k.unanswered, set.connections)
 		}
 	}
 
@@ -309,9 +310,11 @@ from = library@example.org
 	}
 	// The gateway waits for the journal once 32 accepted messages are not
 	// yet recorded (gateway.maxUnrecorded), so one kill can cause at most
-	// those plus the one message in flight (one connection).
-	if most > 33 {
-		t.Errorf("one kill caused %d duplicates; the gateway bounds it to 33", most)
+	// those plus one message in flight on each connection (and, as each
+	// worker checks the bound before it claims, up to one more accepted
+	// message for each connection beyond the first).
+	if bound := 32 + 2*set.connections - 1; most > bound {
+		t.Errorf("one kill caused %d duplicates; with %d connections the gateway bounds it to %d", most, set.connections, bound)
 	}
 	t.Logf("crash: %d messages, %d kills (%d at random moments, %d right after a 250), sink delay %s+%s",
 		len(ids), len(kills), timedKills, afterKills, set.delay, set.jitter)
@@ -327,20 +330,21 @@ from = library@example.org
 // crashSettings are one crash run's sizes and timings.
 type crashSettings struct {
 	messages, kills int
+	connections     int           // spoolgate's [smtp] connections
 	delay, jitter   time.Duration // the sink's wait before answering DATA
 	minRun, maxRun  time.Duration // how long a run lives before a random kill
 	seed            uint64
 }
 
 func (s crashSettings) String() string {
-	return fmt.Sprintf("messages=%d kills=%d delay=%s jitter=%s min=%s max=%s seed=%d",
-		s.messages, s.kills, s.delay, s.jitter, s.minRun, s.maxRun, s.seed)
+	return fmt.Sprintf("messages=%d kills=%d connections=%d delay=%s jitter=%s min=%s max=%s seed=%d",
+		s.messages, s.kills, s.connections, s.delay, s.jitter, s.minRun, s.maxRun, s.seed)
 }
 
 // crashSettingsFrom reads "key=value ..." over the quick defaults CI uses.
 func crashSettingsFrom(t *testing.T, env string) crashSettings {
 	t.Helper()
-	s := crashSettings{messages: 300, kills: 8, delay: 5 * time.Millisecond, jitter: 2 * time.Millisecond,
+	s := crashSettings{messages: 300, kills: 8, connections: 1, delay: 5 * time.Millisecond, jitter: 2 * time.Millisecond,
 		minRun: 30 * time.Millisecond, maxRun: 250 * time.Millisecond, seed: rand.Uint64() % 1e6}
 	for _, kv := range strings.Fields(env) {
 		k, v, _ := strings.Cut(kv, "=")
@@ -350,6 +354,8 @@ func crashSettingsFrom(t *testing.T, env string) crashSettings {
 			s.messages, err = strconv.Atoi(v)
 		case "kills":
 			s.kills, err = strconv.Atoi(v)
+		case "connections":
+			s.connections, err = strconv.Atoi(v)
 		case "delay":
 			s.delay, err = time.ParseDuration(v)
 		case "jitter":
@@ -364,11 +370,11 @@ func crashSettingsFrom(t *testing.T, env string) crashSettings {
 			err = errors.New("unknown setting")
 		}
 		if err != nil {
-			t.Fatalf("SPOOLGATE_CRASH: %q: %v (want messages= kills= delay= jitter= min= max= seed=)", kv, err)
+			t.Fatalf("SPOOLGATE_CRASH: %q: %v (want messages= kills= connections= delay= jitter= min= max= seed=)", kv, err)
 		}
 	}
-	if s.messages < 1 || s.kills < 1 || s.delay < 0 || s.jitter < 0 || s.minRun <= 0 || s.maxRun <= s.minRun {
-		t.Fatalf("SPOOLGATE_CRASH: %s: want messages, kills >= 1, delay, jitter >= 0 and 0 < min < max", s)
+	if s.messages < 1 || s.kills < 1 || s.connections < 1 || s.delay < 0 || s.jitter < 0 || s.minRun <= 0 || s.maxRun <= s.minRun {
+		t.Fatalf("SPOOLGATE_CRASH: %s: want messages, kills, connections >= 1, delay, jitter >= 0 and 0 < min < max", s)
 	}
 	return s
 }
