@@ -327,9 +327,11 @@ func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 	if _, err := j.st.begin.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, e.server); err != nil {
 		return err
 	}
+	// Sets, not slices.Contains: a message may have thousands of recipients.
+	attempted, claimed := setOf(e.to), setOf(c.To)
 	for _, a := range c.To {
 		st := j.st.rcptQueued
-		if slices.Contains(e.to, a) {
+		if attempted[a] {
 			st = j.st.rcptAttempted
 		}
 		if _, err := st.ExecContext(ctx, c.Key, a, e.server, e.at); err != nil {
@@ -337,7 +339,7 @@ func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 		}
 	}
 	for _, a := range e.to {
-		if !slices.Contains(c.To, a) {
+		if !claimed[a] {
 			if _, err := j.st.rcptAttempted.ExecContext(ctx, c.Key, a, e.server, e.at); err != nil {
 				return err
 			}
@@ -548,6 +550,14 @@ func (s stmts) close() error {
 		errs = append(errs, st.Close())
 	}
 	return errors.Join(errs...)
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, x := range list {
+		m[x] = true
+	}
+	return m
 }
 
 // nanos is t in Unix nanoseconds, 0 for the zero time.
