@@ -171,10 +171,11 @@ func TestFault_Refusals(t *testing.T) {
 		{"554 at DATA", smtptest.At(smtptest.StageData, smtptest.Refuse(554, [3]int{5, 7, 1}, "message refused as spam")), ok, "bad", "554"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+		bothWays(t, tc.name, func(t *testing.T, pipelining bool) {
 			t.Parallel()
 			srv := smtptest.NewServer(t, smtptest.WithFault(tc.fault))
 			cfg := testConfig(t, srv)
+			cfg.SMTP.Pipelining = pipelining
 			r := start(t, cfg)
 			drop(t, cfg, "m.eml", msg(tc.to, "refusal"))
 			j := openJournal(t, cfg)
@@ -259,8 +260,14 @@ func stillRunning(t *testing.T, cfg *config.Config, srv *smtptest.Server) {
 // message, so it defers the file and sends it again once the server
 // behaves: at least once, at most twice (the design's promise).
 func TestFault_CutAfterData(t *testing.T) {
+	bothWays(t, "cut", testCutAfterData)
+}
+
+func testCutAfterData(t *testing.T, pipelining bool) {
+	t.Parallel()
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.CutAfterData()))
 	cfg := testConfig(t, srv)
+	cfg.SMTP.Pipelining = pipelining
 	start(t, cfg)
 	drop(t, cfg, "cut.eml", msg("a@example.net", "cut"))
 	waitFor(t, "the file is deferred", func() bool { return hasSuffix(files(t, cfg.Spool.Folder), ".deferred") == 1 })
@@ -289,11 +296,12 @@ func TestFault_CutAfterData(t *testing.T) {
 // dialogue is given up after [smtp] timeout; the file is deferred and sent
 // once the server answers again.
 func TestFault_Stall(t *testing.T) {
-	for _, stage := range []smtptest.Stage{smtptest.StageRcpt, smtptest.StageData} {
-		t.Run(string(stage), func(t *testing.T) {
+	for _, stage := range []smtptest.Stage{smtptest.StageMail, smtptest.StageRcpt, smtptest.StageData} {
+		bothWays(t, string(stage), func(t *testing.T, pipelining bool) {
 			t.Parallel()
 			srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.Stall(stage)))
 			cfg := testConfig(t, srv)
+			cfg.SMTP.Pipelining = pipelining
 			cfg.SMTP.Timeout = time.Second
 			r := start(t, cfg)
 			began := time.Now()
@@ -319,8 +327,14 @@ func TestFault_Stall(t *testing.T) {
 // TestFault_CloseAfterEachMessage: a server that accepts a message and
 // hangs up gets every message, each once.
 func TestFault_CloseAfterEachMessage(t *testing.T) {
+	bothWays(t, "close", testCloseAfterEachMessage)
+}
+
+func testCloseAfterEachMessage(t *testing.T, pipelining bool) {
+	t.Parallel()
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.CloseAfterEachMessage()))
 	cfg := testConfig(t, srv)
+	cfg.SMTP.Pipelining = pipelining
 	r := start(t, cfg)
 	const n = 20
 	for i := 0; i < n; i++ {

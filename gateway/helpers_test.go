@@ -50,6 +50,20 @@ func serverConfig(name, host string, port int) *config.Server {
 	return &config.Server{
 		Name: name, Host: host, Port: port, Security: config.SecurityAuto, TLSVerify: true,
 		HELO: "spoolgate.test", ConnectTimeout: 5 * time.Second, Timeout: 10 * time.Second, Connections: 1,
+		Pipelining: true,
+	}
+}
+
+// bothWays runs test as two subtests named after name: with [smtp]
+// pipelining on (the default; go-smtp's server offers PIPELINING) and off,
+// so that both ways of sending meet the same fault.
+func bothWays(t *testing.T, name string, test func(t *testing.T, pipelining bool)) {
+	for _, on := range []bool{true, false} {
+		way := "pipelined"
+		if !on {
+			way = "one command at a time"
+		}
+		t.Run(name+", "+way, func(t *testing.T) { test(t, on) })
 	}
 }
 

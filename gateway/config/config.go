@@ -186,6 +186,7 @@ type Server struct {
 	ConnectTimeout time.Duration
 	Timeout        time.Duration
 	Connections    int
+	Pipelining     bool    // use PIPELINING (RFC 2920) when the server offers it
 	Next           *Server // nil at the end of the chain
 }
 

@@ -159,6 +159,7 @@ func knownKeys() map[string]map[string]keyDef {
 				func(t *target) *time.Duration { return &srv(t).ConnectTimeout }),
 			"timeout": durationKey(time.Second, false, "timeout = 3m",
 				func(t *target) *time.Duration { return &srv(t).Timeout }),
+			"pipelining": boolKey("pipelining = true", func(t *target) *bool { return &srv(t).Pipelining }),
 			"connections": intKey(1, math32, "a whole number of connections, 1 or more (e.g. connections = 1)",
 				func(t *target) *int { return &srv(t).Connections }),
 			"next": {set: func(t *target, v string) string {

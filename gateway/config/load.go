@@ -335,6 +335,7 @@ func (l *loader) newServer(section string) *serverDraft {
 			ConnectTimeout: DefaultConnectTimeout,
 			Timeout:        DefaultTimeout,
 			Connections:    DefaultConnections,
+			Pipelining:     true,
 		},
 	}
 	l.servers = append(l.servers, d)

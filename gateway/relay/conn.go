@@ -64,7 +64,9 @@ type Conn struct {
 	label  string
 	dc     *deadlineConn
 	client *smtp.Client
-	plain  net.Conn // dc, traced: for the plain-text part of the dialogue
+	wire   net.Conn        // what client reads and writes: plain, or the TLS connection
+	text   *textproto.Conn // on wire, for pipelined transactions; nil until the first
+	plain  net.Conn        // dc, traced: for the plain-text part of the dialogue
 	tr     *tracer
 	tls    *tls.ConnectionState // nil while the connection is plain text
 	helo   string
@@ -127,7 +129,7 @@ func Dial(ctx context.Context, srv *config.Server) (*Conn, error) {
 	}
 	state := tc.ConnectionState()
 	c.tls = &state
-	c.client = newClient(&traceConn{Conn: tc, t: c.tr}, timeout)
+	c.setClient(&traceConn{Conn: tc, t: c.tr})
 	return c, nil
 }
 
@@ -140,11 +142,12 @@ func tlsConfig(srv *config.Server) *tls.Config {
 	}
 }
 
-func newClient(conn net.Conn, timeout time.Duration) *smtp.Client {
+// setClient puts a new go-smtp Client on conn (the deadlines are dc's).
+func (c *Conn) setClient(conn net.Conn) {
 	cl := smtp.NewClient(conn)
-	cl.CommandTimeout = timeout
-	cl.SubmissionTimeout = timeout
-	return cl
+	cl.CommandTimeout = c.dc.timeout
+	cl.SubmissionTimeout = c.dc.timeout
+	c.client, c.wire, c.text = cl, conn, nil
 }
 
 // Hello reads the server's greeting (stage "greeting": anything but 220
@@ -153,7 +156,7 @@ func newClient(conn net.Conn, timeout time.Duration) *smtp.Client {
 func (c *Conn) Hello(ctx context.Context) error {
 	defer c.watch(ctx)()
 	if c.client == nil {
-		c.client = newClient(c.plain, c.dc.timeout)
+		c.setClient(c.plain)
 	}
 	// go-smtp reads the greeting and sends EHLO in one call. It writes
 	// nothing before the greeting has arrived, so nothing written means the
@@ -222,7 +225,7 @@ func (c *Conn) StartTLS(ctx context.Context) error {
 	c.tls = &state
 	// A new Client expects a greeting; RFC 3207 has none after TLS, so one
 	// is replayed locally. Client.Hello then sends the second EHLO.
-	c.client = newClient(&greetedConn{Conn: &traceConn{Conn: tc, t: c.tr}, greeting: []byte("220 TLS started\r\n")}, c.dc.timeout)
+	c.setClient(&greetedConn{Conn: &traceConn{Conn: tc, t: c.tr}, greeting: []byte("220 TLS started\r\n")})
 	if err := c.client.Hello(c.helo); err != nil {
 		return Classify(err, c.label, "ehlo")
 	}

@@ -131,6 +131,25 @@ func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry boo
 		return nil, false, Classify(refusal(fmt.Sprintf("the message is %d bytes, and the relay takes at most %d", len(data), max)), server, "mail")
 	}
 
+	if ok, _ := cl.Extension("PIPELINING"); ok && c.srv.Pipelining {
+		res = &Result{Server: server}
+		rcpts := make([]string, 0, len(d.To))
+		for _, rcpt := range d.To {
+			if strings.ContainsAny(rcpt, "\r\n") {
+				res.refuse(rcpt, Classify(refusal("the address contains a line break"), server, "rcpt"))
+				continue
+			}
+			rcpts = append(rcpts, rcpt)
+		}
+		if len(rcpts) == 0 {
+			return res, false, nil
+		}
+		if retry, err := s.sendPipelined(c, d.From, rcpts, data, utf8, res); err != nil {
+			return nil, retry, err
+		}
+		return res, false, nil
+	}
+
 	if err := cl.Mail(d.From, &smtp.MailOptions{Size: int64(len(data)), UTF8: utf8}); err != nil {
 		s.failed(err)
 		return nil, connGone(err), Classify(err, server, "mail")

@@ -21,6 +21,11 @@ import (
 const waitLong = 20 * time.Second
 
 // plainServer describes srv as a config.Server without TLS.
+// pipelining is what plainServer sets. The tests of Send run with it on
+// (go-smtp's server offers PIPELINING), and TestSend_OneCommandAtATime runs
+// them again with it off.
+var pipelining = true
+
 func plainServer(name, host string, port int) *config.Server {
 	return &config.Server{
 		Name:           name,
@@ -32,6 +37,7 @@ func plainServer(name, host string, port int) *config.Server {
 		ConnectTimeout: 10 * time.Second,
 		Timeout:        10 * time.Second,
 		Connections:    1,
+		Pipelining:     pipelining,
 	}
 }
 
@@ -284,7 +290,10 @@ func TestSend_AllRecipientsRefused(t *testing.T) {
 		t.Errorf("Result = %+v, want one refused, one deferred, none accepted, no reply", res)
 	}
 	tr := srv.Transcript()
-	if strings.Contains(tr, "DATA") {
+	if strings.Contains(tr, "Subject: x") {
+		t.Errorf("the message went out with no recipient:\n%s", tr)
+	}
+	if !pipelining && strings.Contains(tr, "DATA") {
 		t.Errorf("DATA sent with no recipient:\n%s", tr)
 	}
 	if !strings.Contains(tr, "RSET\r\n") {
@@ -590,5 +599,66 @@ func TestSend_ServerStopsReadingData(t *testing.T) {
 	}
 	if elapsed > 8*time.Second {
 		t.Errorf("gave up after %v, want about 1s", elapsed)
+	}
+}
+
+// TestSend_OneCommandAtATime runs the tests of Send with pipelining = false,
+// as for a relay that does not offer PIPELINING or mishandles it.
+func TestSend_OneCommandAtATime(t *testing.T) {
+	pipelining = false
+	defer func() { pipelining = true }()
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"Success", TestSend_Success},
+		{"ReusesConnection", TestSend_ReusesConnection},
+		{"RefusedAtMail", TestSend_RefusedAtMail},
+		{"SomeRecipientsRefused", TestSend_SomeRecipientsRefused},
+		{"AllRecipientsRefused", TestSend_AllRecipientsRefused},
+		{"RefusedAtData", TestSend_RefusedAtData},
+		{"QueueID", TestSend_QueueID},
+		{"CutAfterData", TestSend_CutAfterData},
+		{"StalledServerTimesOut", TestSend_StalledServerTimesOut},
+		{"DelayWithinTimeout", TestSend_DelayWithinTimeout},
+		{"ContextEndsStalledSend", TestSend_ContextEndsStalledSend},
+		{"ReconnectsAfterServerClosed", TestSend_ReconnectsAfterServerClosed},
+		{"421AtMailReconnectsOnce", TestSend_421AtMailReconnectsOnce},
+		{"SMTPUTF8", TestSend_SMTPUTF8},
+		{"InternationalAddress", TestSend_InternationalAddress},
+		{"SizeExceeded", TestSend_SizeExceeded},
+		{"NoRecipients", TestSend_NoRecipients},
+		{"ServerStopsReadingData", TestSend_ServerStopsReadingData},
+	} {
+		t.Run(tc.name, tc.test)
+	}
+}
+
+// With PIPELINING, MAIL, every RCPT and DATA reach the server in one
+// piece, before it has answered any; without, one at a time.
+func TestSend_Pipelining(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprint("pipelining=", on), func(t *testing.T) {
+			srv := smtptest.NewServer(t, smtptest.WithTranscript())
+			sv := serverFor("smtp", srv)
+			sv.Pipelining = on
+			s := newSession(t, sv)
+			res, err := s.Send(ctxT(t), delivery("p", "b@example.org", "c@example.org"))
+			if err != nil || len(res.Accepted) != 2 {
+				t.Fatalf("Send: %+v, %v", res, err)
+			}
+			tr := srv.Transcript()
+			mail, data := strings.Index(tr, "MAIL FROM:"), strings.Index(tr, "DATA\r\n")
+			reply := strings.Index(tr[max(mail, 0):], "\r\n250 ")
+			if mail < 0 || data < 0 || reply < 0 {
+				t.Fatalf("transcript lacks MAIL, DATA or a reply:\n%s", tr)
+			}
+			if grouped := data < mail+reply; grouped != on {
+				t.Errorf("pipelining = %v, but DATA came before MAIL's reply: %v\n%s", on, grouped, tr)
+			}
+			if m := srv.WaitMessages(t, 1, waitLong)[0]; !bytes.Equal(m.Data, message("p")) {
+				t.Errorf("the server got %q, want %q", m.Data, message("p"))
+			}
+		})
 	}
 }

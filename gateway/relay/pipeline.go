@@ -1,0 +1,175 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+)
+
+// sendPipelined is send's transaction with a server that offers PIPELINING
+// (RFC 2920): MAIL, every RCPT and DATA go out in one write and their
+// replies are read in order, then the message and its final dot in a
+// second write. That is two round trips a message instead of three plus
+// one a recipient, which is what a relay across a WAN, or a busy one,
+// waits on. What each reply means, and what happens to the connection
+// after a failure, is the same as in the one-command-at-a-time path.
+//
+// The commands and replies go through c.text, a reader and writer of its
+// own on the connection go-smtp's Client uses. The two never hold unread
+// bytes when the other takes over: each reads a reply whole, and a server
+// sends nothing unasked. rcpts holds only addresses without line breaks.
+func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byte, utf8 bool, res *Result) (retry bool, err error) {
+	server := res.Server
+	if c.text == nil {
+		c.text = textproto.NewConn(c.wire)
+	}
+	t := c.text
+	w := t.W
+	w.WriteString(c.mailCommand(from, len(data), utf8))
+	for _, r := range rcpts {
+		fmt.Fprintf(w, "RCPT TO:<%s>\r\n", r)
+	}
+	w.WriteString("DATA\r\n")
+	if err := w.Flush(); err != nil {
+		s.drop()
+		return true, Classify(err, server, "mail")
+	}
+
+	if err := reply(t, 250); err != nil {
+		if connGone(err) {
+			s.drop()
+			return true, Classify(err, server, "mail")
+		}
+		// The server answers the rest of the group too (each RCPT and
+		// DATA with "bad sequence", usually): read it all. drain drops
+		// the connection if that fails.
+		if s.drain(t, len(rcpts)) {
+			s.reset()
+		}
+		return false, Classify(err, server, "mail")
+	}
+	for _, r := range rcpts {
+		err := reply(t, 25)
+		if err == nil {
+			res.Accepted = append(res.Accepted, r)
+			continue
+		}
+		if connGone(err) {
+			s.drop()
+			return false, Classify(err, server, "rcpt")
+		}
+		res.refuse(r, Classify(err, server, "rcpt"))
+	}
+	derr := reply(t, 354)
+	if len(res.Accepted) == 0 {
+		// No recipient: the server should refuse DATA. One that opens it
+		// anyway gets an empty message, ended at once and not kept.
+		switch {
+		case derr == nil:
+			if !s.endEmpty(t) {
+				return false, nil
+			}
+		case connGone(derr):
+			s.drop()
+			return false, nil
+		}
+		s.reset()
+		return false, nil
+	}
+	if derr != nil {
+		s.failed(derr)
+		return false, Classify(derr, server, "data")
+	}
+	dw := t.DotWriter()
+	if _, err := dw.Write(data); err != nil {
+		s.drop() // somewhere inside DATA: the connection can't be reused
+		return false, Classify(err, server, "data")
+	}
+	if err := dw.Close(); err != nil {
+		s.drop()
+		return false, Classify(err, server, "data")
+	}
+	code, msg, err := t.ReadResponse(250)
+	if err != nil {
+		err = replyError(code, err)
+		s.failed(err)
+		return false, Classify(err, server, "data")
+	}
+	res.Reply = "250 " + msg
+	res.QueueID = ParseQueueID(msg)
+	return false, nil
+}
+
+// mailCommand is the MAIL line, with the parameters go-smtp's Client.Mail
+// would add for this server: BODY=8BITMIME when offered, SIZE when offered,
+// SMTPUTF8 when asked for (send has checked that it is offered).
+func (c *Conn) mailCommand(from string, size int, utf8 bool) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "MAIL FROM:<%s>", from)
+	if ok, _ := c.client.Extension("8BITMIME"); ok {
+		sb.WriteString(" BODY=8BITMIME")
+	}
+	if ok, _ := c.client.Extension("SIZE"); ok && size != 0 {
+		fmt.Fprintf(&sb, " SIZE=%d", size)
+	}
+	if utf8 {
+		sb.WriteString(" SMTPUTF8")
+	}
+	sb.WriteString("\r\n")
+	return sb.String()
+}
+
+// reply reads one reply; a code other than expect (a prefix, as
+// textproto.Reader.ReadResponse takes it) is an *smtp.SMTPError.
+func reply(t *textproto.Conn, expect int) error {
+	code, _, err := t.ReadResponse(expect)
+	return replyError(code, err)
+}
+
+// replyError makes a textproto reply error an *smtp.SMTPError, as go-smtp's
+// Client returns them; other errors (the network, a garbled reply) stay.
+func replyError(code int, err error) error {
+	var pe *textproto.Error
+	if errors.As(err, &pe) {
+		return smtpError(code, pe.Msg)
+	}
+	return err
+}
+
+// drain reads the replies to n RCPTs and DATA after MAIL failed; a DATA
+// the server opened anyway is ended empty. It reports whether the
+// connection is still usable, and drops it if not.
+func (s *Session) drain(t *textproto.Conn, n int) bool {
+	for range n {
+		if err := reply(t, 25); err != nil && connGone(err) {
+			s.drop()
+			return false
+		}
+	}
+	err := reply(t, 354)
+	switch {
+	case err == nil:
+		return s.endEmpty(t)
+	case connGone(err):
+		s.drop()
+		return false
+	}
+	return true
+}
+
+// endEmpty ends a DATA the server opened though no recipient was accepted
+// and reads the reply, whatever it is. It reports whether the connection
+// is still usable, and drops it if not.
+func (s *Session) endEmpty(t *textproto.Conn) bool {
+	t.W.WriteString(".\r\n")
+	err := t.W.Flush()
+	if err == nil {
+		err = reply(t, 2)
+	}
+	if err != nil && connGone(err) {
+		s.drop()
+		return false
+	}
+	return true
+}
