@@ -63,18 +63,9 @@ func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byt
 	}
 	derr := reply(t, 354)
 	if len(res.Accepted) == 0 {
-		// No recipient: the server should refuse DATA. One that opens it
-		// anyway gets an empty message, ended at once and not kept.
-		switch {
-		case derr == nil:
-			if !s.endEmpty(t) {
-				return false, nil
-			}
-		case connGone(derr):
-			s.drop()
-			return false, nil
+		if s.noData(t, derr) {
+			s.reset()
 		}
-		s.reset()
 		return false, nil
 	}
 	if derr != nil {
@@ -137,9 +128,8 @@ func replyError(code int, err error) error {
 	return err
 }
 
-// drain reads the replies to n RCPTs and DATA after MAIL failed; a DATA
-// the server opened anyway is ended empty. It reports whether the
-// connection is still usable, and drops it if not.
+// drain reads the replies to n RCPTs and DATA after MAIL failed. It
+// reports whether the connection is still usable, and drops it if not.
 func (s *Session) drain(t *textproto.Conn, n int) bool {
 	for range n {
 		if err := reply(t, 25); err != nil && connGone(err) {
@@ -147,25 +137,26 @@ func (s *Session) drain(t *textproto.Conn, n int) bool {
 			return false
 		}
 	}
-	err := reply(t, 354)
-	switch {
-	case err == nil:
-		return s.endEmpty(t)
-	case connGone(err):
-		s.drop()
-		return false
-	}
-	return true
+	return s.noData(t, reply(t, 354))
 }
 
-// endEmpty ends a DATA the server opened though no recipient was accepted
-// and reads the reply, whatever it is. It reports whether the connection
-// is still usable, and drops it if not.
-func (s *Session) endEmpty(t *textproto.Conn) bool {
+// noData deals with the reply to a DATA that must carry no message (no
+// recipient was accepted, or MAIL failed): the server should refuse it
+// (derr not nil); one that opens it anyway gets an empty message, ended at
+// once and not kept. It reports whether the connection is still usable,
+// and drops it if not.
+func (s *Session) noData(t *textproto.Conn, derr error) bool {
+	if derr != nil {
+		if connGone(derr) {
+			s.drop()
+			return false
+		}
+		return true
+	}
 	t.W.WriteString(".\r\n")
 	err := t.W.Flush()
 	if err == nil {
-		err = reply(t, 2)
+		err = reply(t, 2) // whatever it is
 	}
 	if err != nil && connGone(err) {
 		s.drop()

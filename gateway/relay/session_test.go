@@ -662,3 +662,59 @@ func TestSend_Pipelining(t *testing.T) {
 		})
 	}
 }
+
+// A server that opens DATA although it refused every recipient gets an
+// empty message, ended at once, and the connection goes on.
+func TestSend_PipelinedDataOpenedWithNoRecipient(t *testing.T) {
+	got := make(chan string, 1)
+	raw := smtptest.NewRawServer(t, func(c net.Conn) {
+		io.WriteString(c, "220 raw ESMTP\r\n")
+		r := bufio.NewReader(c)
+		var seen strings.Builder
+		defer func() { got <- seen.String() }()
+		inData := false
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			seen.WriteString(line)
+			cmd := strings.ToUpper(strings.TrimSpace(line))
+			switch {
+			case inData:
+				if cmd == "." {
+					inData = false
+					io.WriteString(c, "250 2.0.0 empty, dropped\r\n")
+				}
+			case strings.HasPrefix(cmd, "EHLO"):
+				io.WriteString(c, "250-raw\r\n250 PIPELINING\r\n")
+			case strings.HasPrefix(cmd, "RCPT"):
+				io.WriteString(c, "550 5.1.1 no such user\r\n")
+			case cmd == "DATA":
+				inData = true
+				io.WriteString(c, "354 go ahead\r\n")
+			case cmd == "QUIT":
+				io.WriteString(c, "221 bye\r\n")
+				return
+			default: // MAIL, RSET
+				io.WriteString(c, "250 ok\r\n")
+			}
+		}
+	})
+	s := newSession(t, serverFor("raw", raw))
+	res, err := s.Send(ctxT(t), delivery("x", "gone@example.org"))
+	if err != nil || len(res.Accepted) != 0 || len(res.Refused) != 1 {
+		t.Fatalf("Send: %+v, %v; want one refused recipient", res, err)
+	}
+	if _, err := s.Send(ctxT(t), delivery("y", "gone@example.org")); err != nil {
+		t.Fatalf("second Send on the same connection: %v", err)
+	}
+	if n := raw.Connections(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+	s.Close()
+	tr := <-got
+	if strings.Contains(tr, "Subject:") || strings.Count(tr, "DATA\r\n.\r\nRSET\r\n") != 2 {
+		t.Errorf("want DATA ended empty and RSET after each refused transaction; the server read:\n%s", tr)
+	}
+}
