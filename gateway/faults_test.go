@@ -30,7 +30,7 @@ func TestFault_Failover(t *testing.T) {
 		stage string                                          // in the failover warning
 	}{
 		{"refused connection", func(t *testing.T) (*config.Server, func() int) {
-			host, port := closedPort(t)
+			host, port := "127.0.0.1", smtptest.ClosedPort(t)
 			return serverConfig("first", host, port), func() int { return 0 }
 		}, "dial"},
 		{"421 at the greeting", func(t *testing.T) (*config.Server, func() int) {
@@ -374,7 +374,7 @@ func TestFault_ChainDownThenBack(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
 	g := gate(t, srv.Addr(), &down)
-	host, port := closedPort(t)
+	host, port := "127.0.0.1", smtptest.ClosedPort(t)
 	cfg := testConfig(t, nil)
 	cfg.SMTP = serverConfig("smtp", g.Host(), g.Port())
 	cfg.SMTP.Next = serverConfig("backup", host, port)

@@ -208,7 +208,7 @@ func TestRun_RateLimit(t *testing.T) {
 }
 
 func TestRun_UnreachableRenamesNothing(t *testing.T) {
-	host, port := closedPort(t)
+	host, port := "127.0.0.1", smtptest.ClosedPort(t)
 	cfg := testConfig(t, nil)
 	cfg.SMTP = serverConfig("smtp", host, port)
 	cfg.SMTP.Next = serverConfig("backup", host, port)
@@ -224,7 +224,7 @@ func TestRun_UnreachableRenamesNothing(t *testing.T) {
 }
 
 func TestRun_FailoverToNext(t *testing.T) {
-	host, port := closedPort(t)
+	host, port := "127.0.0.1", smtptest.ClosedPort(t)
 	backup := smtptest.NewServer(t)
 	cfg := testConfig(t, nil)
 	cfg.SMTP = serverConfig("smtp", host, port)

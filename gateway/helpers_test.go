@@ -162,18 +162,6 @@ func openJournal(t *testing.T, cfg *config.Config) *journal.Journal {
 	return j
 }
 
-// closedPort returns an address where nothing listens.
-func closedPort(t *testing.T) (string, int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := ln.Addr().(*net.TCPAddr)
-	ln.Close()
-	return a.IP.String(), a.Port
-}
-
 func msg(to, subject string) []byte {
 	return []byte("From: Library <library@example.org>\r\nTo: " + to + "\r\nSubject: " + subject +
 		"\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", "-") + "@example.org>\r\n\r\nHello.\r\n.dot line\r\n")

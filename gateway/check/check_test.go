@@ -677,21 +677,11 @@ func TestRun_JSON(t *testing.T) {
 		t.Errorf("send %+v", doc.Send)
 	}
 	// A failed step carries its verdict.
-	r = runCheck(t, loadConfig(t, fmt.Sprintf("host = 127.0.0.1\nport = %d\n", closedPort(t))), Options{})
+	r = runCheck(t, loadConfig(t, fmt.Sprintf("host = 127.0.0.1\nport = %d\n", smtptest.ClosedPort(t))), Options{})
 	js, _ = json.Marshal(r)
 	if !bytes.Contains(js, []byte(`"ok":false`)) || !bytes.Contains(js, []byte(`"status":"fail","detail":`)) || !bytes.Contains(js, []byte(`"verdict":"Nothing listens on port`)) {
 		t.Errorf("json: %s", js)
 	}
-}
-
-func closedPort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
 }
 
 func TestRun_CaptureMode(t *testing.T) {

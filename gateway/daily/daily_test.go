@@ -424,17 +424,6 @@ func certificate(t *testing.T, notAfter time.Time) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-func closedPort(t *testing.T) (string, int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := ln.Addr().(*net.TCPAddr)
-	ln.Close()
-	return a.IP.String(), a.Port
-}
-
 func TestCompose_Warnings(t *testing.T) {
 	// The main relay is down; the backup's certificate expires in 10 days
 	// and it keeps deferring one recipient; a third server's certificate
@@ -443,7 +432,7 @@ func TestCompose_Warnings(t *testing.T) {
 		smtptest.WithFault(smtptest.AtRcpt("slow@example.net", smtptest.Refuse(451, [3]int{4, 2, 1}, "mailbox busy"))))
 	third := smtptest.NewServer(t, smtptest.WithTLS(smtptest.NewTLSCerts(t).Expired))
 	cfg := newConfig(t, nil)
-	host, port := closedPort(t)
+	host, port := "127.0.0.1", smtptest.ClosedPort(t)
 	cfg.SMTP = server("smtp", host, port)
 	cfg.SMTP.Next = server("backup", backup.Host(), backup.Port())
 	cfg.SMTP.Next.TLSVerify = false

@@ -15,17 +15,6 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
 )
 
-// closedPort returns a port on 127.0.0.1 that refuses connections.
-func closedPort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
-}
-
 // greet421 is a raw server that turns everyone away at the greeting.
 func greet421(t *testing.T) *smtptest.RawServer {
 	return smtptest.NewRawServer(t, func(c net.Conn) {
@@ -59,7 +48,7 @@ func TestConnect_FailsOver(t *testing.T) {
 		stage string
 	}{
 		{"greeting 421", func(t *testing.T) *config.Server { return serverFor("busy", greet421(t)) }, "greeting"},
-		{"connection refused", func(t *testing.T) *config.Server { return plainServer("down", "127.0.0.1", closedPort(t)) }, "dial"},
+		{"connection refused", func(t *testing.T) *config.Server { return plainServer("down", "127.0.0.1", smtptest.ClosedPort(t)) }, "dial"},
 		{"EHLO refused", func(t *testing.T) *config.Server { return serverFor("rude", ehloRefused(t)) }, "ehlo"},
 		{"greeting never comes", func(t *testing.T) *config.Server {
 			raw := smtptest.NewRawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
@@ -98,7 +87,7 @@ func TestConnect_FailsOver(t *testing.T) {
 }
 
 func TestConnect_AllDown(t *testing.T) {
-	a := plainServer("a", "127.0.0.1", closedPort(t))
+	a := plainServer("a", "127.0.0.1", smtptest.ClosedPort(t))
 	b := serverFor("b", greet421(t))
 	s := newSession(t, chain(a, b))
 	_, err := s.Send(ctxT(t), delivery("x"))

@@ -100,3 +100,16 @@ func (s *RawServer) Connections() int {
 	defer s.mu.Unlock()
 	return s.count
 }
+
+// ClosedPort returns a port on 127.0.0.1 where nothing listens: a relay
+// that refuses connections.
+func ClosedPort(tb testing.TB) int {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("smtptest: listen: %v", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
+}
