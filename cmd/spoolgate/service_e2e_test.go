@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -239,7 +240,9 @@ from = library@example.org
 	// Started again by the supervisor, it relays what was left.
 	s.sv(t, "-w", "60", "start")
 	spooltest.WaitFor(t, "every file of the burst was relayed", func() bool { return len(sinkMessages(t, sinkDir)) == 3+burst })
-	spooltest.WaitFor(t, "only the refused file is left", func() bool { ents, _ := os.ReadDir(queue); return len(ents) == 2 })
+	spooltest.WaitFor(t, "only the refused file and its reason are left", func() bool {
+		return slices.Equal(dirNames(queue), []string{"no-recipients.BAD", "no-recipients.BAD.txt"})
+	})
 	if out := s.sv(t, "-w", "60", "stop"); !strings.HasPrefix(out, "ok: down:") {
 		t.Fatalf("sv stop: %s", out)
 	}
