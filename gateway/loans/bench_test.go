@@ -1,74 +1,31 @@
 package loans
 
 import (
-	"bufio"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/loans/loanstest"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
-// writeBigExport writes a realistic export of n loans, as a Nordic Excel
-// would save it: UTF-8 with a BOM, semicolons, CRLF, some quoted fields.
-// Patrons have one to six loans each, in rows next to each other.
+// writeBigExport writes an export of n loans: patrons have one to six
+// loans each, in rows next to each other, due within 30 days either side
+// of 1 December 2026.
 func writeBigExport(tb testing.TB, n int) string {
 	tb.Helper()
 	path := filepath.Join(spooltest.TempDir(tb), "loans.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	rng := rand.New(rand.NewPCG(4, 2026))
-	first := []string{"Anna", "Åsa", "Björn", "Märta", "Ole", "Kari", "Zofia", "Paweł", "Jan", "Božena", "Иван", "Ольга", "Sarah", "Tom"}
-	last := []string{"Lindqvist", "Öberg", "Ängström", "Nordmann", "Wójcik", "Żółć", "Dvořák", "Němcová", "Петров", "Смирнова", "Jones", "Brown"}
-	langs := []string{"sv", "sv", "sv", "nb", "pl", "cs", "ru", "en", "en", ""}
-	units := []string{"central", "vasastan", "södermalm", "bokbussen"}
-	titles := []string{
-		"Röda rummet", "Pippi Långstrump", "Sult", "Lalka", "Babička", "Преступление и наказание",
-		"The Remains of the Day", `"Mumin; Farlig midsommar"`, `"The Hobbit, or ""There and Back Again"""`,
-		"Hundraåringen som klev ut genom fönstret och försvann", "Osudy dobrého vojáka Švejka za světové války",
-		`"Kristin Lavransdatter; Kransen"`, "Pan Tadeusz", "Мастер и Маргарита",
-	}
-	authors := []string{"August Strindberg", "Astrid Lindgren", "Knut Hamsun", "Bolesław Prus", "Božena Němcová",
-		"Фёдор Достоевский", "Kazuo Ishiguro", "Tove Jansson", `"Tolkien, J. R. R."`, "Jonas Jonasson", "Sigrid Undset"}
 	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	w.WriteString("\ufeffpatron_id;patron_name;email;guardian_email;notify;language;unit;barcode;title;author;due\r\n")
-	for i, patron := 0, 100000; i < n; patron++ {
-		name := first[rng.IntN(len(first))] + " " + last[rng.IntN(len(last))]
-		email := fmt.Sprintf("patron%d@example.org", patron)
-		if rng.IntN(50) == 0 {
-			email = ""
+	loanstest.Write(tb, path, n, func(rng *rand.Rand) []time.Time {
+		dues := make([]time.Time, 1+rng.IntN(6))
+		for k := range dues {
+			dues[k] = base.AddDate(0, 0, rng.IntN(60)-30)
 		}
-		guardian := ""
-		if rng.IntN(10) == 0 {
-			guardian = fmt.Sprintf("guardian%d@example.org", patron)
-		}
-		notify := "ja"
-		if rng.IntN(30) == 0 {
-			notify = "nej"
-		}
-		lang, unit := langs[rng.IntN(len(langs))], units[rng.IntN(len(units))]
-		for k := 1 + rng.IntN(6); k > 0 && i < n; k-- {
-			due := base.AddDate(0, 0, rng.IntN(60)-30).Format("2006-01-02")
-			fmt.Fprintf(w, "%d;%s;%s;%s;%s;%s;%s;3000%010d;%s;%s;%s\r\n", patron, name, email, guardian, notify, lang, unit,
-				i, titles[rng.IntN(len(titles))], authors[rng.IntN(len(authors))], due)
-			i++
-		}
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
+		return dues
+	})
 	return path
 }
 
@@ -102,51 +59,18 @@ func BenchmarkRead100kPeakHeap(b *testing.B) {
 	b.ReportMetric(float64(total)/(1<<20), "alloc-MB/op")
 }
 
-// peakHeap reads the export at path and returns the largest HeapInuse seen
-// above the level before the read, and the bytes allocated by the read.
+// peakHeap reads the export at path and returns the peak heap above the
+// level before the read, with the loans still held, and the bytes the
+// read allocated.
 func peakHeap(tb testing.TB, path string) (peak, allocated uint64) {
 	tb.Helper()
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var top uint64
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		if m.HeapInuse > top {
-			top = m.HeapInuse
-		}
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				sample()
-			}
-		}
-	}()
-	res, err := ReadFile(path, Options{Location: time.UTC})
-	close(stop)
-	wg.Wait()
-	sample() // the loans are still held here
+	var res *Result
+	var err error
+	peak, allocated = loanstest.PeakHeap(func() { res, err = ReadFile(path, Options{Location: time.UTC}) })
 	if err != nil || len(res.Loans) != 100000 || len(res.Errors) != 0 {
 		tb.Fatalf("read: %v", err)
 	}
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(res)
-	if top < before.HeapInuse {
-		return 0, after.TotalAlloc - before.TotalAlloc
-	}
-	return top - before.HeapInuse, after.TotalAlloc - before.TotalAlloc
+	return peak, allocated
 }
 
 // The issue's bound, which does not depend on the machine's speed: reading

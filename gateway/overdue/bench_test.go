@@ -1,93 +1,52 @@
 package overdue
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/loans/loanstest"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // benchDay is the scan day of the big export.
 const benchDay = "2026-11-25"
 
-// writeBigExport writes an export of n loans of about n/3.3 patrons, as a
-// Nordic Excel saves it (BOM, semicolons, CRLF). Patrons borrow one to
-// four items per visit, due the same day; a tenth of the loans fall due
-// on a trigger day of benchDay (in 3 days, yesterday, 3 days ago). A few
-// patrons have no address, notices turned off or a guardian.
+// writeBigExport writes an export of n loans of about n/3.75 patrons to
+// cfg.Overdue.Loans. Patrons borrow one to four items per visit, in one
+// or two visits, and a visit's items are due the same day; a tenth of the
+// visits fall due on a trigger day of benchDay (in 3 days, yesterday, 3
+// days ago). It returns how many loans hit a trigger.
 func writeBigExport(tb testing.TB, cfg *config.Config, n int) (triggered int) {
 	tb.Helper()
-	f, err := os.Create(cfg.Overdue.Loans)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	rng := rand.New(rand.NewPCG(4, 2026))
-	first := []string{"Anna", "Åsa", "Björn", "Märta", "Ole", "Kari", "Zofia", "Paweł", "Jan", "Božena", "Иван", "Ольга", "Sarah", "Tom"}
-	last := []string{"Lindqvist", "Öberg", "Ängström", "Nordmann", "Wójcik", "Żółć", "Dvořák", "Němcová", "Петров", "Смирнова", "Jones", "Brown"}
-	langs := []string{"sv", "sv", "sv", "nb", "pl", "cs", "ru", "en", "en", ""}
-	units := []string{"central", "vasastan", "södermalm", "bokbussen"}
-	titles := []string{"Röda rummet", "Pippi Långstrump", "Sult", "Lalka", "Babička", "Преступление и наказание",
-		"The Remains of the Day", `"Mumin; Farlig midsommar"`, "Hundraåringen som klev ut genom fönstret och försvann",
-		"Osudy dobrého vojáka Švejka za světové války", "Pan Tadeusz", "Мастер и Маргарита"}
-	authors := []string{"August Strindberg", "Astrid Lindgren", "Knut Hamsun", "Bolesław Prus", "Božena Němcová",
-		"Фёдор Достоевский", "Kazuo Ishiguro", "Tove Jansson", "Jonas Jonasson", "Adam Mickiewicz"}
 	day, _ := time.Parse(time.DateOnly, benchDay)
 	triggers := []int{3, -1, -3}
-	w.WriteString("\ufeffpatron_id;patron_name;email;guardian_email;notify;language;unit;barcode;title;author;due\r\n")
-	for i, patron := 0, 100000; i < n; patron++ {
-		name := first[rng.IntN(len(first))] + " " + last[rng.IntN(len(last))]
-		email := fmt.Sprintf("patron%d@example.org", patron)
-		if rng.IntN(50) == 0 {
-			email = ""
-		}
-		guardian := ""
-		if rng.IntN(10) == 0 {
-			guardian = fmt.Sprintf("guardian%d@example.org", patron)
-		}
-		notify := "ja"
-		if rng.IntN(30) == 0 {
-			notify = "nej"
-		}
-		lang, unit := langs[rng.IntN(len(langs))], units[rng.IntN(len(units))]
-		for visits := 1 + rng.IntN(2); visits > 0 && i < n; visits-- {
-			var due time.Time
-			hit := rng.IntN(10) == 0
-			if hit {
-				due = day.AddDate(0, 0, triggers[rng.IntN(len(triggers))])
+	count := loanstest.Write(tb, cfg.Overdue.Loans, n, func(rng *rand.Rand) []time.Time {
+		var dues []time.Time
+		for visits := 1 + rng.IntN(2); visits > 0; visits-- {
+			var off int
+			if rng.IntN(10) == 0 {
+				off = triggers[rng.IntN(len(triggers))]
 			} else {
-				for {
-					off := rng.IntN(61) - 30
-					if off != 3 && off != -1 && off != -3 {
-						due = day.AddDate(0, 0, off)
-						break
-					}
+				off = rng.IntN(61) - 30
+				for slices.Contains(triggers, off) {
+					off = rng.IntN(61) - 30
 				}
 			}
-			for k := 1 + rng.IntN(4); k > 0 && i < n; k-- {
-				fmt.Fprintf(w, "%d;%s;%s;%s;%s;%s;%s;3000%010d;%s;%s;%s\r\n", patron, name, email, guardian, notify, lang, unit,
-					i, titles[rng.IntN(len(titles))], authors[rng.IntN(len(authors))], due.Format(time.DateOnly))
-				if hit {
-					triggered++
-				}
-				i++
+			for k := 1 + rng.IntN(4); k > 0; k-- {
+				dues = append(dues, day.AddDate(0, 0, off))
 			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
+		return dues
+	})
+	for _, off := range triggers {
+		triggered += count[day.AddDate(0, 0, off).Format(time.DateOnly)]
 	}
 	return triggered
 }
@@ -110,42 +69,6 @@ func fresh(tb testing.TB, cfg *config.Config) {
 	}
 }
 
-// peakHeap runs f and returns the largest HeapInuse seen above the level
-// before, sampled every millisecond.
-func peakHeap(f func()) uint64 {
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var top uint64
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		top = max(top, m.HeapInuse)
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				sample()
-			}
-		}
-	})
-	f()
-	close(stop)
-	wg.Wait()
-	sample()
-	if top < before.HeapInuse {
-		return 0
-	}
-	return top - before.HeapInuse
-}
-
 // BenchmarkScan100k scans a 100,000-loan export of about 30,000 patrons
 // and queues its notices for real: state database, files in the queue
 // folder. Each round starts with an empty queue and database.
@@ -162,7 +85,7 @@ func BenchmarkScan100k(b *testing.B) {
 		fresh(b, cfg)
 		runtime.GC()
 		b.StartTimer()
-		p := peakHeap(func() {
+		p, _ := loanstest.PeakHeap(func() {
 			var err error
 			if res, err = Scan(context.Background(), cfg, day, Options{}); err != nil {
 				b.Fatal(err)
@@ -186,7 +109,7 @@ func TestWriteBigExport(t *testing.T) {
 		t.Errorf("%d loans hit a trigger, want about 10,000", triggered)
 	}
 	var res *Result
-	peak := peakHeap(func() { res = scan(t, cfg, benchDay, Options{DryRun: true}) })
+	peak, _ := loanstest.PeakHeap(func() { res = scan(t, cfg, benchDay, Options{DryRun: true}) })
 	c := res.total()
 	patrons := map[string]bool{}
 	for _, p := range res.Queued {
