@@ -56,6 +56,11 @@
 //  2. the files are written atomically into the queue folder (fsynced);
 //  3. their outbox rows are deleted.
 //
+// A scan holds the state lock (notices.db.lock, a system file lock) shared
+// from step 1 to step 3 of each batch, and exclusively while it recovers
+// (below): so outbox rows that a recovery sees belong to a scan that died,
+// never to one still writing them.
+//
 // A crash after step 1 leaves outbox rows. Before anything else, the next
 // scan looks for each one's file: under its name or a later state (claimed,
 // deferred, .BAD) in the queue folder, or in the journal (the gateway
@@ -244,7 +249,15 @@ func Scan(ctx context.Context, cfg *config.Config, day time.Time, opts Options) 
 	defer st.close()
 
 	if !opts.DryRun {
-		if err := s.recoverOutbox(ctx, st); err != nil {
+		unlock, err := lockState(ctx, s.lockPath(), true, func() {
+			s.log.Info("waiting for another overdue scan to finish writing its notices to the queue")
+		})
+		if err != nil {
+			return res, err
+		}
+		err = s.recoverOutbox(ctx, st)
+		unlock()
+		if err != nil {
 			return res, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/notice"
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // Each kind goes out on its day, and loans on other days get nothing.
@@ -546,18 +548,6 @@ func TestScan_Concurrent(t *testing.T) {
 		rows = append(rows, loan(id, id+"-1", "One", "2026-11-28"), loan(id, id+"-2", "Two", "2026-11-24"))
 	}
 	writeLoans(t, cfg, rows...)
-	if os.Getenv("SPOOLGATE_UNDER_WINE") != "" {
-		// Under wine, three connections that create the database at the
-		// same moment queued some notices twice: 2 of 40 runs of this
-		// test, each in a fresh process (.ci/wine-test's setup), and 0 of
-		// 60 with the database created first. Linux runs them all at
-		// once; real Windows is unmeasured (see the README).
-		pre, err := openStore(filepath.Join(cfg.Spool.Data, StateFile), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pre.close()
-	}
 	var wg sync.WaitGroup
 	results := make([]*Result, 3)
 	for i := range results {
@@ -630,6 +620,58 @@ func TestScan_RaceWithAnotherScan(t *testing.T) {
 	known, err := st.known("2026-11-01", "2026-11-30")
 	if err != nil || len(known) != 4 {
 		t.Errorf("%d keys recorded (%v), want 4", len(known), err)
+	}
+}
+
+// A scan that starts while another is writing the files of a batch it has
+// recorded must not take that batch's outbox rows for those of an
+// interrupted scan: it waits, and then queues nothing twice. (Without the
+// state lock it wrote them as recovered, and a notice the gateway had
+// relayed in between went out twice.)
+func TestScan_RecoveryWaitsForAScanWritingItsFiles(t *testing.T) {
+	cfg := testConfig(t)
+	writeLoans(t, cfg, loan("1", "a", "A", "2026-11-28"), loan("2", "b", "B", "2026-11-24"))
+	var second *Result
+	var logB spooltest.Buffer
+	done := make(chan struct{})
+	hook := func(stage string) error {
+		if stage != "pending" || second != nil {
+			return nil
+		}
+		// This scan has recorded its keys and outbox rows and holds the
+		// state lock; its files are not written yet.
+		go func() {
+			defer close(done)
+			opts := Options{Log: slog.New(slog.NewTextHandler(&logB, nil))}
+			second = scan(t, cfg, "2026-11-25", opts)
+		}()
+		spooltest.WaitFor(t, "the second scan waits for the lock, or ends", func() bool {
+			select {
+			case <-done:
+				return true
+			default:
+				return strings.Contains(logB.String(), "waiting for another overdue scan")
+			}
+		})
+		return nil
+	}
+	first := scan(t, cfg, "2026-11-25", Options{hook: hook})
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the second scan did not end within a minute of the first")
+	}
+	if got := summary(first.Queued); got != "1/warning 2/overdue" {
+		t.Errorf("the first scan queued %s", got)
+	}
+	if len(second.Queued) != 0 {
+		t.Errorf("the second scan queued %s again (recovered: %v), want nothing", summary(second.Queued), second.Queued[0].Recovered)
+	}
+	if !strings.Contains(logB.String(), "waiting for another overdue scan to finish writing its notices") {
+		t.Errorf("the second scan did not say it waited:\n%s", logB.String())
+	}
+	if files := noticeFiles(t, cfg); len(files) != 2 {
+		t.Errorf("queue %v, want 2 notices", files)
 	}
 }
 

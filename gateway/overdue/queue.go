@@ -84,8 +84,18 @@ func (s *scanner) queue(ctx context.Context, st *store, groups []*group) error {
 		if err := s.step("composed"); err != nil {
 			return err
 		}
+		// From the keys' record until the files are in the queue, a
+		// recovery in another scan must not take this batch's outbox rows
+		// for an interrupted scan's.
+		unlock, err := lockState(ctx, s.lockPath(), false, func() {
+			s.log.Info("waiting for another overdue scan to finish recovering notices of an interrupted scan")
+		})
+		if err != nil {
+			return err
+		}
 		mine, taken, err := st.insertPending(ok, s.day.Format(dateLayout), s.now())
 		if err != nil {
+			unlock()
 			return err
 		}
 		// Another scan recorded some of these keys first: it queues
@@ -109,25 +119,38 @@ func (s *scanner) queue(ctx context.Context, st *store, groups []*group) error {
 			go func() { ch <- s.composeAll(b) }()
 			next = ch
 		}
-		if err := s.step("pending"); err != nil {
-			return err
-		}
-		if err := s.writeAll(mine); err != nil {
-			return err
-		}
-		if err := s.step("written"); err != nil {
-			return err
-		}
-		files := make([]string, len(mine))
-		for i, m := range mine {
-			files[i] = m.planned.File
-			s.res.Queued = append(s.res.Queued, m.planned)
-		}
-		if err := st.confirm(files); err != nil {
+		err = s.write(st, mine)
+		unlock()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// write writes a recorded batch's files to the queue and deletes its
+// outbox rows.
+func (s *scanner) write(st *store, mine []*outMsg) error {
+	if err := s.step("pending"); err != nil {
+		return err
+	}
+	if err := s.writeAll(mine); err != nil {
+		return err
+	}
+	if err := s.step("written"); err != nil {
+		return err
+	}
+	files := make([]string, len(mine))
+	for i, m := range mine {
+		files[i] = m.planned.File
+		s.res.Queued = append(s.res.Queued, m.planned)
+	}
+	return st.confirm(files)
+}
+
+// lockPath is the state lock's file (see lockState).
+func (s *scanner) lockPath() string {
+	return filepath.Join(s.cfg.Spool.Data, StateFile+".lock")
 }
 
 // step calls the test hook.
