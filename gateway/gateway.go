@@ -182,6 +182,19 @@ func NewSenders(cfg *config.Config, log *slog.Logger) []relay.Sender {
 // all; problems with single files or with the relay are logged and handled.
 func (g *Gateway) Run(ctx context.Context) error {
 	defer g.journal.Close()
+	// Two gateways of one instance would each take the other's claimed
+	// files for a crashed run's and send them again.
+	lock := filepath.Join(g.cfg.Spool.Data, "instance-"+g.cfg.Spool.Instance+".lock")
+	unlock, err := spool.Lock(ctx, lock, true, 0, nil)
+	if errors.Is(err, spool.ErrLocked) {
+		return fmt.Errorf("another spoolgate of instance %s ([spool] instance, the host name by default) is already running with the data folder %s (it holds %s); "+
+			"stop it first (spoolgate stop, or Ctrl-C where it runs), or give this one an instance and a data folder of its own",
+			g.cfg.Spool.Instance, g.cfg.Spool.Data, filepath.Base(lock))
+	}
+	if err != nil {
+		return fmt.Errorf("instance lock: %w", err)
+	}
+	defer unlock()
 	if err := g.recover(); err != nil {
 		return err
 	}

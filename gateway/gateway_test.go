@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,4 +235,47 @@ func TestRun_FailoverToNext(t *testing.T) {
 	drop(t, cfg, "f.tmp", msg("a@example.net", "failover"))
 	backup.WaitMessages(t, 1, 60*time.Second)
 	waitFor(t, "the queue is empty", func() bool { return len(files(t, cfg.Spool.Folder)) == 0 })
+}
+
+// A second gateway of the same instance (the service, and the same config
+// run again in a console) refuses to run: it would take the first one's
+// claimed files for a crashed run's and send them again. Another instance
+// on the same folders runs beside it.
+func TestRun_SecondGatewayOfOneInstanceRefuses(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	cfg := testConfig(t, srv)
+	r := start(t, cfg)
+	waitFor(t, "the first gateway runs", func() bool { return strings.Contains(r.log.String(), "spoolgate is relaying") })
+
+	g, err := New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = g.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "another spoolgate of instance test ([spool] instance, the host name by default) is already running") {
+		t.Fatalf("the second gateway's Run: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the second gateway waited for the lock instead of refusing at once")
+	}
+
+	other := *cfg
+	other.Spool.Instance = "other"
+	start(t, &other)
+	drop(t, cfg, "once.tmp", msg("a@example.net", "once"))
+	srv.WaitMessages(t, 1, 60*time.Second)
+	waitFor(t, "the queue is empty", func() bool { return len(files(t, cfg.Spool.Folder)) == 0 })
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Once the first has stopped, the instance runs again.
+	start(t, cfg)
+	drop(t, cfg, "again.tmp", msg("a@example.net", "again"))
+	srv.WaitMessages(t, 2, 60*time.Second)
+	if got := bySubject(srv.Messages()); got["once"] != 1 || got["again"] != 1 {
+		t.Errorf("sent %v, want each once", got)
+	}
 }

@@ -16,7 +16,9 @@
 // changed for the settle time.
 //
 // Claiming is a rename, which is atomic on one file system: of two instances
-// racing for a file, one wins and the other gets ErrGone. Nothing here knows
+// racing for a file, one wins and the other gets ErrGone. Lock is the
+// system file lock that keeps one instance from running twice (and the
+// overdue scans from recovering each other's files). Nothing here knows
 // SMTP or message syntax.
 package spool
 

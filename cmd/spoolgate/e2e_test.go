@@ -273,14 +273,21 @@ from_name = Example Library
 	}
 }
 
-func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
-	dir := spooltest.TempDir(t)
+// startQuickstart runs the binary on a copy of examples/quickstart.ini in
+// a folder of its own.
+func startQuickstart(t *testing.T) (dir, cfg string, d *daemon) {
+	t.Helper()
+	dir = spooltest.TempDir(t)
 	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart.ini"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeConfig(t, dir, string(b))
-	d := startDaemon(t, cfg)
+	cfg = writeConfig(t, dir, string(b))
+	return dir, cfg, startDaemon(t, cfg)
+}
+
+func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
+	dir, _, d := startQuickstart(t)
 	queue := filepath.Join(dir, "queue")
 	spooltest.WaitFor(t, "the queue folder exists", func() bool { _, err := os.Stat(queue); return err == nil })
 	copyExample(t, queue, "due-soon-en.eml")
@@ -297,6 +304,27 @@ func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
 	spooltest.WaitFor(t, "the queue is empty", func() bool { ents, _ := os.ReadDir(queue); return len(ents) == 0 })
 	if code := d.stop(t); code != 0 {
 		t.Fatalf("exit code %d", code)
+	}
+}
+
+// The same config run a second time (say, in a console while the service
+// runs) refuses to start, and the first goes on alone: two runs of one
+// instance would send each other's claimed files again.
+func TestE2E_SecondRunOfOneConfigRefuses(t *testing.T) {
+	dir, cfg, d := startQuickstart(t)
+	spooltest.WaitFor(t, "the first run is relaying", func() bool { return strings.Contains(d.log(), "spoolgate is relaying") })
+	_, stderr, code := spoolgate(t, "run", "--config", cfg)
+	if code != 1 || !strings.Contains(stderr, "is already running with the data folder") {
+		t.Fatalf("the second run: exit %d, want 1 saying another is running:\n%s", code, stderr)
+	}
+	queue := filepath.Join(dir, "queue")
+	copyExample(t, queue, "due-soon-en.eml")
+	spooltest.WaitFor(t, "the first run captured the message", func() bool {
+		captured, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+		return len(captured) == 1
+	})
+	if code := d.stop(t); code != 0 {
+		t.Fatalf("the first run's exit code %d", code)
 	}
 }
 

@@ -1,4 +1,4 @@
-package overdue
+package spool
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 )
 
 // tryLock takes LockFileEx's shared or exclusive lock on the first byte
-// of f without waiting, or returns errLocked.
+// of f without waiting, or returns ErrLocked.
 func tryLock(f *os.File, exclusive bool) error {
 	flags := uint32(windows.LOCKFILE_FAIL_IMMEDIATELY)
 	if exclusive {
@@ -16,7 +16,7 @@ func tryLock(f *os.File, exclusive bool) error {
 	}
 	err := windows.LockFileEx(windows.Handle(f.Fd()), flags, 0, 1, 0, new(windows.Overlapped))
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
-		return errLocked
+		return ErrLocked
 	}
 	return err
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package overdue
+package spool
 
 import (
 	"errors"
@@ -21,7 +21,7 @@ func tryLock(f *os.File, exclusive bool) error {
 		case err == nil:
 			return nil
 		case errors.Is(err, syscall.EWOULDBLOCK):
-			return errLocked
+			return ErrLocked
 		case errors.Is(err, syscall.EINTR):
 			continue
 		}
