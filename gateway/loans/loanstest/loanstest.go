@@ -95,14 +95,11 @@ func PeakHeap(f func()) (peak, allocated uint64) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	var mu sync.Mutex
-	var top uint64
+	var top uint64 // the sampler's until wg.Wait, then this goroutine's
 	sample := func() {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		mu.Lock()
 		top = max(top, m.HeapInuse)
-		mu.Unlock()
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
