@@ -13,29 +13,38 @@ type Failure struct {
 	Subject string
 	Kind    string
 	Unit    string
-	To      string // the refused recipient
+	To      string // the refused recipient, or "" for a file refused before it was sent
 	Server  string
 	Reply   string // the relay's reply about this recipient
+	Cause   string // what the refusal means (package cause)
 }
 
 // Failures returns the recipients refused for good whose refusal was
 // recorded at or after from and before to (a zero to means no end), oldest
 // first. Unlike Query, which gives each message's last reply, it gives each
 // refused recipient's own reply, so that a message sent to some recipients
-// and refused for others shows the refusals too.
+// and refused for others shows the refusals too. A message refused with no
+// recipient recorded (a file refused before it was sent: no recipients, not
+// a message) is one Failure with To "".
 func (j *Journal) Failures(from, to time.Time) ([]Failure, error) {
 	if j.isClosed() {
 		return nil, ErrClosed
 	}
-	q := `SELECT r.at, m.key, m.file, m.subject, m.kind, m.unit, r.addr, r.server, r.reply
-		FROM recipients r JOIN messages m ON m.key = r.key
-		WHERE r.status = 'failed' AND r.at >= ?`
-	args := []any{nanos(from)}
+	end := int64(1<<63 - 1)
 	if !to.IsZero() {
-		q += " AND r.at < ?"
-		args = append(args, nanos(to))
+		end = nanos(to)
 	}
-	q += " ORDER BY r.at, r.rowid"
+	q := `SELECT at, key, file, subject, kind, unit, addr, server, reply, cause FROM (
+		SELECT r.at, m.key, m.file, m.subject, m.kind, m.unit, r.addr, r.server, r.reply, r.cause, r.rowid AS o
+		FROM recipients r JOIN messages m ON m.key = r.key
+		WHERE r.status = 'failed' AND r.at >= ?1 AND r.at < ?2
+		UNION ALL
+		SELECT m.last_at, m.key, m.file, m.subject, m.kind, m.unit, '', m.server, m.reply, m.cause, 0
+		FROM messages m
+		WHERE m.status = 'failed' AND m.last_at >= ?1 AND m.last_at < ?2
+			AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key)
+	) ORDER BY at, o`
+	args := []any{nanos(from), end}
 	rows, err := j.rdb.QueryContext(context.Background(), q, args...)
 	if err != nil {
 		return nil, j.readError(err)
@@ -47,7 +56,7 @@ func (j *Journal) Failures(from, to time.Time) ([]Failure, error) {
 			f  Failure
 			at int64
 		)
-		if err := rows.Scan(&at, &f.Key, &f.File, &f.Subject, &f.Kind, &f.Unit, &f.To, &f.Server, &f.Reply); err != nil {
+		if err := rows.Scan(&at, &f.Key, &f.File, &f.Subject, &f.Kind, &f.Unit, &f.To, &f.Server, &f.Reply, &f.Cause); err != nil {
 			return nil, j.readError(err)
 		}
 		f.Time = fromNanos(at)

@@ -32,7 +32,18 @@ const (
 	StatusSent      Status = "sent"
 	StatusDeferred  Status = "deferred"
 	StatusFailed    Status = "failed"
+	// StatusSkipped is a recipient who was not sent the message because an
+	// identical one went to them within [spool] dedupe_window; it counts
+	// as sent.
+	StatusSkipped Status = "skipped"
+	// StatusPartlySent is a message (never a recipient) that went to some
+	// recipients and was refused for good for the others.
+	StatusPartlySent Status = "partly-sent"
 )
+
+// Delivered reports whether a recipient with status s has the message:
+// sent now, or skipped because they got it before.
+func (s Status) Delivered() bool { return s == StatusSent || s == StatusSkipped }
 
 // Claim describes a message when it is first taken from the queue.
 type Claim struct {
@@ -45,16 +56,19 @@ type Claim struct {
 	Size      int64
 	Kind      string
 	Unit      string
+	Hash      string // of the file's content, for [spool] dedupe_window; "" = none
 }
 
 // Outcome is what a relay said about some recipients of a message.
 type Outcome struct {
-	Key    string
-	To     []string // the recipients this outcome is about
-	Status Status   // sent, deferred or failed
-	Server string
-	Reply  string
-	Next   time.Time // for deferred: when the next attempt is due
+	Key     string
+	To      []string // the recipients this outcome is about
+	Status  Status   // sent, deferred, failed or skipped
+	Server  string
+	Reply   string
+	Cause   string    // what the outcome means (package cause); "" for sent
+	QueueID string    // the relay's queue id, for sent
+	Next    time.Time // for deferred: when the next attempt is due
 }
 
 // Record is one message as `spoolgate sent` shows it.
@@ -72,9 +86,24 @@ type Record struct {
 	Status    Status // of the message as a whole
 	Server    string
 	Reply     string
+	Cause     string // of the last outcome that was not a success, or ""
 	Attempts  int
 	First     time.Time // first attempt (zero if none yet)
 	Next      time.Time // next attempt for a deferred message
+	// Recipients are each recipient's own outcome, in the order the
+	// message named them.
+	Recipients []Recipient
+}
+
+// Recipient is one recipient's outcome.
+type Recipient struct {
+	Address string
+	Status  Status // queued, attempted, sent, deferred, failed or skipped
+	Reply   string // the relay's reply about this recipient
+	Cause   string
+	QueueID string
+	Server  string
+	Time    time.Time // of the recipient's last event
 }
 
 // State is what recovery and retries need to know about one message.
@@ -83,18 +112,20 @@ type State struct {
 	Status    Status
 	Attempts  int
 	First     time.Time // first attempt
-	Delivered []string  // recipients the relay accepted
+	Delivered []string  // recipients the relay accepted (or skipped: they had it)
 	Failed    []string  // recipients refused for good
 	LastReply string
 }
 
 // Filter selects records for Query.
 type Filter struct {
-	Since  time.Time // zero = all
-	Until  time.Time // last event before this; zero = no end
-	To     string    // substring of a recipient, case-insensitive; "" = any
-	Status Status    // "" = any
-	File   string    // substring of the file name, case-insensitive; "" = any
-	Key    string    // exactly this message key; "" = any
-	Limit  int       // 0 = no limit
+	Since time.Time // zero = all
+	Until time.Time // last event before this; zero = no end
+	To    string    // substring of a recipient, case-insensitive; "" = any
+	// Status selects messages with this status or with a recipient of
+	// it; "" = any.
+	Status Status
+	File   string // substring of the file name, case-insensitive; "" = any
+	Key    string // exactly this message key; "" = any
+	Limit  int    // 0 = no limit
 }

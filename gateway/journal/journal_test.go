@@ -209,7 +209,7 @@ func TestJournal_SentPath(t *testing.T) {
 
 	sentSeen := make(chan State, 1)
 	j.Record(Outcome{Key: "k1", To: []string{"alice@example.org"}, Status: StatusSent,
-		Server: "mx.example.net", Reply: "250 2.0.0 Ok: queued as ABC"}, func(err error) {
+		Server: "mx.example.net", Reply: "250 2.0.0 Ok: queued as ABC", QueueID: "ABC"}, func(err error) {
 		if err != nil {
 			t.Errorf("Record: %v", err)
 		}
@@ -255,6 +255,8 @@ func TestJournal_SentPath(t *testing.T) {
 		To: []string{"alice@example.org"}, Subject: "Overdue k1", Size: 1234, Kind: "overdue", Unit: "main",
 		Status: StatusSent, Server: "mx.example.net", Reply: "250 2.0.0 Ok: queued as ABC", Attempts: 1,
 		First: s.First,
+		Recipients: []Recipient{{Address: "alice@example.org", Status: StatusSent, Reply: "250 2.0.0 Ok: queued as ABC",
+			QueueID: "ABC", Server: "mx.example.net", Time: r.Time}},
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Fatalf("Query record\n got %+v\nwant %+v", r, want)
@@ -302,8 +304,8 @@ func TestJournal_PartialDelivery(t *testing.T) {
 	flush(t, j)
 
 	s := state(t, j, "k")
-	if s.Status != StatusSent {
-		t.Errorf("status = %q, want sent", s.Status)
+	if s.Status != StatusPartlySent {
+		t.Errorf("status = %q, want partly-sent", s.Status)
 	}
 	if !reflect.DeepEqual(s.Delivered, []string{"a@example.org"}) || !reflect.DeepEqual(s.Failed, []string{"b@example.org"}) {
 		t.Errorf("Delivered = %v, Failed = %v", s.Delivered, s.Failed)
@@ -314,6 +316,20 @@ func TestJournal_PartialDelivery(t *testing.T) {
 	rs := query(t, j, Filter{Status: StatusSent})
 	if len(rs) != 1 || !reflect.DeepEqual(rs[0].To, []string{"a@example.org", "b@example.org"}) {
 		t.Fatalf("Query(sent) = %+v", rs)
+	}
+	// The refused recipient is found by its own status, with or without
+	// its address, and the other recipient is not found as failed.
+	for _, f := range []Filter{{Status: StatusFailed}, {Status: StatusFailed, To: "b@"}, {Status: StatusPartlySent, To: "a@"}} {
+		if rs := query(t, j, f); len(rs) != 1 {
+			t.Errorf("Query(%+v) = %d records, want 1", f, len(rs))
+		}
+	}
+	if rs := query(t, j, Filter{Status: StatusFailed, To: "a@"}); len(rs) != 0 {
+		t.Errorf("Query(failed, a@) = %+v, want none: a@ was sent", rs)
+	}
+	rc := rs[0].Recipients
+	if len(rc) != 2 || rc[0].Status != StatusSent || rc[1].Status != StatusFailed || rc[1].Reply != "550 5.1.1 no such user" {
+		t.Errorf("Recipients = %+v", rc)
 	}
 }
 
@@ -476,7 +492,7 @@ func TestMessageStatus(t *testing.T) {
 	if _, err := db.Exec(schema[2]); err != nil {
 		t.Fatal(err)
 	}
-	S, D, F, A, Q := StatusSent, StatusDeferred, StatusFailed, StatusAttempted, StatusQueued
+	S, D, F, A, Q, K, P := StatusSent, StatusDeferred, StatusFailed, StatusAttempted, StatusQueued, StatusSkipped, StatusPartlySent
 	for _, tc := range []struct {
 		rcpts   []Status
 		outcome Status
@@ -487,7 +503,12 @@ func TestMessageStatus(t *testing.T) {
 		{[]Status{S}, S, S},
 		{[]Status{S, S}, S, S},
 		{[]Status{F, F}, F, F},
-		{[]Status{S, F}, F, S},
+		{[]Status{S, F}, F, P},
+		{[]Status{K, F}, F, P},
+		{[]Status{K, K}, K, S},
+		{[]Status{S, K}, S, S},
+		{nil, K, S},
+		{[]Status{K, D}, D, D},
 		{[]Status{S, D}, S, D},
 		{[]Status{F, D, S}, D, D},
 		{[]Status{S, A}, S, A},
@@ -542,7 +563,8 @@ func TestJournal_QueryFilters(t *testing.T) {
 		{"to substring", Filter{To: "example.org"}, []string{"m1", "m4", "m3"}},
 		{"to second recipient", Filter{To: "copy@"}, []string{"m1", "m4", "m3", "m2"}},
 		{"to none", Filter{To: "zed"}, []string{}},
-		{"status", Filter{Status: StatusSent}, []string{"m4"}},
+		// m1 was retried (queued again), but its recipients were sent.
+		{"status", Filter{Status: StatusSent}, []string{"m1", "m4"}},
 		{"status queued", Filter{Status: StatusQueued}, []string{"m1"}},
 		{"file", Filter{File: "OVERDUE"}, []string{"m1", "m4", "m3"}},
 		{"limit", Filter{Limit: 2}, []string{"m1", "m4"}},

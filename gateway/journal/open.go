@@ -20,7 +20,7 @@ var ErrClosed = errors.New("journal: closed")
 
 // schemaVersion is the PRAGMA user_version this build writes. migrate
 // brings an older database up to it.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // busyTimeout is how long a statement waits for another connection (or
 // another process) holding the database lock before failing with "database
@@ -160,7 +160,7 @@ func openError(path string, err error) error {
 }
 
 // schema is version 1 of the database. Times are Unix nanoseconds; 0 means
-// none.
+// none. upgrades bring it to schemaVersion.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS messages (
 		key        TEXT PRIMARY KEY,
@@ -200,6 +200,21 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS events_key ON events(key)`,
 }
 
+// upgrades[v-1] brings a database of version v to version v+1.
+var upgrades = [][]string{
+	// 2: the cause of every outcome (package cause), the relay's queue id,
+	// and a hash of the file's content so that an identical file is not
+	// sent to a recipient twice ([spool] dedupe_window).
+	{
+		`ALTER TABLE messages ADD COLUMN cause TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE messages ADD COLUMN hash TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE recipients ADD COLUMN cause TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE recipients ADD COLUMN queue_id TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX IF NOT EXISTS messages_hash ON messages(hash) WHERE hash != ''`,
+		`CREATE INDEX IF NOT EXISTS recipients_at ON recipients(at)`,
+	},
+}
+
 // migrate creates the schema or brings it up to schemaVersion, in one
 // immediate transaction so that two processes opening a new database at
 // once do not trip over each other.
@@ -227,11 +242,20 @@ func migrate(ctx context.Context, c *sql.Conn) error {
 		if v >= schemaVersion {
 			return nil
 		}
-		// Version 0 is a new (or empty) database; later versions add
-		// their steps here.
-		for _, s := range schema {
-			if _, err := c.ExecContext(ctx, s); err != nil {
-				return fmt.Errorf("creating schema: %w", err)
+		// Version 0 is a new (or empty) database.
+		if v == 0 {
+			for _, s := range schema {
+				if _, err := c.ExecContext(ctx, s); err != nil {
+					return fmt.Errorf("creating schema: %w", err)
+				}
+			}
+			v = 1
+		}
+		for ; v < schemaVersion; v++ {
+			for _, s := range upgrades[v-1] {
+				if _, err := c.ExecContext(ctx, s); err != nil {
+					return fmt.Errorf("upgrading the schema to version %d: %w", v+1, err)
+				}
 			}
 		}
 		_, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion))

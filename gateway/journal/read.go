@@ -52,10 +52,10 @@ func (j *Journal) State(key string) (State, error) {
 		if err := rows.Scan(&addr, &rstat); err != nil {
 			return State{}, j.readError(err)
 		}
-		switch Status(rstat) {
-		case StatusSent:
+		switch st := Status(rstat); {
+		case st.Delivered():
 			s.Delivered = append(s.Delivered, addr)
-		case StatusFailed:
+		case st == StatusFailed:
 			s.Failed = append(s.Failed, addr)
 		}
 	}
@@ -82,9 +82,16 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 		where = append(where, "m.last_at < ?")
 		args = append(args, nanos(f.Until))
 	}
-	if f.Status != "" {
-		where = append(where, "m.status = ?")
-		args = append(args, string(f.Status))
+	switch {
+	case f.Status != "" && f.To != "":
+		// A recipient matching To that has the status, or the message's
+		// own status (partly-sent, say) with such a recipient.
+		where = append(where, `EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key AND instr(lower(r.addr), ?) > 0
+			AND (r.status = ? OR m.status = ?))`)
+		args = append(args, asciiLower(f.To), string(f.Status), string(f.Status))
+	case f.Status != "":
+		where = append(where, "(m.status = ? OR EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key AND r.status = ?))")
+		args = append(args, string(f.Status), string(f.Status))
 	}
 	if f.File != "" {
 		where = append(where, "instr(lower(m.file), ?) > 0")
@@ -94,14 +101,13 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 		where = append(where, "m.key = ?")
 		args = append(args, f.Key)
 	}
-	if f.To != "" {
+	if f.To != "" && f.Status == "" {
 		// lower() in SQLite folds ASCII only; so does this side, to match.
 		where = append(where, "EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key AND instr(lower(r.addr), ?) > 0)")
 		args = append(args, asciiLower(f.To))
 	}
 	q := `SELECT m.key, m.file, m.message_id, m.sender, m.subject, m.size, m.kind, m.unit, m.status,
-		m.server, m.reply, m.attempts, m.first_at, m.last_at, m.next_at,
-		(SELECT group_concat(r.addr, char(10) ORDER BY r.rowid) FROM recipients r WHERE r.key = m.key)
+		m.server, m.reply, m.cause, m.attempts, m.first_at, m.last_at, m.next_at
 		FROM messages m`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -111,7 +117,13 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	rows, err := j.rdb.QueryContext(context.Background(), q, args...)
+	ctx := context.Background()
+	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, j.readError(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, j.readError(err)
 	}
@@ -122,23 +134,83 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 			r                 Record
 			status            string
 			first, last, next int64
-			to                sql.NullString
 		)
 		if err := rows.Scan(&r.Key, &r.File, &r.MessageID, &r.From, &r.Subject, &r.Size, &r.Kind, &r.Unit, &status,
-			&r.Server, &r.Reply, &r.Attempts, &first, &last, &next, &to); err != nil {
+			&r.Server, &r.Reply, &r.Cause, &r.Attempts, &first, &last, &next); err != nil {
 			return nil, j.readError(err)
 		}
 		r.Status = Status(status)
 		r.First, r.Time, r.Next = fromNanos(first), fromNanos(last), fromNanos(next)
-		if to.Valid && to.String != "" {
-			r.To = strings.Split(to.String, "\n")
-		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, j.readError(err)
 	}
+	rows.Close()
+	// Each message's recipients, in one statement per message: the
+	// records are few (a view's page), their recipients may be many.
+	st, err := tx.PrepareContext(ctx, `SELECT addr, status, reply, cause, queue_id, server, at
+		FROM recipients WHERE key = ? ORDER BY rowid`)
+	if err != nil {
+		return nil, j.readError(err)
+	}
+	defer st.Close()
+	for i := range out {
+		r := &out[i]
+		if r.Recipients, err = scanRecipients(st, r.Key); err != nil {
+			return nil, j.readError(err)
+		}
+		for _, rc := range r.Recipients {
+			r.To = append(r.To, rc.Address)
+		}
+	}
 	return out, nil
+}
+
+func scanRecipients(st *sql.Stmt, key string) ([]Recipient, error) {
+	rows, err := st.Query(key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Recipient
+	for rows.Next() {
+		var (
+			rc     Recipient
+			status string
+			at     int64
+		)
+		if err := rows.Scan(&rc.Address, &status, &rc.Reply, &rc.Cause, &rc.QueueID, &rc.Server, &at); err != nil {
+			return nil, err
+		}
+		rc.Status, rc.Time = Status(status), fromNanos(at)
+		out = append(out, rc)
+	}
+	return out, rows.Err()
+}
+
+// SentBefore returns when the message whose content has hash was last
+// sent (or skipped) to addr at or after since, and the key of that
+// message; ok is false if it was not. The address is compared without
+// regard to ASCII case. Messages with the key except are not counted.
+func (j *Journal) SentBefore(hash, addr, except string, since time.Time) (at time.Time, key string, ok bool, err error) {
+	if j.isClosed() {
+		return time.Time{}, "", false, ErrClosed
+	}
+	if hash == "" {
+		return time.Time{}, "", false, nil
+	}
+	var n int64
+	err = j.rdb.QueryRowContext(context.Background(), `SELECT r.at, r.key FROM messages m JOIN recipients r ON r.key = m.key
+		WHERE m.hash = ? AND m.key != ? AND lower(r.addr) = ? AND r.status IN ('sent', 'skipped') AND r.at >= ?
+		ORDER BY r.at DESC LIMIT 1`, hash, except, asciiLower(addr), nanos(since)).Scan(&n, &key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, "", false, nil
+	}
+	if err != nil {
+		return time.Time{}, "", false, j.readError(err)
+	}
+	return fromNanos(n), key, true, nil
 }
 
 // LastSent returns the time of the most recent sent outcome, or the zero

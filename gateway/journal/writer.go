@@ -93,9 +93,9 @@ func (j *Journal) Record(o Outcome, done func(error)) {
 	o.To = slices.Clone(o.To)
 	e := &event{kind: evRecord, key: o.Key, out: o, done: done}
 	switch o.Status {
-	case StatusSent, StatusDeferred, StatusFailed:
+	case StatusSent, StatusDeferred, StatusFailed, StatusSkipped:
 	default:
-		e.bad = fmt.Errorf("journal: outcome for %s has status %q, want sent, deferred or failed", o.Key, o.Status)
+		e.bad = fmt.Errorf("journal: outcome for %s has status %q, want sent, deferred, failed or skipped", o.Key, o.Status)
 	}
 	j.push(e)
 }
@@ -280,7 +280,7 @@ func (j *Journal) applyOne(ctx context.Context, e *event) error {
 
 func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
 	c := e.claim
-	res, err := j.st.claimIns.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at)
+	res, err := j.st.claimIns.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, c.Hash)
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
 	}
 	if n == 0 {
 		// Known already: refresh the description only.
-		if _, err := j.st.claimUpd.ExecContext(ctx, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, c.Key); err != nil {
+		if _, err := j.st.claimUpd.ExecContext(ctx, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, c.Hash, c.Key); err != nil {
 			return err
 		}
 	}
@@ -324,7 +324,7 @@ func (j *Journal) applyAttempt(ctx context.Context, e *event) error {
 
 func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 	c := e.claim
-	if _, err := j.st.begin.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, e.server); err != nil {
+	if _, err := j.st.begin.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, e.server, c.Hash); err != nil {
 		return err
 	}
 	// Sets, not slices.Contains: a message may have thousands of recipients.
@@ -351,12 +351,12 @@ func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 	o := e.out
 	if len(o.To) == 0 {
-		if _, err := j.st.rcptAllOutcome.ExecContext(ctx, string(o.Status), o.Reply, o.Server, e.at, o.Key); err != nil {
+		if _, err := j.st.rcptAllOutcome.ExecContext(ctx, string(o.Status), o.Reply, o.Server, e.at, o.Cause, o.QueueID, o.Key); err != nil {
 			return err
 		}
 	}
 	for _, a := range o.To {
-		if _, err := j.st.rcptOutcome.ExecContext(ctx, o.Key, a, string(o.Status), o.Reply, o.Server, e.at); err != nil {
+		if _, err := j.st.rcptOutcome.ExecContext(ctx, o.Key, a, string(o.Status), o.Reply, o.Server, e.at, o.Cause, o.QueueID); err != nil {
 			return err
 		}
 	}
@@ -364,10 +364,13 @@ func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 	if o.Status == StatusDeferred {
 		next = nanos(o.Next)
 	}
-	if err := j.updateOrStub(ctx, e, j.st.recordUpd, string(o.Status), o.Server, o.Reply, e.at, next, o.Key); err != nil {
+	if err := j.updateOrStub(ctx, e, j.st.recordUpd, string(o.Status), o.Server, o.Reply, e.at, next, o.Key, o.Cause); err != nil {
 		return err
 	}
 	detail := fmt.Sprintf("to=%s server=%s reply=%s", strings.Join(o.To, ","), o.Server, o.Reply)
+	if o.Cause != "" {
+		detail += " cause=" + o.Cause
+	}
 	if next != 0 {
 		detail += " next=" + o.Next.UTC().Format(time.RFC3339)
 	}
@@ -428,16 +431,17 @@ func (j *Journal) note(ctx context.Context, e *event, what, detail string) error
 // messageStatus is the SQL expression for a message's status given its
 // recipients' statuses (?1, the status just recorded, when it has none):
 // deferred while any recipient is deferred; attempted while any has no
-// outcome yet; sent once every recipient is sent, or some are sent and the
-// rest failed (the message went out; the refused recipients are recorded
-// as failed); failed when all failed. ?6 is the message's key.
+// outcome yet; sent once every recipient is sent (or skipped: they had it
+// already); partly-sent when some are sent and the rest failed; failed
+// when all failed. ?6 is the message's key.
 const messageStatus = `COALESCE((SELECT CASE
 		WHEN count(*) = 0 THEN NULL
 		WHEN sum(status = 'deferred') > 0 THEN 'deferred'
-		WHEN sum(status NOT IN ('sent', 'failed')) > 0 THEN 'attempted'
-		WHEN sum(status = 'sent') > 0 THEN 'sent'
+		WHEN sum(status NOT IN ('sent', 'failed', 'skipped')) > 0 THEN 'attempted'
+		WHEN sum(status = 'failed') = 0 THEN 'sent'
+		WHEN sum(status IN ('sent', 'skipped')) > 0 THEN 'partly-sent'
 		ELSE 'failed' END
-	FROM recipients WHERE key = ?6), ?1)`
+	FROM recipients WHERE key = ?6), CASE ?1 WHEN 'skipped' THEN 'sent' ELSE ?1 END)`
 
 // report logs a failed commit once per kind of failure, and the first
 // success after a failure.
@@ -505,9 +509,9 @@ func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
 		}
 		return st
 	}
-	s.claimIns = p(`INSERT INTO messages (key, file, message_id, sender, subject, size, kind, unit, status, last_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (key) DO NOTHING`)
-	s.claimUpd = p(`UPDATE messages SET file = ?, message_id = ?, sender = ?, subject = ?, size = ?, kind = ?, unit = ?
+	s.claimIns = p(`INSERT INTO messages (key, file, message_id, sender, subject, size, kind, unit, status, last_at, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (key) DO NOTHING`)
+	s.claimUpd = p(`UPDATE messages SET file = ?, message_id = ?, sender = ?, subject = ?, size = ?, kind = ?, unit = ?, hash = ?
 		WHERE key = ?`)
 	s.stub = p(`INSERT INTO messages (key, status, last_at) VALUES (?, 'queued', ?) ON CONFLICT (key) DO NOTHING`)
 	s.event = p(`INSERT INTO events (key, at, event, detail) VALUES (?, ?, ?, ?)`)
@@ -518,24 +522,27 @@ func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
 	s.rcptAttempted = p(`INSERT INTO recipients (key, addr, status, server, at) VALUES (?, ?, 'attempted', ?, ?)
 		ON CONFLICT (key, addr) DO UPDATE SET status = 'attempted', server = excluded.server, at = excluded.at`)
 	s.rcptAllAttempted = p(`UPDATE recipients SET status = 'attempted', server = ?, at = ?
-		WHERE key = ? AND status NOT IN ('sent', 'failed')`)
-	s.rcptOutcome = p(`INSERT INTO recipients (key, addr, status, reply, server, at) VALUES (?, ?, ?, ?, ?, ?)
+		WHERE key = ? AND status NOT IN ('sent', 'failed', 'skipped')`)
+	s.rcptOutcome = p(`INSERT INTO recipients (key, addr, status, reply, server, at, cause, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key, addr) DO UPDATE SET status = excluded.status, reply = excluded.reply,
-			server = excluded.server, at = excluded.at`)
-	s.rcptAllOutcome = p(`UPDATE recipients SET status = ?, reply = ?, server = ?, at = ?
-		WHERE key = ? AND status NOT IN ('sent', 'failed')`)
-	s.rcptRequeued = p(`UPDATE recipients SET status = 'queued', at = ? WHERE key = ? AND status != 'sent'`)
-	s.begin = p(`INSERT INTO messages (key, file, message_id, sender, subject, size, kind, unit, status, attempts, first_at, last_at, server)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'attempted', 1, ?9, ?9, ?10)
+			server = excluded.server, at = excluded.at, cause = excluded.cause, queue_id = excluded.queue_id`)
+	s.rcptAllOutcome = p(`UPDATE recipients SET status = ?, reply = ?, server = ?, at = ?, cause = ?, queue_id = ?
+		WHERE key = ? AND status NOT IN ('sent', 'failed', 'skipped')`)
+	s.rcptRequeued = p(`UPDATE recipients SET status = 'queued', at = ? WHERE key = ? AND status NOT IN ('sent', 'skipped')`)
+	s.begin = p(`INSERT INTO messages (key, file, message_id, sender, subject, size, kind, unit, status, attempts, first_at, last_at, server, hash)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'attempted', 1, ?9, ?9, ?10, ?11)
 		ON CONFLICT (key) DO UPDATE SET file = excluded.file, message_id = excluded.message_id, sender = excluded.sender,
-			subject = excluded.subject, size = excluded.size, kind = excluded.kind, unit = excluded.unit,
+			subject = excluded.subject, size = excluded.size, kind = excluded.kind, unit = excluded.unit, hash = excluded.hash,
 			attempts = attempts + 1, first_at = CASE WHEN first_at = 0 THEN excluded.first_at ELSE first_at END,
 			last_at = excluded.last_at, next_at = 0, status = 'attempted', server = excluded.server`)
 	s.attemptUpd = p(`UPDATE messages SET attempts = attempts + 1,
 		first_at = CASE WHEN first_at = 0 THEN ?1 ELSE first_at END,
 		last_at = ?1, next_at = 0, status = 'attempted', server = ?2 WHERE key = ?3`)
+	// A message's cause is that of its last outcome that was not a
+	// success; a sent or skipped outcome keeps it.
 	s.recordUpd = p(`UPDATE messages SET status = ` + messageStatus + `,
-		server = ?2, reply = ?3, last_at = ?4, next_at = ?5 WHERE key = ?6`)
+		server = ?2, reply = ?3, last_at = ?4, next_at = ?5,
+		cause = CASE WHEN ?1 IN ('sent', 'skipped') THEN cause ELSE ?7 END WHERE key = ?6`)
 	s.retriedUpd = p(`UPDATE messages SET status = 'queued', next_at = 0, first_at = 0, last_at = ? WHERE key = ?`)
 	if err != nil {
 		s.close()
