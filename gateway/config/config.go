@@ -188,6 +188,11 @@ type Server struct {
 	Connections    int
 	Pipelining     bool    // use PIPELINING (RFC 2920) when the server offers it
 	Next           *Server // nil at the end of the chain
+
+	// A connection is closed politely (QUIT), and a new one opened, after
+	// SessionMessages messages or once it is SessionTime old; 0 = no limit.
+	SessionMessages int
+	SessionTime     time.Duration
 }
 
 // Address is host:port.

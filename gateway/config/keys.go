@@ -162,6 +162,20 @@ func knownKeys() map[string]map[string]keyDef {
 			"pipelining": boolKey("pipelining = true", func(t *target) *bool { return &srv(t).Pipelining }),
 			"connections": intKey(1, math32, "a whole number of connections, 1 or more (e.g. connections = 1)",
 				func(t *target) *int { return &srv(t).Connections }),
+			"session_messages": intKey(0, math32, "a whole number of messages, 0 or more; 0 keeps a connection "+
+				"for any number (e.g. session_messages = 100)",
+				func(t *target) *int { return &srv(t).SessionMessages }),
+			"session_time": {set: func(t *target, v string) string {
+				problem := durationKey(0, false, "session_time = 5m",
+					func(t *target) *time.Duration { return &srv(t).SessionTime }).set(t, v)
+				switch {
+				case strings.HasPrefix(problem, "want"):
+					return "want a duration, e.g. session_time = 5m (units s, m, h, d), or 0 to keep a connection for any time"
+				case problem != "":
+					return problem + "; 0 keeps a connection for any time"
+				}
+				return ""
+			}},
 			"next": {set: func(t *target, v string) string {
 				if !serverName.MatchString(v) {
 					return "want the NAME of a [smtp.NAME] section, e.g. next = backup"

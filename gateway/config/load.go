@@ -46,6 +46,12 @@ const (
 	DefaultStaleAfter     = 2 * day
 )
 
+// Defaults of [smtp] session_messages and session_time.
+const (
+	DefaultSessionMessages = 100
+	DefaultSessionTime     = 5 * time.Minute
+)
+
 // Defaults of the times of day.
 var (
 	DefaultOverdueAt = Clock{Hour: 6, Minute: 30}  // [overdue] at
@@ -336,6 +342,9 @@ func (l *loader) newServer(section string) *serverDraft {
 			Timeout:        DefaultTimeout,
 			Connections:    DefaultConnections,
 			Pipelining:     true,
+
+			SessionMessages: DefaultSessionMessages,
+			SessionTime:     DefaultSessionTime,
 		},
 	}
 	l.servers = append(l.servers, d)
