@@ -189,28 +189,52 @@ func scanRecipients(st *sql.Stmt, key string) ([]Recipient, error) {
 	return out, rows.Err()
 }
 
-// SentBefore returns when the message whose content has hash was last
-// sent (or skipped) to addr at or after since, and the key of that
-// message; ok is false if it was not. The address is compared without
-// regard to ASCII case. Messages with the key except are not counted.
-func (j *Journal) SentBefore(hash, addr, except string, since time.Time) (at time.Time, key string, ok bool, err error) {
+// Earlier is a recipient's earlier send of the same content.
+type Earlier struct {
+	At   time.Time
+	Key  string
+	File string
+}
+
+// DeliveredBefore returns the recipients who were sent (or skipped, having
+// had it) a message whose content has hash at or after since, under any
+// key but except, each with its latest such send, by address folded to
+// ASCII lower case.
+func (j *Journal) DeliveredBefore(hash, except string, since time.Time) (map[string]Earlier, error) {
 	if j.isClosed() {
-		return time.Time{}, "", false, ErrClosed
+		return nil, ErrClosed
 	}
 	if hash == "" {
-		return time.Time{}, "", false, nil
+		return nil, nil
 	}
-	var n int64
-	err = j.rdb.QueryRowContext(context.Background(), `SELECT r.at, r.key FROM messages m JOIN recipients r ON r.key = m.key
-		WHERE m.hash = ? AND m.key != ? AND lower(r.addr) = ? AND r.status IN ('sent', 'skipped') AND r.at >= ?
-		ORDER BY r.at DESC LIMIT 1`, hash, except, asciiLower(addr), nanos(since)).Scan(&n, &key)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, "", false, nil
-	}
+	rows, err := j.rdb.QueryContext(context.Background(), `SELECT lower(r.addr), max(r.at), m.key, m.file
+		FROM messages m JOIN recipients r ON r.key = m.key
+		WHERE m.hash = ? AND m.key != ? AND r.status IN ('sent', 'skipped') AND r.at >= ?
+		GROUP BY lower(r.addr)`, hash, except, nanos(since))
 	if err != nil {
-		return time.Time{}, "", false, j.readError(err)
+		return nil, j.readError(err)
 	}
-	return fromNanos(n), key, true, nil
+	defer rows.Close()
+	var out map[string]Earlier
+	for rows.Next() {
+		var (
+			addr string
+			at   int64
+			e    Earlier
+		)
+		if err := rows.Scan(&addr, &at, &e.Key, &e.File); err != nil {
+			return nil, j.readError(err)
+		}
+		e.At = fromNanos(at)
+		if out == nil {
+			out = map[string]Earlier{}
+		}
+		out[addr] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, j.readError(err)
+	}
+	return out, nil
 }
 
 // LastSent returns the time of the most recent sent outcome, or the zero

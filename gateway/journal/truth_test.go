@@ -75,9 +75,9 @@ func TestJournal_RefusedBeforeSending(t *testing.T) {
 	}
 }
 
-// SentBefore finds a recipient who got a message of the same content,
+// DeliveredBefore finds a recipient who got a message of the same content,
 // within the window, under another key, and not one who was refused.
-func TestJournal_SentBefore(t *testing.T) {
+func TestJournal_DeliveredBefore(t *testing.T) {
 	j := newFixture(t, options{}).j
 	clk := &clock{}
 	j.now = clk.now
@@ -88,22 +88,22 @@ func TestJournal_SentBefore(t *testing.T) {
 	j.Record(Outcome{Key: "k1", To: []string{"Alice@Example.org"}, Status: StatusSent, Reply: "250 ok"}, nil)
 	j.Record(Outcome{Key: "k1", To: []string{"bob@example.org"}, Status: StatusFailed, Reply: "550 no", Cause: "address-unknown"}, nil)
 	flush(t, j)
-	at, key, ok, err := j.SentBefore("h", "alice@example.org", "k2", t0.Add(-time.Hour))
-	if err != nil || !ok || key != "k1" || !at.Equal(t0) {
-		t.Fatalf("SentBefore(alice) = %v %q %v %v; want %v k1 true", at, key, ok, err, t0)
+	got, err := j.DeliveredBefore("h", "k2", t0.Add(-time.Hour))
+	if err != nil || len(got) != 1 || got["alice@example.org"].Key != "k1" || !got["alice@example.org"].At.Equal(t0) ||
+		got["alice@example.org"].File != "n.eml" {
+		t.Fatalf("DeliveredBefore = %+v, %v; want alice only, from k1 at %v", got, err, t0)
 	}
 	for _, tc := range []struct {
-		name, hash, addr, except string
-		since                    time.Time
+		name, hash, except string
+		since              time.Time
 	}{
-		{"refused recipient", "h", "bob@example.org", "k2", t0.Add(-time.Hour)},
-		{"other content", "other", "alice@example.org", "k2", t0.Add(-time.Hour)},
-		{"outside the window", "h", "alice@example.org", "k2", t0.Add(time.Minute)},
-		{"its own key", "h", "alice@example.org", "k1", t0.Add(-time.Hour)},
-		{"no hash", "", "alice@example.org", "k2", t0.Add(-time.Hour)},
+		{"other content", "other", "k2", t0.Add(-time.Hour)},
+		{"outside the window", "h", "k2", t0.Add(time.Minute)},
+		{"its own key", "h", "k1", t0.Add(-time.Hour)},
+		{"no hash", "", "k2", t0.Add(-time.Hour)},
 	} {
-		if _, _, ok, err := j.SentBefore(tc.hash, tc.addr, tc.except, tc.since); ok || err != nil {
-			t.Errorf("%s: SentBefore found it (%v)", tc.name, err)
+		if got, err := j.DeliveredBefore(tc.hash, tc.except, tc.since); len(got) != 0 || err != nil {
+			t.Errorf("%s: DeliveredBefore = %v, %v; want none", tc.name, got, err)
 		}
 	}
 	// A skipped recipient is delivered: not retried, and the message is sent.
