@@ -12,8 +12,8 @@ import (
 	"github.com/spoolgate/spoolgate/installer"
 )
 
-// Exit codes of `spoolgate status`, besides 0 (running), 1 (the state
-// could not be read) and 2 (a bad config).
+// Exit codes of `spoolgate status`, besides 0 (running, as the service or
+// in the foreground), 1 (the state could not be read) and 2 (a bad config).
 const (
 	exitStopped      = 3 // stopped, or failed
 	exitNotInstalled = 4
@@ -25,7 +25,7 @@ func init() {
 	register("start", command{summary: "start the service and wait until it runs", run: control("start", installer.Start, "the service is running"), order: 42})
 	register("stop", command{summary: "stop the service after the message in flight", run: control("stop", installer.Stop, "the service is stopped"), order: 43})
 	register("restart", command{summary: "restart the service (after a config change)", run: control("restart", installer.Restart, "the service is running"), order: 44})
-	register("status", command{usage: "[--config FILE]", summary: "the service's state and the queue's; exit 0 running, 3 stopped, 4 not installed", run: cmdStatus, order: 45})
+	register("status", command{usage: "[--config FILE]", summary: "the service's state and the queue's; exit 0 running (as the service or in the foreground), 3 stopped, 4 not installed", run: cmdStatus, order: 45})
 }
 
 func cmdInstall(args []string, stdout, stderr io.Writer) error {
@@ -98,6 +98,24 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A spoolgate run in a console relays as the service would; only its
+	// instance lock shows it.
+	foreground := false
+	if stErr != nil || st != installer.Running {
+		running, err := installer.InstanceRunning(cfg)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stdout, "Spoolgate: unknown (%v)\n", err)
+		case running && stErr != nil:
+			foreground = true
+			fmt.Fprintf(stdout, "Spoolgate: running (as the service or in the foreground)\n")
+		case running:
+			foreground = true
+			fmt.Fprintf(stdout, "Spoolgate: running (in the foreground, not as the service)\n")
+		default:
+			fmt.Fprintf(stdout, "Spoolgate: not running\n")
+		}
+	}
 	q, err := inspect.Summary(cfg)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -108,6 +126,8 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s\n", q)
 	}
 	switch {
+	case foreground:
+		return nil
 	case stErr != nil:
 		return stErr
 	case st == installer.NotInstalled:

@@ -121,3 +121,44 @@ func TestControl_NotInstalled(t *testing.T) {
 		t.Errorf("%d files left in the working folder", len(ents))
 	}
 }
+
+// A spoolgate run in a console holds the instance lock, and status says it
+// is running (exit 0), though the service is not; once it has stopped,
+// status says it is not.
+func TestStatus_SeesAForegroundRun(t *testing.T) {
+	dir, cfg, d := startQuickstart(t)
+	spooltest.WaitFor(t, "the run is relaying", func() bool { return strings.Contains(d.log(), "spoolgate is relaying") })
+	code, stdout, stderr := spoolgateIn(t, dir, "status", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "Service: not installed") ||
+		!strings.Contains(stdout, "Spoolgate: running (in the foreground, not as the service)") || stderr != "" {
+		t.Errorf("while it runs: exit %d, want 0; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// status only looked: the run goes on, and a second run still refuses.
+	if _, stderr, code := spoolgate(t, "run", "--config", cfg); code != 1 || !strings.Contains(stderr, "already running") {
+		t.Errorf("a second run after status: exit %d:\n%s", code, stderr)
+	}
+	if code := d.stop(t); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+	code, stdout, stderr = spoolgateIn(t, dir, "status", "--config", cfg)
+	if code != exitNotInstalled || !strings.Contains(stdout, "Spoolgate: not running") {
+		t.Errorf("after it stopped: exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, exitNotInstalled, stdout, stderr)
+	}
+}
+
+// status never creates the instance lock: made by root before the service
+// first ran, it would lock the service's account out.
+func TestStatus_DoesNotCreateTheLock(t *testing.T) {
+	site := spooltest.TempDir(t)
+	cfg := writeConfig(t, site, "[spool]\nfolder = queue\ndata = data\ninstance = one\n[smtp]\ncapture = outbox\n[message]\nfrom = library@example.org\n")
+	if err := os.MkdirAll(filepath.Join(site, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := spoolgateIn(t, site, "status", "--config", cfg)
+	if code != exitNotInstalled || !strings.Contains(stdout, "Spoolgate: not running") {
+		t.Errorf("exit %d, stdout:\n%s", code, stdout)
+	}
+	if names := dirNames(filepath.Join(site, "data")); len(names) != 0 {
+		t.Errorf("status left %v in the data folder", names)
+	}
+}
