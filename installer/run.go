@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"syscall"
 
 	"github.com/kardianos/service"
 
@@ -31,9 +30,9 @@ type RunOptions struct {
 // Started by a service manager (service.Interactive() is false, or
 // ForceService is set), it runs as the service: a Program under
 // kardianos/service, logging to the system log and to the log file in the
-// data folder. Otherwise it runs in the foreground until Ctrl-C or SIGTERM,
-// logging as text to Stderr and to the same log file, and waits for the
-// messages in flight without a bound.
+// data folder. Otherwise it runs in the foreground until Ctrl-C, SIGTERM or
+// (on Unix) SIGHUP, logging as text to Stderr and to the same log file, and
+// waits for the messages in flight without a bound.
 //
 // Either way, a config that does not load is returned as it is (it wraps
 // config.ErrConfig), so the caller can exit non-zero.
@@ -44,7 +43,7 @@ func Run(configPath string, o RunOptions) error {
 	if ForceService || !service.Interactive() {
 		return runService(configPath, o)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	defer stop()
 	return runForeground(ctx, configPath, o.Stderr)
 }
@@ -61,6 +60,11 @@ func runForeground(ctx context.Context, configPath string, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// Say which signal stopped it: a closed terminal sends SIGHUP, and an
+	// admin who finds it stopped should learn why.
+	defer context.AfterFunc(ctx, func() {
+		log.Info("told to stop", "why", context.Cause(ctx).Error())
+	})()
 	return g.Run(ctx)
 }
 

@@ -2,6 +2,8 @@ package installer
 
 import (
 	"fmt"
+	"os"
+	"syscall"
 
 	"github.com/kardianos/service"
 	"golang.org/x/sys/windows/svc"
@@ -27,3 +29,8 @@ func runUnderManager(s service.Service, p *Program) error {
 	}
 	return s.Run()
 }
+
+// stopSignals are the signals that stop a foreground run in an orderly way:
+// Ctrl-C, and the console's close, logoff and shutdown events, which Go
+// delivers as SIGTERM. Windows has no SIGHUP.
+func stopSignals() []os.Signal { return []os.Signal{os.Interrupt, syscall.SIGTERM} }
