@@ -9,9 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -109,6 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	err = explainMissingConfig(err, args[0], installer.DefaultConfigPath())
 	fmt.Fprintf(stderr, "spoolgate: %v\n", err)
 	var ee *exitError
 	switch {
@@ -118,6 +122,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return 1
+}
+
+// explainMissingConfig adds what to do to err when it says that the config
+// file does not exist: write a starter config with spoolgate init, or, for
+// the default file (defaultPath), name another file with --config. Any
+// other error is returned as it is.
+func explainMissingConfig(err error, cmd, defaultPath string) error {
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Section != "" || ce.Key != "" || !errors.Is(ce.Err, fs.ErrNotExist) {
+		return err
+	}
+	admin := "" // how to run init where the default config lives
+	switch {
+	case runtime.GOOS == "windows":
+		admin = " (from an elevated prompt: Run as administrator)"
+	case os.Geteuid() != 0:
+		admin = " (as root: sudo spoolgate init)"
+	}
+	if !samePath(ce.File, defaultPath) {
+		return fmt.Errorf("%w\nTo write a starter config there: spoolgate init --config %s", err, quoteArg(ce.File))
+	}
+	return fmt.Errorf("%w\nspoolgate looks for its config there when --config is not given.\n"+
+		"To write a starter config there: spoolgate init%s\n"+
+		"To use another config file:      spoolgate %s --config FILE", err, admin, cmd)
+}
+
+// samePath says whether a and b name the same file, ignoring case on
+// Windows.
+func samePath(a, b string) bool {
+	a, b = filepath.Clean(a), filepath.Clean(b)
+	if runtime.GOOS == "windows" {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
 }
 
 // flags parses a subcommand's flags; --config is common to all.
