@@ -71,6 +71,12 @@ type Conn struct {
 	tls    *tls.ConnectionState // nil while the connection is plain text
 	helo   string
 	mech   string // the AUTH mechanism used, or ""
+
+	// Kept by a Session: for session_messages, session_time and the
+	// reconnect before a deferred recipient is tried again.
+	transactions int                 // MAIL commands sent
+	opened       time.Time           // when the Session got the connection
+	deferred     map[string]struct{} // recipients refused for now on this connection
 }
 
 // Open dials srv and runs every connection step. On error the connection

@@ -26,6 +26,7 @@ func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byt
 	}
 	t := c.text
 	w := t.W
+	c.transactions++
 	w.WriteString(c.mailCommand(from, len(data), utf8))
 	for _, r := range rcpts {
 		fmt.Fprintf(w, "RCPT TO:<%s>\r\n", r)

@@ -16,6 +16,7 @@ var (
 	// ErrPlaintextAuth: the password would go out unencrypted to a server
 	// that is not on this machine, which spoolgate never does.
 	ErrPlaintextAuth = errors.New("spoolgate never sends a password unencrypted")
+	ErrTooLarge      = errors.New("the message is larger than the server accepts")
 )
 
 // kindRefusal is a refusal that errors.Is finds as one of the conditions

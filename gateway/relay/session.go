@@ -26,11 +26,22 @@ const quitTimeout = 10 * time.Second
 // failed transaction, or when no recipient was accepted; a connection that
 // fails RSET is dropped.
 //
+// A connection is not kept for ever. Connect and Send close it politely
+// (QUIT) and connect again once it has carried the server's
+// session_messages transactions or is session_time old, and Send does the
+// same before it tries again a recipient that got a temporary refusal
+// (4xx at RCPT, or for the whole message) on this connection: a relay
+// whose policy changed meanwhile (a Postfix access map fixed and
+// reloaded) answers a new connection by its new policy, while an old one
+// may keep the old. A recipient deferred on another Session's connection
+// is not known here; session_time bounds how long that one can last.
+//
 // A Session must not be used by more than one goroutine at a time.
 type Session struct {
 	head *config.Server
 	log  *slog.Logger
-	conn *Conn // nil when not connected
+	conn *Conn            // nil when not connected
+	now  func() time.Time // the clock for session_time; tests replace it
 }
 
 var _ Sender = (*Session)(nil)
@@ -41,7 +52,7 @@ func NewSession(head *config.Server, log *slog.Logger) *Session {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Session{head: head, log: log}
+	return &Session{head: head, log: log, now: time.Now}
 }
 
 // Connect makes sure a server is ready, walking the chain from its head:
@@ -51,10 +62,14 @@ func NewSession(head *config.Server, log *slog.Logger) *Session {
 // server's *Error.
 func (s *Session) Connect(ctx context.Context) error {
 	if s.conn != nil {
-		if !s.conn.dead() {
+		switch {
+		case s.conn.dead():
+			s.drop() // a context ended in the middle of its I/O
+		case s.spent():
+			s.Close()
+		default:
 			return nil
 		}
-		s.drop() // a context ended in the middle of its I/O
 	}
 	if s.head == nil {
 		return fmt.Errorf("%w: no server is configured", ErrUnreachable)
@@ -67,6 +82,7 @@ func (s *Session) Connect(ctx context.Context) error {
 		}
 		c, err := Open(ctx, srv)
 		if err == nil {
+			c.opened = s.now()
 			s.conn = c
 			s.log.Debug("connected to relay", "server", c.Server(), "tls", c.TLS() != nil, "auth", c.AuthMechanism())
 			return nil
@@ -86,11 +102,16 @@ func (s *Session) Connect(ctx context.Context) error {
 // dead at MAIL (a network error, EOF or 421, before anything was
 // accepted), Send reconnects once and tries again.
 func (s *Session) Send(ctx context.Context, d *Delivery) (*Result, error) {
+	if c := s.conn; c != nil && c.deferredAny(d.To) {
+		s.log.Debug("reconnecting before trying again a recipient the relay deferred on this connection", "server", c.Server())
+		s.Close()
+	}
 	reused := s.conn != nil
 	for {
 		if err := s.Connect(ctx); err != nil {
 			return nil, err
 		}
+		c := s.conn
 		res, retry, err := s.send(ctx, d)
 		if retry && reused && ctx.Err() == nil {
 			s.log.Debug("kept connection was closed; reconnecting", "error", err)
@@ -98,11 +119,72 @@ func (s *Session) Send(ctx context.Context, d *Delivery) (*Result, error) {
 			reused = false
 			continue
 		}
+		if s.conn == c {
+			c.noteDeferred(d.To, res, err)
+		}
 		if err != nil {
 			return nil, err
 		}
 		return res, nil
 	}
+}
+
+// spent reports whether the connection has carried its server's
+// session_messages transactions or is session_time old.
+func (s *Session) spent() bool {
+	c := s.conn
+	if n := c.srv.SessionMessages; n > 0 && c.transactions >= n {
+		s.log.Debug("closing the connection after session_messages transactions", "server", c.Server(), "messages", c.transactions)
+		return true
+	}
+	if d := c.srv.SessionTime; d > 0 && s.now().Sub(c.opened) >= d {
+		s.log.Debug("closing the connection after session_time", "server", c.Server(), "session_time", d)
+		return true
+	}
+	return false
+}
+
+// wireData is what goes to the relay for d, and whether with SMTPUTF8.
+// Header text in UTF-8 goes RFC 2047-encoded (d.Data) unless an address
+// itself is not ASCII: a relay that offers SMTPUTF8 may accept a message
+// sent so and then bounce it, because its next hop (Dovecot's LMTP, an
+// older Exchange) does not offer SMTPUTF8. Postfix offers it by default.
+func wireData(d *Delivery) (data []byte, utf8 bool) {
+	if !d.NeedsUTF8 {
+		return d.Data, false
+	}
+	if d.DataUTF8 != nil {
+		return d.DataUTF8, true
+	}
+	return d.Data, true
+}
+
+// tooLarge is the refusal of a message of size bytes by a relay whose
+// SIZE is max: "the relay accepts at most 10 MB (SIZE 10485760); this
+// message is 12.3 MB".
+func tooLarge(size, max int) error {
+	ms, mm := sizeText(int64(size)), sizeText(int64(max))
+	if ms == mm {
+		ms += fmt.Sprintf(" (%d bytes)", size)
+	}
+	return kindRefusal{refusal(fmt.Sprintf("the relay accepts at most %s (SIZE %d); this message is %s", mm, max, ms)), ErrTooLarge}
+}
+
+// sizeText writes n bytes for people: 812 bytes, 3.5 KB, 12.3 MB, 1.1 GB
+// (1 KB = 1024 bytes, as [spool] max_size counts).
+func sizeText(n int64) string {
+	units := []string{"KB", "MB", "GB"}
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v := float64(n) / 1024
+	u := 0
+	for v >= 1024 && u+1 < len(units) {
+		v /= 1024
+		u++
+	}
+	t := strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0")
+	return t + " " + units[u]
 }
 
 // send runs one transaction on s.conn. retry says the connection was found
@@ -119,16 +201,12 @@ func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry boo
 	if strings.ContainsAny(d.From, "\r\n") {
 		return nil, false, Classify(refusal("the sender address contains a line break"), server, "mail")
 	}
-	hasUTF8, _ := cl.Extension("SMTPUTF8")
-	if d.NeedsUTF8 && !hasUTF8 {
+	data, utf8 := wireData(d)
+	if hasUTF8, _ := cl.Extension("SMTPUTF8"); utf8 && !hasUTF8 {
 		return nil, false, Classify(refusal("the relay does not support international (non-ASCII) addresses"), server, "mail")
 	}
-	data, utf8 := d.Data, d.NeedsUTF8
-	if d.DataUTF8 != nil && hasUTF8 {
-		data, utf8 = d.DataUTF8, true
-	}
 	if max, ok := cl.MaxMessageSize(); ok && max > 0 && len(data) > max {
-		return nil, false, Classify(refusal(fmt.Sprintf("the message is %d bytes, and the relay takes at most %d", len(data), max)), server, "mail")
+		return nil, false, Classify(tooLarge(len(data), max), server, "mail")
 	}
 
 	if ok, _ := cl.Extension("PIPELINING"); ok && c.srv.Pipelining {
@@ -150,6 +228,7 @@ func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry boo
 		return res, false, nil
 	}
 
+	c.transactions++
 	if err := cl.Mail(d.From, &smtp.MailOptions{Size: int64(len(data)), UTF8: utf8}); err != nil {
 		s.failed(err)
 		return nil, connGone(err), Classify(err, server, "mail")
@@ -209,6 +288,42 @@ func (r *Result) refuse(rcpt string, e *Error) {
 		r.Deferred = make(map[string]*Error)
 	}
 	r.Deferred[rcpt] = e
+}
+
+// noteDeferred remembers the recipients of to that got a temporary
+// refusal on c: those in res.Deferred, or all of them when err is a 4xx
+// reply for the whole message.
+func (c *Conn) noteDeferred(to []string, res *Result, err error) {
+	var rcpts []string
+	var e *Error
+	if errors.As(err, &e) && !e.Permanent && e.Code >= 400 && e.Code <= 499 {
+		rcpts = to
+	}
+	if res != nil {
+		for r := range res.Deferred {
+			rcpts = append(rcpts, r)
+		}
+	}
+	if len(rcpts) == 0 {
+		return
+	}
+	if c.deferred == nil {
+		c.deferred = make(map[string]struct{})
+	}
+	for _, r := range rcpts {
+		c.deferred[strings.ToLower(r)] = struct{}{}
+	}
+}
+
+// deferredAny reports whether a recipient of to got a temporary refusal on
+// c (addresses compared ignoring case).
+func (c *Conn) deferredAny(to []string) bool {
+	for _, r := range to {
+		if _, ok := c.deferred[strings.ToLower(r)]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // failed ends a failed transaction: the connection is dropped when err

@@ -226,9 +226,11 @@ func TestSend_RefusedAtMail(t *testing.T) {
 				t.Errorf("Temporary() = %v", e.Temporary())
 			}
 
-			// The connection stays usable: RSET, then the next message.
+			// The connection stays usable: RSET, then the next message (to
+			// another recipient: one deferred here would get a new
+			// connection, see TestSend_ReconnectsAfterMessageDeferred).
 			srv.SetFault(nil)
-			if _, err := s.Send(ctxT(t), delivery("y")); err != nil {
+			if _, err := s.Send(ctxT(t), delivery("y", "other@example.org")); err != nil {
 				t.Fatalf("second Send: %v", err)
 			}
 			if n := srv.Connections(); n != 1 {
@@ -472,27 +474,48 @@ func TestSend_421AtMailReconnectsOnce(t *testing.T) {
 	}
 }
 
+// Raw UTF-8 header text goes RFC 2047-encoded (Data), without SMTPUTF8,
+// even to a relay that offers SMTPUTF8: Postfix offers it by default and
+// then bounces the message when its next hop (Dovecot's LMTP, an older
+// Exchange) lacks it. Only an address that is not ASCII needs SMTPUTF8,
+// and then DataUTF8 goes.
 func TestSend_SMTPUTF8(t *testing.T) {
-	ascii := message("ascii")
-	utf8 := []byte("From: a@example.org\r\nSubject: Grüße\r\n\r\nHello.\r\n")
+	encoded := []byte("From: a@example.org\r\nSubject: =?UTF-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\nHello.\r\n")
+	raw := []byte("From: a@example.org\r\nSubject: Grüße\r\n\r\nHello.\r\n")
 	for _, offered := range []bool{true, false} {
 		t.Run(fmt.Sprint("offered=", offered), func(t *testing.T) {
-			srv := smtptest.NewServer(t, smtptest.WithSMTPUTF8(offered))
+			srv := smtptest.NewServer(t, smtptest.WithSMTPUTF8(offered), smtptest.WithTranscript())
 			s := newSession(t, serverFor("smtp", srv))
-			d := &Delivery{From: "a@example.org", To: []string{"b@example.org"}, Data: ascii, DataUTF8: utf8}
+			d := &Delivery{From: "a@example.org", To: []string{"b@example.org"}, Data: encoded, DataUTF8: raw}
 			if _, err := s.Send(ctxT(t), d); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
 			m := srv.WaitMessages(t, 1, waitLong)[0]
-			want := ascii
-			if offered {
-				want = utf8
+			if m.UTF8 || !bytes.Equal(m.Data, encoded) {
+				t.Errorf("SMTPUTF8 = %v, data = %q; want no SMTPUTF8 and %q", m.UTF8, m.Data, encoded)
 			}
-			if m.UTF8 != offered || !bytes.Equal(m.Data, want) {
-				t.Errorf("UTF8 = %v, data = %q; want %v, %q", m.UTF8, m.Data, offered, want)
+			want := fmt.Sprintf("MAIL FROM:<a@example.org> BODY=8BITMIME SIZE=%d\r\n", len(encoded))
+			if tr := srv.Transcript(); !strings.Contains(tr, want) {
+				t.Errorf("transcript lacks %q:\n%s", want, tr)
 			}
 		})
 	}
+	t.Run("international address", func(t *testing.T) {
+		srv := smtptest.NewServer(t, smtptest.WithSMTPUTF8(true), smtptest.WithTranscript())
+		s := newSession(t, serverFor("smtp", srv))
+		d := &Delivery{From: "a@example.org", To: []string{"jörg@example.org"}, Data: encoded, DataUTF8: raw, NeedsUTF8: true}
+		if _, err := s.Send(ctxT(t), d); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		m := srv.WaitMessages(t, 1, waitLong)[0]
+		if !m.UTF8 || !bytes.Equal(m.Data, raw) {
+			t.Errorf("SMTPUTF8 = %v, data = %q; want SMTPUTF8 and %q", m.UTF8, m.Data, raw)
+		}
+		want := fmt.Sprintf("MAIL FROM:<a@example.org> BODY=8BITMIME SIZE=%d SMTPUTF8\r\n", len(raw))
+		if tr := srv.Transcript(); !strings.Contains(tr, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, tr)
+		}
+	})
 }
 
 func TestSend_InternationalAddress(t *testing.T) {
@@ -530,8 +553,9 @@ func TestSend_SizeExceeded(t *testing.T) {
 	d.Data = append(d.Data, bytes.Repeat([]byte("0123456789\r\n"), 20)...)
 	_, err := s.Send(ctxT(t), d)
 	e := asError(t, err)
-	if !e.Permanent || e.Stage != "mail" || !strings.Contains(e.Error(), "at most 100") {
-		t.Errorf("error = %v (%+v), want a permanent refusal at mail", e, e)
+	want := fmt.Sprintf("the relay accepts at most 100 bytes (SIZE 100); this message is %d bytes", len(d.Data))
+	if !e.Permanent || e.Stage != "mail" || !errors.Is(err, ErrTooLarge) || !strings.Contains(e.Error(), want) {
+		t.Errorf("error = %v (%+v), want a permanent refusal at mail wrapping ErrTooLarge: %q", e, e, want)
 	}
 	if tr := srv.Transcript(); strings.Contains(tr, "MAIL FROM") || strings.Contains(tr, "DATA") {
 		t.Errorf("MAIL or DATA was sent:\n%s", tr)
@@ -629,6 +653,11 @@ func TestSend_OneCommandAtATime(t *testing.T) {
 		{"SizeExceeded", TestSend_SizeExceeded},
 		{"NoRecipients", TestSend_NoRecipients},
 		{"ServerStopsReadingData", TestSend_ServerStopsReadingData},
+		{"SessionMessages", TestSend_SessionMessages},
+		{"SessionMessagesCountsRefused", TestSend_SessionMessagesCountsRefused},
+		{"SessionTime", TestSend_SessionTime},
+		{"ReconnectsBeforeDeferredRecipient", TestSend_ReconnectsBeforeDeferredRecipient},
+		{"ReconnectsAfterMessageDeferred", TestSend_ReconnectsAfterMessageDeferred},
 	} {
 		t.Run(tc.name, tc.test)
 	}
