@@ -2,25 +2,34 @@
 // a loaded config and finds out, step by step, whether mail can go out.
 //
 // The contract: Run checks the folders (each exists or can be created, is
-// writable and has free disk) and, for every server of the [smtp] chain,
-// the steps of a connection one by one: DNS, TCP connect, greeting, EHLO,
-// TLS and AUTH. It never sends MAIL or RCPT unless Options.SendTo asks
-// for a real test message, which then goes through the chain as the
-// service would send it (with fail-over). It creates nothing but a
-// temporary ".spoolgate-check-*.part" file in each existing folder, which
-// it removes at once.
+// writable and has free disk) and, for every server of every relay chain
+// ([smtp] and the chains of [unit.NAME] smtp), the steps of a connection
+// one by one: DNS, TCP connect, greeting, EHLO, TLS, AUTH, and MAIL: for
+// each sender the service sends through that server ([message] and each
+// unit's from and return_path), MAIL FROM:<sender> and then RSET, so a
+// relay that refuses a sender is found while nothing is sent. It never
+// sends RCPT or DATA unless Options.SendTo asks for a real test message,
+// which then goes through the chain as the service would send it (with
+// fail-over). With [overdue] enabled it also checks the morning scan's
+// inputs: the loans export (a regular file, readable, never a pipe it
+// would wait on), its header against the configured columns, its age, and
+// the notice templates. It creates nothing but a temporary
+// ".spoolgate-check-*.part" file in each existing folder, which it removes
+// at once.
 //
 // Every step has a status (ok, warn, fail or skip), a detail and, when it
-// is not ok, a verdict: what is wrong in plain words and what to change.
-// Each family of steps has one verdict function, so the wording is in one
-// place and unit-tested. The SMTP transcript of each connection is kept,
-// with credentials masked.
+// is not ok, a verdict: what is wrong in plain words and what to change,
+// naming the config key. Each family of steps has one verdict function,
+// so the wording is in one place and unit-tested. A step the relay
+// answered quotes its reply exactly. The SMTP transcript of each
+// connection is kept, with credentials masked.
 //
 // Run never fails: what goes wrong is a finding in the Report.
 package check
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -39,10 +48,11 @@ const (
 
 // Step is one finding.
 type Step struct {
-	Step    string `json:"step"`              // DNS, TCP, GREETING, EHLO, TLS, AUTH, MAIL, RCPT, DATA, SEND, CAPTURE
+	Step    string `json:"step"`              // DNS, TCP, GREETING, EHLO, TLS, AUTH, MAIL, RCPT, DATA, SEND, CAPTURE; LOANS, COLUMNS, AGE, NOTICES
 	Status  Status `json:"status"`            // ok, warn, fail or skip
 	Detail  string `json:"detail"`            // what was found
 	Verdict string `json:"verdict,omitempty"` // what it means and what to change; set unless ok
+	Reply   string `json:"reply,omitempty"`   // the server's refusal, exactly as it was sent, if it sent one
 }
 
 // Folder is the check of one folder spoolgate needs.
@@ -86,6 +96,7 @@ type Report struct {
 	Capture   []Step    `json:"capture,omitempty"` // capture mode: what that means
 	Folders   []Folder  `json:"folders"`
 	Servers   []Server  `json:"servers"`
+	Overdue   []Step    `json:"overdue,omitempty"` // [overdue] enabled: the export and the templates
 	Send      *Send     `json:"send,omitempty"`
 }
 
@@ -116,17 +127,42 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) *Report {
 				Verdict: "To relay mail, remove capture from [smtp] and set host (and port, security, login) to your relay."},
 		}
 	} else {
-		seen := map[*config.Server]bool{}
-		for srv := cfg.SMTP; srv != nil && !seen[srv]; srv = srv.Next {
-			seen[srv] = true
-			r.Servers = append(r.Servers, checkServer(ctx, srv, now()))
+		for _, srv := range servers(cfg) {
+			r.Servers = append(r.Servers, checkServer(ctx, srv, sendersFor(cfg, srv), now()))
 		}
+	}
+	if cfg.Overdue.Enabled {
+		r.Overdue = checkOverdue(cfg, now())
 	}
 	if opts.SendTo != "" {
 		r.Send = sendTest(ctx, cfg, opts.SendTo, now(), r)
 	}
 	r.AllOK = r.OK()
 	return r
+}
+
+// servers lists every server of every relay chain once: the [smtp] chain
+// in its order, then the other chains ([smtp.NAME] that a unit or nobody
+// uses) by name.
+func servers(cfg *config.Config) []*config.Server {
+	var out []*config.Server
+	seen := map[*config.Server]bool{}
+	walk := func(head *config.Server) {
+		for srv := head; srv != nil && !seen[srv]; srv = srv.Next {
+			seen[srv] = true
+			out = append(out, srv)
+		}
+	}
+	walk(cfg.SMTP)
+	names := make([]string, 0, len(cfg.Servers))
+	for name := range cfg.Servers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		walk(cfg.Servers[name])
+	}
+	return out
 }
 
 // OK reports whether no step failed; warnings are allowed.
@@ -158,6 +194,7 @@ func (r *Report) count(st Status) int {
 	for _, s := range r.Servers {
 		steps(s.Steps)
 	}
+	steps(r.Overdue)
 	if r.Send != nil {
 		steps(r.Send.Steps)
 	}

@@ -186,8 +186,14 @@ func TestRun_AllGood(t *testing.T) {
 			t.Errorf("transcript lacks %q:\n%s", want, tr)
 		}
 	}
-	if strings.Contains(tr, "MAIL FROM") || strings.Contains(tr, "RCPT TO") {
-		t.Errorf("MAIL or RCPT without --send:\n%s", tr)
+	if strings.Contains(tr, "RCPT TO") || strings.Contains(tr, "C: DATA") {
+		t.Errorf("RCPT or DATA without --send:\n%s", tr)
+	}
+	if canProbe() {
+		if !strings.Contains(tr, "C: MAIL FROM:<library@example.org>") || !strings.Contains(tr, "C: RSET") {
+			t.Errorf("the sender was not asked about (MAIL FROM, then RSET):\n%s", tr)
+		}
+		wantStep(t, r, "MAIL", StatusOK, "MAIL FROM:<library@example.org> accepted")
 	}
 	text := textOf(r)
 	for _, want := range []string{
@@ -218,7 +224,7 @@ func TestRun_ImplicitTLS(t *testing.T) {
 	for _, s := range r.Servers[0].Steps {
 		names = append(names, s.Step)
 	}
-	if got := strings.Join(names, " "); got != "DNS TCP TLS GREETING EHLO AUTH" {
+	if got := strings.Join(names, " "); got != "DNS TCP TLS GREETING EHLO AUTH MAIL" {
 		t.Errorf("steps %s", got)
 	}
 	wantStep(t, r, "AUTH", StatusSkip, "no login configured; the relay must allow relaying from this machine's address (127.0.0.1)")
@@ -665,7 +671,7 @@ func TestRun_JSON(t *testing.T) {
 	if len(doc.Folders) != 2 || doc.Folders[0].Name != "queue" || doc.Folders[0].Status != "ok" || doc.Folders[1].Path != cfg.Spool.Data {
 		t.Errorf("folders %+v", doc.Folders)
 	}
-	if len(doc.Servers) != 1 || doc.Servers[0].Address != srv.Addr() || len(doc.Servers[0].Steps) != 6 || len(doc.Servers[0].Transcript) == 0 {
+	if len(doc.Servers) != 1 || doc.Servers[0].Address != srv.Addr() || len(doc.Servers[0].Steps) != 7 || len(doc.Servers[0].Transcript) == 0 {
 		t.Fatalf("servers %+v", doc.Servers)
 	}
 	for _, s := range doc.Servers[0].Steps {

@@ -111,10 +111,14 @@ func sendTest(ctx context.Context, cfg *config.Config, to string, now time.Time,
 	case res != nil:
 		answered = res.Server
 	}
-	i := 0
-	for srv := cfg.SMTP; srv != nil && i < len(r.Servers); srv, i = srv.Next, i+1 {
+	for _, srv := range servers(cfg) {
 		if relay.Label(srv) == answered {
-			sc.localIP, sc.login = r.Servers[i].LocalAddress, srv.Username != ""
+			sc.login = srv.Username != ""
+		}
+	}
+	for _, s := range r.Servers {
+		if s.Name+" ("+s.Address+")" == answered {
+			sc.localIP = s.LocalAddress
 		}
 	}
 	switch {

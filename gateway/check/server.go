@@ -82,22 +82,27 @@ func (r *recorder) trace(server string, fromClient bool, line string) {
 
 // serverCheck runs the steps for one server.
 type serverCheck struct {
-	srv *config.Server
-	now time.Time
-	out *Server
+	srv     *config.Server
+	now     time.Time
+	senders []sender // to ask about at MAIL
+	out     *Server
 }
 
 func (s *serverCheck) add(step string, st Status, detail, verdict string) {
-	s.out.Steps = append(s.out.Steps, Step{Step: step, Status: st, Detail: detail, Verdict: verdict})
+	s.addStep(Step{Step: step, Status: st, Detail: detail, Verdict: verdict})
+}
+
+func (s *serverCheck) addStep(st Step) {
+	s.out.Steps = append(s.out.Steps, st)
 }
 
 // checkServer steps through a connection to srv: DNS, TCP, (TLS for
-// security = tls,) greeting, EHLO, STARTTLS, AUTH, then QUIT. It stops at
-// the first step that fails.
-func checkServer(ctx context.Context, srv *config.Server, now time.Time) Server {
+// security = tls,) greeting, EHLO, STARTTLS, AUTH, MAIL FROM and RSET for
+// each of senders, then QUIT. It stops at the first step that fails.
+func checkServer(ctx context.Context, srv *config.Server, senders []sender, now time.Time) Server {
 	out := Server{Name: srv.Name, Address: srv.Address(), Steps: []Step{}}
 	rec := newRecorder(srv, false)
-	s := &serverCheck{srv: srv, now: now, out: &out}
+	s := &serverCheck{srv: srv, now: now, senders: senders, out: &out}
 	s.run(relay.WithTrace(ctx, rec.trace))
 	out.Transcript = rec.lines
 	if out.Transcript == nil {
@@ -170,7 +175,10 @@ func (s *serverCheck) run(ctx context.Context) {
 		}
 	}
 
-	s.auth(ctx, c, startTLS, localIP)
+	if !s.auth(ctx, c, startTLS, localIP) {
+		return
+	}
+	s.probeSenders(ctx, c)
 }
 
 // lookup is the DNS step.
@@ -260,18 +268,19 @@ func verifyCert(st *tls.ConnectionState, srv *config.Server, now time.Time) erro
 	return err
 }
 
-// auth is the AUTH step.
-func (s *serverCheck) auth(ctx context.Context, c *relay.Conn, startTLS bool, localIP string) {
+// auth is the AUTH step. It reports whether the check can go on.
+func (s *serverCheck) auth(ctx context.Context, c *relay.Conn, startTLS bool, localIP string) bool {
 	srv := s.srv
 	if srv.Username == "" {
 		s.add("AUTH", StatusSkip, "no login configured; the relay must allow relaying from this machine's address"+ipNote(localIP), "")
-		return
+		return true
 	}
 	if err := c.Auth(ctx); err != nil {
 		s.add("AUTH", StatusFail, detailOf(err), authVerdict(err, authCase{srv: srv, tls: c.TLS() != nil, startTLS: startTLS}))
-		return
+		return false
 	}
 	s.add("AUTH", StatusOK, fmt.Sprintf("logged in as %s with %s", srv.Username, c.AuthMechanism()), "")
+	return true
 }
 
 func hostOf(a net.Addr) string {

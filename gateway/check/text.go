@@ -35,6 +35,12 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		writeTranscript(b, s.Transcript)
 	}
+	if len(r.Overdue) > 0 {
+		fmt.Fprintf(b, "\nOverdue notices ([overdue])\n")
+		for _, st := range r.Overdue {
+			writeStep(b, st)
+		}
+	}
 	if s := r.Send; s != nil {
 		fmt.Fprintf(b, "\nTest message to %s\n", s.To)
 		if s.Subject != "" {

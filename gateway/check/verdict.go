@@ -260,6 +260,47 @@ func sendVerdict(err error, stage string, c sendCase) string {
 	return "The message could not be handed over: see the transcript."
 }
 
+// mailCase is what the verdict on a sender refused at MAIL depends on.
+type mailCase struct {
+	srv     *config.Server
+	snd     sender
+	senders []sender // every sender asked about on this server
+	localIP string   // this machine's address as the relay saw it, or ""
+}
+
+// mailVerdict explains a refusal of MAIL FROM:<c.snd.addr> in the MAIL
+// step, where nothing is sent.
+func mailVerdict(err error, c mailCase) string {
+	var e *relay.Error
+	errors.As(err, &e)
+	code, enh := 0, ""
+	if e != nil {
+		code, enh = e.Code, e.Enhanced
+	}
+	sec := section(c.srv)
+	who := "this machine's address" + ipNote(c.localIP)
+	if c.srv.Username != "" {
+		who = "the login " + c.srv.Username
+	}
+	keys := strings.Join(c.snd.keys, " and ")
+	switch {
+	case code == 530 || (code >= 500 && enh == "5.7.0"):
+		return fmt.Sprintf("The relay wants a login before it takes mail, so it would refuse every message: set username and password in %s (with security = starttls).", sec)
+	case code == 421:
+		return "The server closed the session (421): it may be overloaded, or limit this client; try again later. If it lasts, ask IT, quoting this reply."
+	case code >= 400 && code < 500:
+		return fmt.Sprintf("The relay refuses %s as a sender for now; spoolgate keeps such messages queued and retries. If it lasts, ask IT, quoting this reply.", c.snd.addr)
+	case code >= 500 && c.snd.envelope:
+		return fmt.Sprintf("The relay does not accept %s as a sender from %s, so it would refuse every message sent from it: set %s to an address the relay allows, or ask IT to allow this sender.", c.snd.addr, who, keys)
+	case code >= 500:
+		return fmt.Sprintf("Messages go out with MAIL FROM:<%s>, but carry %s in their From header; the relay refuses %s as a sender from %s, and may refuse those messages for their From too: set %s to an address the relay allows, or ask IT to allow it.",
+			strings.Join(envelopeOf(c.senders), ">, <"), c.snd.addr, c.snd.addr, who, keys)
+	case isTimeout(err):
+		return "The server stopped answering at MAIL FROM: it may be overloaded; try again later."
+	}
+	return "The server dropped the connection at MAIL FROM: see the transcript; if it lasts, ask IT."
+}
+
 func ipNote(ip string) string {
 	if ip == "" {
 		return ""
