@@ -154,3 +154,91 @@ func TestCheck_InHelp(t *testing.T) {
 		t.Errorf("help:\n%s", out.String())
 	}
 }
+
+// A relay that refuses the sender refuses every message: check finds it
+// with MAIL FROM and RSET, and sends nothing.
+func TestCheck_SenderRefused(t *testing.T) {
+	const refusal = "553 5.7.1 <library@example.org>: Sender address rejected: not owned by user"
+	srv := smtptest.NewServer(t, smtptest.WithFault(func(stage smtptest.Stage, _ string) *smtptest.Reply {
+		switch stage {
+		case smtptest.StageMail:
+			return smtptest.Refuse(553, [3]int{5, 7, 1}, "<library@example.org>: Sender address rejected: not owned by user")
+		case smtptest.StageRcpt, smtptest.StageData:
+			t.Errorf("check sent %s", stage)
+		}
+		return nil
+	}))
+	cfg := checkConfig(t, srv.Port(), "security = none")
+	out, errOut, code := runCheckCmd(t, "--config", cfg)
+	if strings.Contains(out, "[skip] MAIL     this build cannot") {
+		t.Skip("relay.Conn has no Probe yet:\n" + out)
+	}
+	if code != 1 || !strings.Contains(errOut, "1 problem(s) found") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{
+		"  [FAIL] MAIL     MAIL FROM:<library@example.org> (from in [message]): " + refusal + "\n           -> ",
+		"    C: RSET\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, _ = runCheckCmd(t, "--config", cfg, "--json")
+	var doc struct {
+		Servers []struct {
+			Steps []map[string]string `json:"steps"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Servers) != 1 {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	last := doc.Servers[0].Steps[len(doc.Servers[0].Steps)-1]
+	if last["step"] != "MAIL" || last["status"] != "fail" || last["reply"] != refusal || last["verdict"] == "" {
+		t.Errorf("MAIL step in --json: %v", last)
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Errorf("%d messages arrived", n)
+	}
+}
+
+// With [overdue] enabled, check reads the loans export and loads the
+// templates.
+func TestCheck_Overdue(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	cfg := checkConfig(t, srv.Port(), "security = none\n\n[overdue]\nenabled = true\nloans = export/loans.csv\n")
+	loans := filepath.Join(filepath.Dir(cfg), "export", "loans.csv")
+
+	out, _, code := runCheckCmd(t, "--config", cfg)
+	if code != 1 {
+		t.Errorf("exit %d without the export, want 1", code)
+	}
+	for _, want := range []string{
+		"\nOverdue notices ([overdue])\n  [FAIL] LOANS    " + loans + ": does not exist\n           -> The folder " + filepath.Dir(loans) + " does not exist either",
+		"  [ ok ] NOTICES  the built-in templates load; default language en",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	if err := os.Mkdir(filepath.Dir(loans), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(loans, []byte("patron_id;email;title;due;barcode\n7;anna@example.net;Dune;2026-03-01;B7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCheckCmd(t, "--config", cfg)
+	if code != 0 {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{
+		"  [ ok ] LOANS    " + loans + ": 1 loan read (utf-8, semicolon separated)",
+		"  [ ok ] COLUMNS  the header (line 1) has every column spoolgate needs",
+		"  [ ok ] AGE      written ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
