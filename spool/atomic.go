@@ -30,15 +30,16 @@ func WriteFile(dir, name string, data []byte, perm os.FileMode) error {
 // without hard links.
 var linkFile = os.Link
 
-// createExclusive writes data to dir/name atomically, like WriteFile, but
+// createExclusive writes data to dir/name atomically, like WriteFile (perm
+// as there), but
 // fails with an error wrapping fs.ErrExist if dir/name exists: the file is
 // hard-linked into place, which never replaces. Where hard links are not
 // supported (some network shares, wine), an exclusively created lock file
 // (".name.lock", which no spool takes) guards the check and the rename, so
 // a reader still never sees the file half-written.
-func createExclusive(dir, name string, data []byte) error {
+func createExclusive(dir, name string, data []byte, perm os.FileMode) error {
 	path := filepath.Join(dir, name)
-	tmp, err := writeTemp(dir, name, data, 0o644)
+	tmp, err := writeTemp(dir, name, data, perm)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 )
@@ -36,7 +35,7 @@ func Lock(ctx context.Context, path string, exclusive bool, wait time.Duration, 
 	if exclusive {
 		try, release = mu.TryLock, mu.Unlock
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o660)
+	f, err := openLockFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open the lock file: %w", err)
 	}

@@ -5,6 +5,7 @@
 //	abc.tmp.<key>.sending        claimed by the instance named in <key>
 //	abc.tmp.<key>.deferred       a temporary failure; retried later by that instance
 //	abc.BAD, abc.BAD.txt         refused for good, with the reason beside it
+//	abc.txt                      unmatched: no pattern takes it, so it is never sent
 //
 // A key is "<instance>-<id>", unique across restarts, so two instances that
 // share a folder (say on a network share) never take each other's files,
@@ -13,13 +14,20 @@
 // Files whose names start with "." or "~", or end in ".part", are never
 // taken: a writer can write "x.part" and rename it to "x.eml". A waiting file
 // is taken only once it has settled: its size and modification time have not
-// changed for the settle time.
+// changed for the settle time. A file that no pattern takes and that is none
+// of spoolgate's own is unmatched: it is never sent, and once it is older
+// than the settle time Scan and List report it, since it is most likely a
+// message whose writer and the patterns disagree (an ILS writing .txt).
+//
+// Only this package names the files: it claims, defers, releases, removes,
+// quarantines (writing a Reason it alone reads back) and requeues them.
 //
 // Claiming is a rename, which is atomic on one file system: of two instances
 // racing for a file, one wins and the other gets ErrGone. Lock is the
 // system file lock that keeps one instance from running twice (and the
-// overdue scans from recovering each other's files). Nothing here knows
-// SMTP or message syntax.
+// overdue scans from recovering each other's files); LockInstance is the
+// one in the queue folder that keeps two instances of one name off one
+// folder. Nothing here knows SMTP or message syntax.
 package spool
 
 import (
@@ -44,11 +52,12 @@ type State int
 
 // The states.
 const (
-	Ignored  State = iota // not a message file (hidden, partial, other names)
-	Waiting               // dropped, not yet taken
-	Sending               // claimed
-	Deferred              // waiting for a retry
-	Bad                   // quarantined
+	Ignored   State = iota // spoolgate's own, hidden or partial: not a message file
+	Waiting                // dropped, not yet taken
+	Sending                // claimed
+	Deferred               // waiting for a retry
+	Bad                    // quarantined
+	Unmatched              // someone else's file that no pattern takes: never sent
 )
 
 // Suffixes of the states, as they appear in file names.
@@ -87,6 +96,9 @@ type Spool struct {
 
 	mu  sync.Mutex
 	obs map[string]observation // unsettled files: first seen with this size and time
+
+	lockMu sync.Mutex
+	lock   *instanceLock // LockInstance's, while held
 }
 
 type observation struct {
@@ -132,7 +144,8 @@ func Owner(key string) string {
 }
 
 // Classify tells the state of a file name, and for claimed names the
-// original name and key.
+// original name and key. Ignored is spoolgate's own or a hidden or partial
+// name; Unmatched is any other name no pattern takes.
 func (s *Spool) Classify(name string) (state State, orig, key string) {
 	if name == "" || name[0] == '.' || name[0] == '~' || strings.HasSuffix(name, ".part") {
 		return Ignored, "", ""
@@ -164,7 +177,7 @@ func (s *Spool) Classify(name string) (state State, orig, key string) {
 			return Waiting, name, ""
 		}
 	}
-	return Ignored, "", ""
+	return Unmatched, "", ""
 }
 
 // Snapshot is what one scan of the folder found.
@@ -176,7 +189,15 @@ type Snapshot struct {
 	Oldest   time.Time // modification time of the oldest waiting file
 	Bad      int       // quarantined files
 	Settling time.Time // when the next unsettled file may be ready; zero if none
+
+	// Files no pattern takes, there for at least the settle time: the
+	// oldest MaxUnmatched, oldest first, and how many there are in all.
+	Unmatched  []Entry
+	NUnmatched int
 }
+
+// MaxUnmatched bounds Snapshot.Unmatched.
+const MaxUnmatched = 100
 
 // Scan reads the folder once. Ready holds at most limit files (0 = no
 // limit), so memory stays bounded however many files wait.
@@ -186,10 +207,14 @@ func (s *Spool) Scan(limit int) (*Snapshot, error) {
 		return nil, fmt.Errorf("scan queue folder: %w", err)
 	}
 	defer d.Close()
+	if err := s.keepLock(); err != nil {
+		return nil, err
+	}
 
 	now := s.now()
 	snap := &Snapshot{}
 	ready := &entryHeap{}
+	unmatched := &entryHeap{}
 	seen := map[string]bool{}
 	for {
 		des, err := d.ReadDir(1024)
@@ -203,6 +228,16 @@ func (s *Spool) Scan(limit int) (*Snapshot, error) {
 			}
 			if st == Bad {
 				snap.Bad++
+				continue
+			}
+			if st == Unmatched {
+				if info, err := de.Info(); err == nil && info.Mode().IsRegular() && s.left(info.ModTime(), now) {
+					snap.NUnmatched++
+					heap.Push(unmatched, Entry{Name: de.Name(), State: Unmatched, Size: info.Size(), ModTime: info.ModTime()})
+					if unmatched.Len() > MaxUnmatched {
+						heap.Pop(unmatched)
+					}
+				}
 				continue
 			}
 			if (st == Sending || st == Deferred) && Owner(key) != s.o.Instance {
@@ -250,7 +285,52 @@ func (s *Spool) Scan(limit int) (*Snapshot, error) {
 	for i := len(snap.Ready) - 1; i >= 0; i-- {
 		snap.Ready[i] = heap.Pop(ready).(Entry)
 	}
+	if unmatched.Len() > 0 {
+		snap.Unmatched = make([]Entry, unmatched.Len())
+		for i := len(snap.Unmatched) - 1; i >= 0; i-- {
+			snap.Unmatched[i] = heap.Pop(unmatched).(Entry)
+		}
+	}
 	return snap, nil
+}
+
+// left tells whether an unmatched file modified at mtime has been there
+// long enough to report: at least the settle time, so that a file about
+// to be renamed to a name a pattern takes is not.
+func (s *Spool) left(mtime, now time.Time) bool {
+	return now.Sub(mtime) >= s.o.Settle
+}
+
+// List reads the folder once and returns every file it has a state for,
+// of every instance, in no particular order: waiting files, settled or
+// not, files any instance claimed or deferred, .BAD files, and unmatched
+// files that have been there for the settle time. It changes nothing; it
+// is for views of the folder, which want all of it (Scan is for sending).
+func (s *Spool) List() ([]Entry, error) {
+	ents, err := os.ReadDir(s.o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("read queue folder: %w", err)
+	}
+	now := s.now()
+	var out []Entry
+	for _, de := range ents {
+		if de.IsDir() {
+			continue
+		}
+		st, orig, key := s.Classify(de.Name())
+		if st == Ignored {
+			continue
+		}
+		info, err := de.Info()
+		if err != nil {
+			continue // gone since ReadDir
+		}
+		if st == Unmatched && (!info.Mode().IsRegular() || !s.left(info.ModTime(), now)) {
+			continue
+		}
+		out = append(out, Entry{Name: de.Name(), Orig: orig, Key: key, State: st, Size: info.Size(), ModTime: info.ModTime()})
+	}
+	return out, nil
 }
 
 // settled returns when e may be taken: at once if its modification time is
@@ -347,13 +427,22 @@ func (s *Spool) move(e Entry, st State, name, key string) (Entry, error) {
 }
 
 // Quarantine renames a claimed file to the BAD name of its original name
-// (abc.tmp becomes abc.BAD, or abc.1.BAD if that is taken) and writes the
-// reason beside it (abc.BAD.txt). It returns the new name.
-func (s *Spool) Quarantine(e Entry, reason string) (string, error) {
-	base := strings.TrimSuffix(e.Orig, filepath.Ext(e.Orig))
-	if base == "" {
-		base = e.Orig
+// (abc.tmp becomes abc.BAD, or abc.1.BAD if that is taken) and writes r
+// beside it (abc.BAD.txt, readable by its owner only: it names patrons).
+// r's File, Key and At default to the entry's original name, its key and
+// now. It returns the new name.
+func (s *Spool) Quarantine(e Entry, r Reason) (string, error) {
+	if r.File == "" {
+		r.File = e.Orig
 	}
+	if r.Key == "" {
+		r.Key = e.Key
+	}
+	if r.At.IsZero() {
+		r.At = s.now()
+	}
+	text := r.encode()
+	base := badBase(e.Orig)
 	for i := 0; i < 10000; i++ {
 		name := base + SuffixBad
 		if i > 0 {
@@ -366,7 +455,7 @@ func (s *Spool) Quarantine(e Entry, reason string) (string, error) {
 		// Reserve the name by creating the reason file, complete, where
 		// no other instance can have created it: two instances never
 		// pick the same BAD name, and no reader sees a half-written reason.
-		err := createExclusive(s.o.Dir, name+".txt", []byte(reason))
+		err := createExclusive(s.o.Dir, name+".txt", text, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -380,6 +469,166 @@ func (s *Spool) Quarantine(e Entry, reason string) (string, error) {
 		return name, nil
 	}
 	return "", fmt.Errorf("quarantine %s: too many BAD files named %s", e.Name, base)
+}
+
+// badBase is the stem of the BAD names of a file first named orig.
+func badBase(orig string) string {
+	if base := strings.TrimSuffix(orig, filepath.Ext(orig)); base != "" {
+		return base
+	}
+	return orig
+}
+
+// IsBadOf tells whether name is a BAD name that Quarantine gives a file
+// first named orig: abc.BAD or abc.N.BAD for abc.tmp. (Only the reason
+// file says for sure: abc.eml gets the same names.)
+func IsBadOf(name, orig string) bool {
+	rest, ok := strings.CutSuffix(name, SuffixBad)
+	if !ok {
+		return false
+	}
+	base := badBase(orig)
+	if rest == base {
+		return true
+	}
+	n, ok := strings.CutPrefix(rest, base+".")
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ReasonPath is the path of the reason file of the BAD file named bad.
+func (s *Spool) ReasonPath(bad string) string {
+	return filepath.Join(s.o.Dir, bad+".txt")
+}
+
+// Errors of Requeue.
+var (
+	// ErrNoName: no name the patterns take could be made for the file.
+	ErrNoName = errors.New("no name for it matches the patterns")
+	// ErrNotBad: the name given is not a BAD file's.
+	ErrNotBad = errors.New("not a .BAD file")
+)
+
+// Requeue puts the BAD file named bad back in the queue and removes its
+// reason file. A file this instance had claimed (its reason names a key of
+// this instance) goes back as deferred under that key, so its history
+// stays with it: recipients who got it are not sent it again. Any other
+// goes back as a new waiting file under its original name, or one like it
+// when that is taken (abc.retry-1.tmp), or a name made for the patterns
+// when the original name is unknown or no pattern takes it any longer
+// (ErrNoName when none can be made). It never replaces a file. It returns
+// the file as it now is.
+func (s *Spool) Requeue(bad string) (Entry, error) {
+	if st, _, _ := s.Classify(bad); st != Bad || strings.ContainsAny(bad, `/\`) {
+		return Entry{}, fmt.Errorf("requeue %s: %w", bad, ErrNotBad)
+	}
+	hasReason := true
+	r, err := ReadReason(s.ReasonPath(bad))
+	if errors.Is(err, fs.ErrNotExist) {
+		hasReason, err = false, nil
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("requeue %s: %w", bad, err)
+	}
+	orig := r.File
+	if st, _, _ := s.Classify(orig); st != Waiting || strings.ContainsAny(orig, `/\`) {
+		// No reason file, or a name the patterns no longer take.
+		if orig != "" {
+			orig = s.NameFor(strings.TrimSuffix(orig, filepath.Ext(orig)), filepath.Ext(orig))
+		} else {
+			orig = s.NameFor(strings.TrimSuffix(bad, SuffixBad), "")
+		}
+		if orig == "" {
+			return Entry{}, fmt.Errorf("requeue %s: %w (%s)", bad, ErrNoName, strings.Join(s.o.Patterns, ", "))
+		}
+	}
+	out := Entry{Orig: orig, State: Waiting}
+	if r.Key != "" && Owner(r.Key) == s.o.Instance {
+		out.Name, out.Key, out.State = orig+"."+r.Key+SuffixDeferred, r.Key, Deferred
+		if st, o, k := s.Classify(out.Name); st != Deferred || o != orig || k != r.Key {
+			return Entry{}, fmt.Errorf("requeue %s: cannot make a deferred name from %q and key %q", bad, orig, r.Key)
+		}
+	}
+
+	// The reason file goes out of sight first (a name no one takes or
+	// lists), so that no view sees it beside the requeued file, and comes
+	// back if the file cannot move.
+	var hidden string
+	if hasReason {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		hidden = filepath.Join(s.o.Dir, "."+bad+".txt."+hex.EncodeToString(b[:])+".part")
+		if err := os.Rename(s.ReasonPath(bad), hidden); err != nil {
+			return Entry{}, fmt.Errorf("requeue %s: %w", bad, err)
+		}
+	}
+	if out.State == Deferred {
+		err = moveNoReplace(s.o.Dir, bad, out.Name)
+	} else {
+		out.Name, err = moveToFreeName(s.o.Dir, bad, orig)
+	}
+	if err != nil {
+		if hidden != "" {
+			os.Rename(hidden, s.ReasonPath(bad))
+		}
+		return Entry{}, fmt.Errorf("requeue %s: %w", bad, err)
+	}
+	if hidden != "" {
+		os.Remove(hidden) // out of sight whatever happens
+	}
+	if fi, err := os.Lstat(filepath.Join(s.o.Dir, out.Name)); err == nil {
+		out.Size, out.ModTime = fi.Size(), fi.ModTime()
+	}
+	return out, syncDir(s.o.Dir)
+}
+
+// moveToFreeName renames dir/from to dir/name, or, when that is taken, to
+// name with a counter before its extension (abc.retry-1.tmp), never
+// replacing a file. It returns the name it used.
+func moveToFreeName(dir, from, name string) (string, error) {
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	for i := 0; i < 1000; i++ {
+		to := name
+		if i > 0 {
+			to = stem + ".retry-" + strconv.Itoa(i) + ext
+		}
+		err := moveNoReplace(dir, from, to)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return to, err
+	}
+	return "", fmt.Errorf("no free name like %s", name)
+}
+
+// moveNoReplace renames dir/from to dir/to, failing with an error wrapping
+// fs.ErrExist if dir/to exists: a hard link and a removal, which never
+// replaces a file the library system has just dropped. Where hard links
+// are not supported it checks and renames.
+func moveNoReplace(dir, from, to string) error {
+	src, dst := filepath.Join(dir, from), filepath.Join(dir, to)
+	err := linkFile(src, dst)
+	if err == nil {
+		return os.Remove(src)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w", to, fs.ErrExist)
+	}
+	if _, serr := os.Lstat(src); serr != nil {
+		return serr
+	}
+	if _, lerr := os.Lstat(dst); lerr == nil {
+		return fmt.Errorf("%s: %w", to, fs.ErrExist)
+	}
+	return os.Rename(src, dst)
 }
 
 // entryHeap is a max-heap by age: its top is the newest entry, which is the

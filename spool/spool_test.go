@@ -43,7 +43,8 @@ func TestClassify(t *testing.T) {
 	}{
 		{"a.tmp", Waiting, "a.tmp", ""},
 		{"A.EML", Waiting, "A.EML", ""},
-		{"a.txt", Ignored, "", ""},
+		{"a.txt", Unmatched, "", ""},
+		{"notice", Unmatched, "", ""},
 		{".a.tmp", Ignored, "", ""},
 		{"~a.tmp", Ignored, "", ""},
 		{"a.eml.part", Ignored, "", ""},
@@ -52,6 +53,8 @@ func TestClassify(t *testing.T) {
 		{"a.BAD", Bad, "a.BAD", ""},
 		{"a.BAD.txt", Ignored, "", ""},
 		{"a.sending", Ignored, "", ""},
+		{".spoolgate-instance-host1.lock", Ignored, "", ""},
+		{".x.BAD.txt.0a1b2c.part", Ignored, "", ""},
 	}
 	for _, c := range cases {
 		st, orig, key := s.Classify(c.name)
@@ -213,7 +216,7 @@ func TestQuarantine_NamesAndReason(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name, err := s.Quarantine(c, fmt.Sprintf("reason %d", i))
+		name, err := s.Quarantine(c, Reason{Text: fmt.Sprintf("reason %d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,9 +224,14 @@ func TestQuarantine_NamesAndReason(t *testing.T) {
 		if name != want {
 			t.Fatalf("quarantine %d: %s, want %s", i, name, want)
 		}
-		b, err := os.ReadFile(filepath.Join(s.Dir(), name+".txt"))
-		if err != nil || string(b) != fmt.Sprintf("reason %d", i) {
-			t.Fatalf("reason file: %q %v", b, err)
+		r, err := ReadReason(filepath.Join(s.Dir(), name+".txt"))
+		if err != nil || r.Text != fmt.Sprintf("reason %d\r\n", i) || r.File != "abc.tmp" || r.Key != c.Key || r.At.IsZero() {
+			t.Fatalf("reason file: %+v %v", r, err)
+		}
+		if runtime.GOOS != "windows" {
+			if fi, err := os.Stat(filepath.Join(s.Dir(), name+".txt")); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("the reason file names patrons: its mode must be 0600, is %v (%v)", fi.Mode(), err)
+			}
 		}
 		if b, _ := os.ReadFile(filepath.Join(s.Dir(), name)); string(b) != fmt.Sprint(i) {
 			t.Fatalf("BAD file content %q", b)
@@ -350,12 +358,12 @@ func TestQuarantine_WithoutHardLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name, err := s.Quarantine(c, "why "+fmt.Sprint(i))
+		name, err := s.Quarantine(c, Reason{Text: "why " + fmt.Sprint(i)})
 		if err != nil || name != want {
 			t.Fatalf("quarantine: %q %v, want %s", name, err, want)
 		}
-		if b, _ := os.ReadFile(filepath.Join(s.Dir(), name+".txt")); string(b) != "why "+fmt.Sprint(i) {
-			t.Fatalf("reason %q", b)
+		if r, _ := ReadReason(filepath.Join(s.Dir(), name+".txt")); r.Text != "why "+fmt.Sprint(i)+"\r\n" || r.File != "x.eml" {
+			t.Fatalf("reason %+v", r)
 		}
 	}
 	ents, _ := os.ReadDir(s.Dir())

@@ -1,0 +1,34 @@
+package spool
+
+import (
+	"os"
+
+	"golang.org/x/sys/windows"
+)
+
+// openNoFollow opens path for reading without following a symbolic link
+// or junction: it opens the reparse point itself, which Stat then shows
+// as not a regular file.
+func openNoFollow(path string) (*os.File, error) {
+	return createFile(path, windows.GENERIC_READ, windows.OPEN_EXISTING, windows.FILE_FLAG_OPEN_REPARSE_POINT)
+}
+
+// openLockFile opens (creating it if missing) a lock file. Others may
+// delete it while it is open, as on Unix, so that a queue folder whose
+// instance lock is held can still be removed; see Spool.LockInstance.
+func openLockFile(path string) (*os.File, error) {
+	return createFile(path, windows.GENERIC_READ|windows.GENERIC_WRITE, windows.OPEN_ALWAYS, windows.FILE_ATTRIBUTE_NORMAL)
+}
+
+func createFile(path string, access, disposition, flags uint32) (*os.File, error) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	share := uint32(windows.FILE_SHARE_READ | windows.FILE_SHARE_WRITE | windows.FILE_SHARE_DELETE)
+	h, err := windows.CreateFile(p, access, share, nil, disposition, flags, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(h), path), nil
+}
