@@ -6,8 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/spool"
 )
 
 // Free disk space below which a folder warns or fails.
@@ -23,7 +26,7 @@ const probePattern = ".spoolgate-check-*.part"
 
 func checkFolders(cfg *config.Config) []Folder {
 	out := []Folder{
-		checkFolder("queue", cfg.Spool.Folder, "[spool] folder"),
+		checkUnmatched(cfg, checkFolder("queue", cfg.Spool.Folder, "[spool] folder")),
 		checkFolder("data", cfg.Spool.Data, "[spool] data"),
 	}
 	if cfg.Capture != "" {
@@ -63,6 +66,14 @@ func checkFolder(name, path, key string) Folder {
 			f.Verdict = fmt.Sprintf("Give %s access to %s, or set %s to another folder.", who, path, key)
 			return f
 		}
+		// spoolgate run says the same, in the same words (spool.MakeFolder).
+		if perr := spool.CheckParent(path); perr != nil {
+			parent := filepath.Dir(path)
+			f.Status, f.Detail = StatusFail, "cannot be created: "+perr.Error()
+			f.Verdict = fmt.Sprintf("If %s is right, mount the share or create %s; otherwise correct %s. spoolgate creates %s only when %s exists.",
+				path, parent, key, filepath.Base(path), parent)
+			return f
+		}
 		where = anc
 	}
 
@@ -94,6 +105,46 @@ func checkFolder(name, path, key string) Folder {
 	if f.Status == StatusOK {
 		f.Status = StatusWarn
 		f.Verdict = fmt.Sprintf("Start spoolgate once (or run spoolgate install) to create it; until then nothing can be put in %s.", path)
+	}
+	return f
+}
+
+// checkUnmatched adds to the queue folder's check the files in it whose
+// names match no [spool] pattern and that have been there for [spool]
+// settle: spoolgate never sends them, and most likely they are messages
+// whose writer and the patterns disagree (an ILS writing .txt).
+func checkUnmatched(cfg *config.Config, f Folder) Folder {
+	if f.Status == StatusFail {
+		return f
+	}
+	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance, Settle: cfg.Spool.Settle})
+	ents, err := sp.List()
+	if err != nil {
+		return f // missing: said above
+	}
+	var names []string
+	for _, e := range ents {
+		if e.State == spool.Unmatched {
+			names = append(names, e.Name)
+		}
+	}
+	if len(names) == 0 {
+		return f
+	}
+	sort.Strings(names)
+	n := len(names)
+	const show = 10
+	if n > show {
+		names = append(names[:show], fmt.Sprintf("and %d more", n-show))
+	}
+	f.Detail += fmt.Sprintf("; %d file(s) in it match no [spool] pattern (%s) and are never sent: %s",
+		n, strings.Join(cfg.Spool.Patterns, ", "), strings.Join(names, ", "))
+	verdict := "If they are messages, rename them (and have the library system name its files) to match [spool] pattern = " +
+		strings.Join(cfg.Spool.Patterns, ", ") + ", or add a pattern that takes them; otherwise move them out of the queue folder. spoolgate queue lists them."
+	if f.Status == StatusOK {
+		f.Status, f.Verdict = StatusWarn, verdict
+	} else {
+		f.Verdict += " " + verdict
 	}
 	return f
 }
