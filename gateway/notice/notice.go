@@ -105,7 +105,11 @@ type Item struct {
 
 // Unit is the branch of the library that lent the items.
 type Unit struct {
-	Name    string // e.g. "Östra biblioteket"
+	// Name is the unit's name as patrons read it, e.g. "Östra biblioteket":
+	// [unit.NAME] name, else the unit's from_name, else NAME. The built-in
+	// templates sign with it above Library.Name, once when the two are
+	// the same.
+	Name    string
 	Contact string // free text, may span lines: address, phone, email, opening hours
 }
 
