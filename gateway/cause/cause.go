@@ -1,0 +1,106 @@
+// Package cause is the one place that decides what an outcome means.
+//
+// A Cause is a stable identifier, such as "address-unknown" or
+// "login-refused", for why a message or a recipient was not delivered. It
+// is decided once, by Of from an SMTP reply (or by the caller for a
+// condition it found itself), stored in the journal, and rendered from
+// there by every view: .BAD.txt, queue, sent, check and the daily log.
+// None of them reads reply text again; each quotes the relay's reply
+// beside the cause's explanation.
+//
+// Of decides from the stage of the delivery, the reply code and the
+// enhanced status code (RFC 3463), and reads the reply's text only where
+// the codes leave the meaning open: 550 5.7.1 may be relaying denied, a
+// DNS blocklist or a spam rule, and many servers send no enhanced code.
+//
+// HoldsQueue tells the causes that concern the login, the connection or
+// the sender, which no message of the queue can get past, from those that
+// concern one message or one recipient.
+//
+// Explain and Label word a cause for people, in the languages of
+// [log] language.
+//
+// This package imports nothing of spoolgate's.
+package cause
+
+// Cause says why a message or a recipient was not delivered. The zero
+// value "" is no cause; Of never returns it.
+type Cause string
+
+// The causes. Their strings are stored in the journal and printed by
+// --json views: they never change.
+const (
+	// The recipient.
+	AddressUnknown  Cause = "address-unknown"  // no such mailbox or domain (5.1.1, 5.1.10, …)
+	MailboxDisabled Cause = "mailbox-disabled" // the mailbox exists but is disabled (5.2.1)
+	BadAddress      Cause = "bad-address"      // an address that is not valid (5.1.3, a line break)
+	MailboxFull     Cause = "mailbox-full"     // the recipient's mailbox is full (5.2.2)
+
+	// The message.
+	MessageTooLarge Cause = "message-too-large" // larger than the relay accepts (5.3.4, 5.2.3, SIZE)
+	SpamPolicy      Cause = "spam-policy"       // refused by content, spam, SPF, DKIM or DMARC rules
+	ContentRefused  Cause = "content-refused"   // a form the relay can't carry (5.6.x, SMTPUTF8)
+	NoRecipients    Cause = "no-recipients"     // the file names no recipient
+	NotAMessage     Cause = "not-a-message"     // the file is not a message spoolgate can read
+	FileUnreadable  Cause = "file-unreadable"   // the file could not be read
+
+	// This machine, its login and its sender.
+	RelayingDenied Cause = "relaying-denied" // the relay won't relay for this machine
+	Blocklisted    Cause = "blocklisted"     // this machine's address is on a DNS blocklist
+	ClientRefused  Cause = "client-refused"  // the relay refuses this machine (its name, address, HELO)
+	SenderRefused  Cause = "sender-refused"  // the sender address is not allowed
+	AuthRequired   Cause = "auth-required"   // the relay wants a login (530, 5.7.57)
+	LoginRefused   Cause = "login-refused"   // the login failed (535, 5.7.8, 5.7.139)
+	TLSFailed      Cause = "tls-failed"      // TLS failed, or is required and not there
+	Unreachable    Cause = "unreachable"     // no connection, or it was lost
+	QuotaExceeded  Cause = "quota-exceeded"  // a sending quota or rate (5.4.5, 4.5.3, 421 4.7.x)
+
+	// Others.
+	Expired   Cause = "expired"   // temporary failures lasted past [spool] retry_for
+	Temporary Cause = "temporary" // any other temporary failure (4xx)
+	Refused   Cause = "refused"   // any other permanent refusal (5xx)
+	Unknown   Cause = "unknown"   // nothing more is known
+)
+
+// all is every cause, in the order of the constants.
+var all = []Cause{
+	AddressUnknown, MailboxDisabled, BadAddress, MailboxFull,
+	MessageTooLarge, SpamPolicy, ContentRefused, NoRecipients, NotAMessage, FileUnreadable,
+	RelayingDenied, Blocklisted, ClientRefused, SenderRefused, AuthRequired, LoginRefused,
+	TLSFailed, Unreachable, QuotaExceeded,
+	Expired, Temporary, Refused, Unknown,
+}
+
+// All returns every cause, recipient causes first and Unknown last: the
+// order in which a report lists them.
+func All() []Cause { return append([]Cause(nil), all...) }
+
+// Known reports whether c is one of the causes, as a cause read back from
+// the journal should be.
+func (c Cause) Known() bool {
+	for _, k := range all {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// HoldsQueue reports whether c concerns the login, the connection, this
+// machine or the sender rather than one message or one recipient: every
+// message of the queue would meet it. Such a failure holds the queue (it
+// waits and tries again, and the relay is reported unavailable); only a
+// cause for which HoldsQueue is false may set a file aside.
+//
+// A DNS blocklist listing and a refusal of this machine (client-refused)
+// concern this machine's address, so they hold the queue too.
+func (c Cause) HoldsQueue() bool {
+	switch c {
+	case AuthRequired, LoginRefused, TLSFailed, Unreachable, SenderRefused, QuotaExceeded,
+		Blocklisted, ClientRefused:
+		return true
+	}
+	return false
+}
+
+func (c Cause) String() string { return string(c) }
