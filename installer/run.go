@@ -60,12 +60,16 @@ func runForeground(ctx context.Context, configPath string, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	// Say which signal stopped it: a closed terminal sends SIGHUP, and an
-	// admin who finds it stopped should learn why.
+	// Say which signal stopped it, before the gateway says it stops: a
+	// closed terminal sends SIGHUP, and an admin who finds it stopped
+	// should learn why.
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	defer context.AfterFunc(ctx, func() {
 		log.Info("told to stop", "why", context.Cause(ctx).Error())
+		cancel()
 	})()
-	return g.Run(ctx)
+	return g.Run(runCtx)
 }
 
 // runService runs a Program under the service manager.

@@ -37,10 +37,15 @@ func TestE2E_SIGHUPStopsInOrder(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("spoolgate did not stop within 60 s of SIGHUP")
 	}
+	// In this order: why, then the gateway's own words.
+	log, at := d.log(), 0
 	for _, want := range []string{"hangup signal received", "stopping: finishing the messages in flight", "msg=stopped"} {
-		if !strings.Contains(d.log(), want) {
-			t.Errorf("the log lacks %q:\n%s", want, d.log())
+		i := strings.Index(log[at:], want)
+		if i < 0 {
+			t.Errorf("the log lacks %q after byte %d:\n%s", want, at, log)
+			continue
 		}
+		at += i
 	}
 	code, stdout, _ := spoolgateIn(t, dir, "status", "--config", cfg)
 	if code != exitNotInstalled || !strings.Contains(stdout, "Spoolgate: not running") {
