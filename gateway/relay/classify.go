@@ -1,14 +1,20 @@
 package relay
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/spoolgate/spoolgate/gateway/cause"
 )
 
 // refusal is a condition that can never succeed with this server (or, for
@@ -31,6 +37,21 @@ func (r refusal) Error() string { return string(r) }
 //     temporary for the message: the session fails over to the next
 //     server, and the message stays queued until the certificate is fixed;
 //   - anything else is temporary.
+//
+// It also sets the *Error's Cause, once, for every view to render:
+//
+//   - a reply's is cause.Of(stage, code, enhanced code, text);
+//   - a refusal's is its condition's: no STARTTLS and a password that
+//     would go out unencrypted are tls-failed, no AUTH (or no mechanism
+//     spoolgate speaks) login-refused, a message over the server's SIZE
+//     message-too-large, an international address for a server without
+//     SMTPUTF8 content-refused, no recipients no-recipients, an address
+//     with a line break bad-address;
+//   - a certificate that does not verify, and any failure at stage "tls",
+//     is tls-failed;
+//   - a network error, a time-out or EOF is unreachable (at "capture",
+//     temporary); a context cancelled (spoolgate stopping) temporary;
+//   - anything else unknown.
 //
 // An err that already is an *Error is returned as it is. Classify(nil, ...)
 // is nil.
@@ -57,15 +78,35 @@ func Classify(err error, server, stage string) *Error {
 		e.Enhanced = enhanced(se.EnhancedCode)
 		e.Reply = formatReply(se)
 		e.Permanent = se.Code >= 500 && se.Code <= 599
+		e.Cause = cause.Of(stage, se.Code, e.Enhanced, se.Message)
 	case errors.As(err, &r):
 		e.Permanent = true
+		e.Cause = refusalCause(err, r)
 	case errors.As(err, &certErr), errors.As(err, &hostErr),
 		errors.As(err, &authErr), errors.As(err, &validErr):
 		e.Permanent = false
+		e.Cause = cause.TLSFailed
 	default: // network errors, time-outs, EOF, context ends, the unknown
 		e.Permanent = false
+		e.Cause = otherCause(err, stage)
 	}
 	return e
+}
+
+// otherCause is what an error that is neither a reply nor a refusal nor a
+// certificate means at stage.
+func otherCause(err error, stage string) cause.Cause {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return cause.Temporary // spoolgate is stopping; the message waits
+	case stage == "dial", stage == "tls", stage == "capture",
+		errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.Is(err, context.DeadlineExceeded):
+		return cause.Of(stage, 0, "", "")
+	}
+	return cause.Unknown
 }
 
 // IsPermanent reports whether err is, or wraps, a permanent *Error. An

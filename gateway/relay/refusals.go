@@ -1,6 +1,10 @@
 package relay
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/spoolgate/spoolgate/gateway/cause"
+)
 
 // Conditions a refusal can name, so that a troubleshooter can tell them
 // apart with errors.Is. The *Error that carries one is permanent, like
@@ -16,7 +20,17 @@ var (
 	// ErrPlaintextAuth: the password would go out unencrypted to a server
 	// that is not on this machine, which spoolgate never does.
 	ErrPlaintextAuth = errors.New("spoolgate never sends a password unencrypted")
-	ErrTooLarge      = errors.New("the message is larger than the server accepts")
+	// ErrTooLarge: the message is larger than the server's SIZE; the
+	// refusal names the limit.
+	ErrTooLarge = errors.New("the message is larger than the server accepts")
+	// ErrNoSMTPUTF8: an address is not ASCII, and the server does not
+	// offer SMTPUTF8.
+	ErrNoSMTPUTF8 = errors.New("the server does not offer SMTPUTF8")
+	// ErrNoRecipients: the delivery names no recipient.
+	ErrNoRecipients = errors.New("the message has no recipients")
+	// ErrLineBreak: an address contains a line break, which would smuggle
+	// a command into the session.
+	ErrLineBreak = errors.New("an address contains a line break")
 )
 
 // kindRefusal is a refusal that errors.Is finds as one of the conditions
@@ -27,3 +41,43 @@ type kindRefusal struct {
 }
 
 func (r kindRefusal) Unwrap() []error { return []error{r.refusal, r.kind} }
+
+// refusalCauses are the causes of the conditions above.
+var refusalCauses = []struct {
+	kind  error
+	cause cause.Cause
+}{
+	{ErrNoSTARTTLS, cause.TLSFailed},
+	{ErrPlaintextAuth, cause.TLSFailed},
+	{ErrNoAUTH, cause.LoginRefused},
+	{ErrNoAuthMechanism, cause.LoginRefused},
+	{ErrTooLarge, cause.MessageTooLarge},
+	{ErrNoSMTPUTF8, cause.ContentRefused},
+	{ErrNoRecipients, cause.NoRecipients},
+	{ErrLineBreak, cause.BadAddress},
+}
+
+// plainRefusals are the causes of the refusals Send makes without naming a
+// condition, by their exact words. TestClassify_SessionRefusals holds
+// them to what Send says; a refusal that names its condition
+// (kindRefusal) needs no entry here.
+var plainRefusals = map[refusal]cause.Cause{
+	"the message has no recipients":                                  cause.NoRecipients,
+	"the sender address contains a line break":                       cause.BadAddress,
+	"the address contains a line break":                              cause.BadAddress,
+	"the relay does not support international (non-ASCII) addresses": cause.ContentRefused,
+}
+
+// refusalCause is what the refusal r, found in err, means: its condition's
+// cause, else its words', else a refusal.
+func refusalCause(err error, r refusal) cause.Cause {
+	for _, k := range refusalCauses {
+		if errors.Is(err, k.kind) {
+			return k.cause
+		}
+	}
+	if c, ok := plainRefusals[r]; ok {
+		return c
+	}
+	return cause.Refused
+}

@@ -7,10 +7,11 @@
 // greeting or it refuses the login. A refused message is an answer, not a
 // reason to fail over.
 //
-// Every failure is an *Error, whose Permanent field is set in one place
-// (Classify): a 5xx reply is permanent; a 4xx reply, a network error or a
-// time-out is temporary. ErrUnreachable says that no server in the chain
-// could be reached, so nothing was attempted.
+// Every failure is an *Error, whose Permanent and Cause fields are set in
+// one place (Classify): a 5xx reply is permanent; a 4xx reply, a network
+// error or a time-out is temporary; and the Cause, decided by package
+// cause, says what it means. ErrUnreachable says that no server in the
+// chain could be reached, so nothing was attempted.
 //
 // This package never touches the queue folder.
 package relay
@@ -18,6 +19,8 @@ package relay
 import (
 	"context"
 	"errors"
+
+	"github.com/spoolgate/spoolgate/gateway/cause"
 )
 
 // ErrUnreachable is wrapped by the error Send or Connect returns when no
@@ -47,13 +50,14 @@ type Result struct {
 
 // Error is a failed step of a delivery.
 type Error struct {
-	Permanent bool   // true for a 5xx reply and for what can never succeed
-	Server    string // "NAME (host:port)", or "" before a server was chosen
-	Stage     string // dial, tls, greeting, ehlo, auth, mail, rcpt, data, capture
-	Code      int    // the SMTP reply code, or 0
-	Enhanced  string // the enhanced status code, e.g. "5.1.1", or ""
-	Reply     string // the server's reply as it was sent, or ""
-	Err       error  // the cause
+	Permanent bool        // true for a 5xx reply and for what can never succeed
+	Cause     cause.Cause // what it means, never "": cause.Of for a reply, else from the error
+	Server    string      // "NAME (host:port)", or "" before a server was chosen
+	Stage     string      // dial, tls, greeting, ehlo, auth, mail, rcpt, data, capture
+	Code      int         // the SMTP reply code, or 0
+	Enhanced  string      // the enhanced status code, e.g. "5.1.1", or ""
+	Reply     string      // the server's reply as it was sent, or ""
+	Err       error       // the error underneath
 }
 
 func (e *Error) Error() string {
