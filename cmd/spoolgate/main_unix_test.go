@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,5 +93,78 @@ func TestE2E_NohupKeepsSIGHUPIgnored(t *testing.T) {
 	})
 	if code := d.stop(t); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+}
+
+// The README's quick start works pasted as one block: its commands run in
+// bash, in a copy of the examples with the built binary standing in for
+// go build, and without .ci/run (the whole test suite).
+func TestREADME_QuickStartPastes(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "\n## Quick start\n")
+	_, rest, ok2 := strings.Cut(rest, "\n```sh\n")
+	block, _, ok3 := strings.Cut(rest, "\n```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no ```sh block under ## Quick start in README.md")
+	}
+	lines := strings.Split(block, "\n")
+	for _, l := range lines {
+		// zsh, the macOS shell, runs a pasted # as a command.
+		if strings.HasPrefix(strings.TrimSpace(l), "#") || strings.Contains(l, " #") {
+			t.Errorf("a comment in the block breaks pasting into zsh: %q", l)
+		}
+	}
+	if lines[0] != "go build -o spoolgate ./cmd/spoolgate" || lines[len(lines)-1] != "bash .ci/run" {
+		t.Fatalf("the block does not build first and run the tests last:\n%s", block)
+	}
+
+	dir := spooltest.TempDir(t)
+	ex := filepath.Join(dir, "examples")
+	if err := os.CopyFS(filepath.Join(ex, "messages"), os.DirFS(filepath.Join("..", "..", "examples", "messages"))); err != nil {
+		t.Fatal(err)
+	}
+	ini, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ex, "quickstart.ini"), ini, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spoolgate"), exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	script := strings.Join(lines[1:len(lines)-1], "\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the block failed: %v\n%s", err, out)
+	}
+	captured, _ := filepath.Glob(filepath.Join(ex, "outbox", "*.eml"))
+	if len(captured) != 3 {
+		t.Errorf("%d messages captured, want 3:\n%s", len(captured), out)
+	}
+	for _, want := range []string{
+		"spoolgate is relaying",
+		"no-recipients.eml",                // the .BAD.txt names the file
+		"legacy-pickup-pl-windows1250.eml", // sent lists it
+		"msg=stopped",                      // kill $! stopped it in order
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
 	}
 }
