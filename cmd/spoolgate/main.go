@@ -39,7 +39,7 @@ var commands = map[string]command{}
 func register(name string, c command) { commands[name] = c }
 
 func init() {
-	register("run", command{usage: "[--config FILE]", summary: "relay until Ctrl-C or SIGTERM (or until the service manager stops it)", run: cmdRun, order: 10})
+	register("run", command{usage: "[--config FILE]", summary: "relay until Ctrl-C, SIGTERM or SIGHUP (or until the service manager stops it)", run: cmdRun, order: 10})
 	register("version", command{summary: "print the version", order: 99, run: func(_ []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(stdout, "spoolgate %s\n", version)
 		return nil
