@@ -32,6 +32,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 )
 
@@ -48,11 +49,12 @@ const (
 
 // Step is one finding.
 type Step struct {
-	Step    string `json:"step"`              // DNS, TCP, GREETING, EHLO, TLS, AUTH, MAIL, RCPT, DATA, SEND, CAPTURE; LOANS, COLUMNS, AGE, NOTICES
-	Status  Status `json:"status"`            // ok, warn, fail or skip
-	Detail  string `json:"detail"`            // what was found
-	Verdict string `json:"verdict,omitempty"` // what it means and what to change; set unless ok
-	Reply   string `json:"reply,omitempty"`   // the server's refusal, exactly as it was sent, if it sent one
+	Step    string      `json:"step"`              // DNS, TCP, GREETING, EHLO, TLS, AUTH, MAIL, RCPT, DATA, SEND, CAPTURE; LOANS, COLUMNS, AGE, NOTICES
+	Status  Status      `json:"status"`            // ok, warn, fail or skip
+	Detail  string      `json:"detail"`            // what was found
+	Verdict string      `json:"verdict,omitempty"` // what it means and what to change; set unless ok
+	Reply   string      `json:"reply,omitempty"`   // the server's refusal, exactly as it was sent, if it sent one
+	Cause   cause.Cause `json:"cause,omitempty"`   // what a relay's failure means (package cause), as the journal records it
 }
 
 // Folder is the check of one folder spoolgate needs.

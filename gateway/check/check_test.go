@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
@@ -316,7 +317,7 @@ func TestRun_Greeting(t *testing.T) {
 		name, greeting string
 		verdict        string
 	}{
-		{"refused", "554 5.7.1 mail.example.org: no SMTP service for you", "The server refuses this client at the greeting: ask IT to allow connections from this machine's address (127.0.0.1)"},
+		{"refused", "554 5.7.1 mail.example.org: no SMTP service for you", "The mail relay refuses to take mail from this machine. Ask IT to allow connections from this machine's address (127.0.0.1)."},
 		{"busy", "421 4.3.2 Service not available", "try again later"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -400,7 +401,10 @@ func TestRun_Auth(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		srv := smtptest.NewServer(t, smtptest.WithTLS(certs.Server), smtptest.WithAuth("lib", "right"))
 		r := runCheck(t, loadConfig(t, smtpFor(srv, append(tlsLines, "username = lib", "password = wrong")...)), Options{})
-		wantStep(t, r, "AUTH", StatusFail, "535 5.7.8", "The login was refused: check username and password in [smtp].")
+		s := wantStep(t, r, "AUTH", StatusFail, "535 5.7.8", "The mail relay refused spoolgate's login. Check username and password in [smtp]")
+		if s.Cause != cause.LoginRefused || !strings.HasPrefix(s.Reply, "535 5.7.8 ") {
+			t.Errorf("cause %q, reply %q", s.Cause, s.Reply)
+		}
 	})
 	t.Run("535 5.7.0 over plain text", func(t *testing.T) {
 		srv := smtptest.NewServer(t, smtptest.WithTLS(certs.Server), smtptest.WithAuth("lib", "pw"),
@@ -581,7 +585,8 @@ func TestRun_SendRelayingDenied(t *testing.T) {
 		}
 	}
 	if rcpt == nil || rcpt.Status != StatusFail || !strings.Contains(rcpt.Detail, "554 5.7.1") ||
-		!strings.Contains(rcpt.Verdict, "The relay refuses to relay for this host: ask IT to allow relaying from this machine's address (127.0.0.1), or configure a login") {
+		!strings.Contains(rcpt.Verdict, "(relaying denied). Ask IT to allow relaying from this machine's address (127.0.0.1), or configure a login") ||
+		rcpt.Cause != cause.RelayingDenied || rcpt.Reply != "554 5.7.1 <patron@example.net>: Relay access denied" {
 		t.Errorf("RCPT step %+v:\n%s", rcpt, textOf(r))
 	}
 	if r.OK() {
@@ -596,7 +601,7 @@ func TestRun_SendAuthRequired(t *testing.T) {
 	srv := smtptest.NewServer(t, smtptest.WithAuth("lib", "pw"))
 	r := runCheck(t, loadConfig(t, smtpFor(srv)), Options{SendTo: "patron@example.net"})
 	s := r.Send.Steps[len(r.Send.Steps)-1]
-	if s.Step != "MAIL" || s.Status != StatusFail || !strings.Contains(s.Verdict, "set username and password in [smtp]") {
+	if s.Step != "MAIL" || s.Status != StatusFail || !strings.Contains(s.Verdict, "Set username and password in [smtp]") || s.Cause != cause.AuthRequired {
 		t.Errorf("steps %+v", r.Send.Steps)
 	}
 }

@@ -134,7 +134,7 @@ func sendTest(ctx context.Context, cfg *config.Config, to string, now time.Time,
 			out.add("RCPT", StatusOK, "RCPT TO:<"+to+"> accepted", "")
 		}
 		out.Server, out.Reply = e.Server, e.Reply
-		out.add(strings.ToUpper(stage), StatusFail, detailOf(err), sendVerdict(err, stage, sc))
+		out.Steps = append(out.Steps, failed(strings.ToUpper(stage), err, sendVerdict(err, stage, sc)))
 	case err != nil:
 		out.add("SEND", StatusFail, err.Error(), "The message could not be handed over: see the transcript.")
 	default:
@@ -142,12 +142,12 @@ func sendTest(ctx context.Context, cfg *config.Config, to string, now time.Time,
 		out.add("MAIL", StatusOK, "MAIL FROM:<"+from+"> accepted", "")
 		if re, ok := res.Refused[to]; ok {
 			out.Reply = re.Reply
-			out.add("RCPT", StatusFail, detailOf(re), sendVerdict(re, "rcpt", sc))
+			out.Steps = append(out.Steps, failed("RCPT", re, sendVerdict(re, "rcpt", sc)))
 			return out
 		}
 		if re, ok := res.Deferred[to]; ok {
 			out.Reply = re.Reply
-			out.add("RCPT", StatusFail, detailOf(re), sendVerdict(re, "rcpt", sc))
+			out.Steps = append(out.Steps, failed("RCPT", re, sendVerdict(re, "rcpt", sc)))
 			return out
 		}
 		out.add("RCPT", StatusOK, "RCPT TO:<"+to+"> accepted", "")

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/relay"
 )
@@ -27,15 +28,20 @@ type sender struct {
 	// envelope: real messages carry it in MAIL FROM (return_path, which
 	// defaults to from). Otherwise it is only in the From header.
 	envelope bool
+	// with are the envelope senders of the messages whose From it is.
+	with []string
 }
 
 // senderList collects senders, one per address (ignoring case).
 type senderList []sender
 
-func (l *senderList) add(addr, key string, envelope bool) {
+// add adds addr, set by key. returnPath is the envelope sender of the
+// messages that carry addr: addr itself for an envelope sender.
+func (l *senderList) add(addr, key, returnPath string) {
 	if addr == "" {
 		return
 	}
+	envelope := strings.EqualFold(addr, returnPath)
 	for i := range *l {
 		s := &(*l)[i]
 		if strings.EqualFold(s.addr, addr) {
@@ -43,10 +49,17 @@ func (l *senderList) add(addr, key string, envelope bool) {
 				s.keys = append(s.keys, key)
 			}
 			s.envelope = s.envelope || envelope
+			if !envelope && !slices.Contains(s.with, returnPath) {
+				s.with = append(s.with, returnPath)
+			}
 			return
 		}
 	}
-	*l = append(*l, sender{addr: addr, keys: []string{key}, envelope: envelope})
+	s := sender{addr: addr, keys: []string{key}, envelope: envelope}
+	if !envelope {
+		s.with = []string{returnPath}
+	}
+	*l = append(*l, s)
 }
 
 // chainHas reports whether srv is one of the servers of the chain that
@@ -75,8 +88,8 @@ func sendersFor(cfg *config.Config, srv *config.Server) []sender {
 		retKey = "return_path in [message]"
 	}
 	if chainHas(cfg.SMTP, srv) {
-		l.add(m.ReturnPath, retKey, true)
-		l.add(m.From, "from in [message]", false)
+		l.add(m.ReturnPath, retKey, m.ReturnPath)
+		l.add(m.From, "from in [message]", m.ReturnPath)
 	}
 	names := make([]string, 0, len(cfg.Units))
 	for name := range cfg.Units {
@@ -94,12 +107,12 @@ func sendersFor(cfg *config.Config, srv *config.Server) []sender {
 		if own.ReturnPath != "" {
 			key = "return_path in " + sec
 		}
-		l.add(u.ReturnPath, key, true)
+		l.add(u.ReturnPath, key, u.ReturnPath)
 		key = "from in [message]"
 		if own.From != "" {
 			key = "from in " + sec
 		}
-		l.add(u.From, key, false)
+		l.add(u.From, key, u.ReturnPath)
 	}
 	return l
 }
@@ -137,13 +150,10 @@ func (s *serverCheck) probeSenders(ctx context.Context, c *relay.Conn) {
 		if !snd.envelope {
 			st = StatusWarn
 		}
-		var e *relay.Error
-		errors.As(err, &e)
-		s.addStep(Step{Step: "MAIL", Status: st,
-			Detail:  fmt.Sprintf("MAIL FROM:<%s> (%s): %s", snd.addr, strings.Join(snd.keys, ", "), detailOf(err)),
-			Verdict: mailVerdict(err, mailCase{srv: s.srv, snd: snd, senders: senders, localIP: s.out.LocalAddress}),
-			Reply:   replyOf(e),
-		})
+		step := failed("MAIL", err, mailVerdict(err, mailCase{srv: s.srv, snd: snd, localIP: s.out.LocalAddress}))
+		step.Status = st
+		step.Detail = fmt.Sprintf("MAIL FROM:<%s> (%s): %s", snd.addr, strings.Join(snd.keys, ", "), step.Detail)
+		s.addStep(step)
 		if sessionWide(err) {
 			if rest := len(senders) - i - 1; rest > 0 {
 				s.add("MAIL", StatusSkip, fmt.Sprintf("%s not asked about: the server's answer concerns every sender", plural(rest, "more sender")), "")
@@ -153,32 +163,15 @@ func (s *serverCheck) probeSenders(ctx context.Context, c *relay.Conn) {
 	}
 }
 
-// envelopeOf returns the envelope senders of the list, for a verdict on
-// a From-only address.
-func envelopeOf(l []sender) []string {
-	var out []string
-	for _, s := range l {
-		if s.envelope {
-			out = append(out, s.addr)
-		}
-	}
-	return out
-}
-
 // sessionWide reports whether a refusal at MAIL concerns the session, not
-// the sender: the connection is gone (a network error, 421), or the
-// server wants a login first (530).
+// the sender: no reply came (the connection is gone), or the cause holds
+// the whole queue (a login is required, this machine is refused, a
+// quota) other than a refused sender, which another sender may not meet.
 func sessionWide(err error) bool {
-	var e *relay.Error
-	if !errors.As(err, &e) || e.Code == 0 {
-		return true
-	}
-	return e.Code == 421 || e.Code == 530 || e.Enhanced == "5.7.0" && e.Code >= 500
-}
-
-func replyOf(e *relay.Error) string {
+	e := replied(err)
 	if e == nil {
-		return ""
+		var re *relay.Error
+		return !errors.As(err, &re) || re.Cause != cause.ContentRefused // an international sender the relay can't take
 	}
-	return e.Reply
+	return e.Code == 421 || e.Cause.HoldsQueue() && e.Cause != cause.SenderRefused
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/relay"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
@@ -133,9 +134,10 @@ func TestRun_MailRefused(t *testing.T) {
 	cfg := loadConfig(t, smtpFor(srv, "security = none", "username = lib", "password = pw"))
 	r := runCheck(t, cfg, Options{})
 	s := wantStep(t, r, "MAIL", StatusFail, "MAIL FROM:<library@example.org> (from in [message]): "+refusal,
-		"does not accept library@example.org as a sender from the login lib", "set from in [message] to an address the relay allows")
-	if s.Reply != refusal {
-		t.Errorf("reply %q, want the relay's own %q", s.Reply, refusal)
+		"The mail relay does not accept the sender address spoolgate sends with. It refuses library@example.org from the login lib",
+		"set from in [message] to an address the relay allows")
+	if s.Reply != refusal || s.Cause != cause.SenderRefused {
+		t.Errorf("reply %q, cause %q; want the relay's own %q, sender-refused", s.Reply, s.Cause, refusal)
 	}
 	wantNothingSent(t, srv, log, r)
 	if r.OK() || r.Problems() != 1 {
@@ -143,7 +145,7 @@ func TestRun_MailRefused(t *testing.T) {
 	}
 	text := textOf(r)
 	for _, want := range []string{
-		"  [FAIL] MAIL     MAIL FROM:<library@example.org> (from in [message]): " + refusal + "\n           -> The relay does not accept",
+		"  [FAIL] MAIL     MAIL FROM:<library@example.org> (from in [message]): " + refusal + "\n           -> The mail relay does not accept the sender address spoolgate sends with.",
 		"    C: RSET\n",
 		"Result: 1 problem found",
 	} {
@@ -166,7 +168,8 @@ func TestRun_MailNeedsLogin(t *testing.T) {
 	if len(steps) != 2 || steps[0].Status != StatusFail || steps[1].Status != StatusSkip {
 		t.Fatalf("MAIL steps %+v:\n%s", steps, textOf(r))
 	}
-	if !strings.Contains(steps[0].Detail, "530 5.7.0 Authentication required") || !strings.Contains(steps[0].Verdict, "wants a login") ||
+	if !strings.Contains(steps[0].Detail, "530 5.7.0 Authentication required") || steps[0].Cause != cause.AuthRequired ||
+		!strings.Contains(steps[0].Verdict, "The mail relay requires a login before it takes mail.") ||
 		!strings.Contains(steps[0].Verdict, "set username and password in [smtp]") {
 		t.Errorf("step %+v", steps[0])
 	}
@@ -207,7 +210,8 @@ func TestRun_MailUnitSenders(t *testing.T) {
 	}
 	if len(steps) == 4 {
 		wantIn(t, "return_path", steps[1].Verdict, "set return_path in [unit.central]")
-		wantIn(t, "from only", steps[2].Verdict, "go out with MAIL FROM:<", "central@example.org in their From header", "set from in [unit.central]")
+		wantIn(t, "from only", steps[2].Verdict, "Messages from central@example.org go out with MAIL FROM:<central-bounces@example.org>, but the relay may refuse them for their From header too: set from in [unit.central]")
+		wantIn(t, "from only", steps[3].Verdict, "Messages from central-east@example.org go out with MAIL FROM:<library@example.org>,")
 	}
 	wantNothingSent(t, srv, log, r)
 	if r.Problems() != 1 || r.Warnings() != 2 {
@@ -256,25 +260,25 @@ func TestSendersFor(t *testing.T) {
 	str := func(l []sender) string {
 		var b strings.Builder
 		for _, s := range l {
-			fmt.Fprintf(&b, "%s %v %s\n", s.addr, s.envelope, strings.Join(s.keys, "; "))
+			fmt.Fprintf(&b, "%s %v %s %v\n", s.addr, s.envelope, strings.Join(s.keys, "; "), s.with)
 		}
 		return b.String()
 	}
-	want := "bounces@example.org true return_path in [message]\n" +
-		"lib@example.org false from in [message]; from in [unit.south]\n" +
-		"north@example.org false from in [unit.north]\n" +
-		"south-bounces@example.org true return_path in [unit.south]\n"
+	want := "bounces@example.org true return_path in [message] []\n" +
+		"lib@example.org false from in [message]; from in [unit.south] [bounces@example.org south-bounces@example.org]\n" +
+		"north@example.org false from in [unit.north] [bounces@example.org]\n" +
+		"south-bounces@example.org true return_path in [unit.south] []\n"
 	for _, srv := range []*config.Server{head, backup} {
 		if got := str(sendersFor(cfg, srv)); got != want {
 			t.Errorf("senders of %s:\n%swant:\n%s", srv.Name, got, want)
 		}
 	}
-	if got, want := str(sendersFor(cfg, branch)), "bounces@example.org true return_path in [message]\neast@example.org false from in [unit.east]\n"; got != want {
+	if got, want := str(sendersFor(cfg, branch)), "bounces@example.org true return_path in [message] []\neast@example.org false from in [unit.east] [bounces@example.org]\n"; got != want {
 		t.Errorf("senders of branch:\n%swant:\n%s", got, want)
 	}
 	// return_path unset: from is the envelope sender, named by its key.
 	cfg.Message.ReturnPath = cfg.Message.From
-	if got := str(sendersFor(cfg, branch)); !strings.HasPrefix(got, "lib@example.org true from in [message]\n") {
+	if got := str(sendersFor(cfg, branch)); !strings.HasPrefix(got, "lib@example.org true from in [message] []\n") {
 		t.Errorf("senders of branch:\n%s", got)
 	}
 }

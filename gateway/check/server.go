@@ -123,10 +123,10 @@ func (s *serverCheck) run(ctx context.Context) {
 		var e *relay.Error
 		if errors.As(err, &e) && e.Stage == "tls" {
 			s.add("TCP", StatusOK, "connected to "+srv.Address(), "")
-			s.add("TLS", StatusFail, detailOf(err), tlsVerdict(err, srv, s.now))
+			s.addStep(failed("TLS", err, tlsVerdict(err, srv, s.now)))
 			return
 		}
-		s.add("TCP", StatusFail, detailOf(err), dialVerdict(err, srv))
+		s.addStep(failed("TCP", err, dialVerdict(err, srv)))
 		return
 	}
 	quit := true // QUIT at the end; not after a failed handshake or a missing greeting
@@ -148,11 +148,13 @@ func (s *serverCheck) run(ctx context.Context) {
 		var e *relay.Error
 		if errors.As(err, &e) && e.Stage == "greeting" {
 			quit = false
-			s.add("GREETING", StatusFail, orNone(joinLines(c.Greeting()), detailOf(err)), greetingVerdict(err, srv, localIP))
+			st := failed("GREETING", err, greetingVerdict(err, srv, localIP))
+			st.Detail = orNone(joinLines(c.Greeting()), st.Detail)
+			s.addStep(st)
 			return
 		}
 		s.add("GREETING", StatusOK, joinLines(c.Greeting()), "")
-		s.add("EHLO", StatusFail, detailOf(err), ehloVerdict(err, srv))
+		s.addStep(failed("EHLO", err, ehloVerdict(err, srv)))
 		return
 	}
 	s.add("GREETING", StatusOK, joinLines(c.Greeting()), "")
@@ -213,7 +215,7 @@ func (s *serverCheck) startTLS(ctx context.Context, c *relay.Conn, offered bool)
 		return nil
 	}
 	if err := c.StartTLS(ctx); err != nil {
-		s.add("TLS", StatusFail, detailOf(err), tlsVerdict(err, srv, s.now))
+		s.addStep(failed("TLS", err, tlsVerdict(err, srv, s.now)))
 		return err
 	}
 	if c.TLS() == nil {
@@ -276,7 +278,7 @@ func (s *serverCheck) auth(ctx context.Context, c *relay.Conn, startTLS bool, lo
 		return true
 	}
 	if err := c.Auth(ctx); err != nil {
-		s.add("AUTH", StatusFail, detailOf(err), authVerdict(err, authCase{srv: srv, tls: c.TLS() != nil, startTLS: startTLS}))
+		s.addStep(failed("AUTH", err, authVerdict(err, authCase{srv: srv, tls: c.TLS() != nil, startTLS: startTLS})))
 		return false
 	}
 	s.add("AUTH", StatusOK, fmt.Sprintf("logged in as %s with %s", srv.Username, c.AuthMechanism()), "")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/relay"
 )
@@ -17,6 +18,16 @@ import (
 // The verdicts: one function per family of steps, each turning what went
 // wrong into what it means and what to change. The wording lives here and
 // only here.
+//
+// A failure the relay answered is rendered from its cause (relay.Error's
+// Cause, decided once by cause.Of): first what the cause means, in the
+// words of cause.Explain that .BAD.txt and the daily log use, then what to
+// do. The action is check's own when check knows more than the reply (the
+// key to change, whether the connection was encrypted, this machine's
+// address), else the cause's. No verdict reads the reply's text; the step's
+// detail quotes the reply exactly. Failures without a reply (DNS, a
+// refused or timed-out connect, a certificate, a refusal spoolgate makes
+// itself) come from check's own probes and keep check's own words.
 
 // section names the config section of srv: "[smtp]" or "[smtp.NAME]".
 func section(srv *config.Server) string {
@@ -39,6 +50,38 @@ func detailOf(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// failed is a failed step that err ended: its detail is the server's
+// reply exactly, when it sent one, with the reply and its cause kept
+// apart for --json.
+func failed(step string, err error, verdict string) Step {
+	s := Step{Step: step, Status: StatusFail, Detail: detailOf(err), Verdict: verdict}
+	var e *relay.Error
+	if errors.As(err, &e) {
+		s.Reply, s.Cause = e.Reply, e.Cause
+	}
+	return s
+}
+
+// replied returns the *relay.Error of err when the server answered with a
+// reply code, else nil.
+func replied(err error) *relay.Error {
+	var e *relay.Error
+	if errors.As(err, &e) && e.Code != 0 {
+		return e
+	}
+	return nil
+}
+
+// explain is the verdict on a reply: what its cause means, then action,
+// or the cause's own action when action is "".
+func explain(e *relay.Error, action string) string {
+	meaning, def := cause.Explain("en", e.Cause)
+	if action == "" {
+		action = def
+	}
+	return meaning + " " + action
 }
 
 func isAny(err error, targets []error) bool {
@@ -87,17 +130,23 @@ func dialVerdict(err error, srv *config.Server) string {
 
 // greetingVerdict explains a greeting that failed or never came.
 func greetingVerdict(err error, srv *config.Server, localIP string) string {
-	var e *relay.Error
-	errors.As(err, &e)
 	implicit := ""
 	if srv.Port == config.DefaultTLSPort && srv.Security != config.SecurityTLS {
 		implicit = fmt.Sprintf(" Port %d normally expects TLS from the first byte: set security = tls in %s.", srv.Port, section(srv))
 	}
+	if e := replied(err); e != nil {
+		switch e.Cause {
+		case cause.ClientRefused:
+			return explain(e, fmt.Sprintf("Ask IT to allow connections from this machine's address%s.", ipNote(localIP)))
+		case cause.Blocklisted:
+			_, act := cause.Explain("en", e.Cause)
+			return explain(e, act+" This machine's address, as the relay sees it:"+ipNote(localIP)+".")
+		case cause.Unreachable:
+			return explain(e, "The server is not taking connections now: try again later; if it lasts, ask IT to look at the relay.")
+		}
+		return explain(e, "")
+	}
 	switch {
-	case e != nil && e.Code == 421:
-		return "The server is not taking connections now (421): try again later; if it lasts, ask IT to look at the relay."
-	case e != nil && e.Code >= 400:
-		return fmt.Sprintf("The server refuses this client at the greeting: ask IT to allow connections from this machine's address%s.", ipNote(localIP))
 	case isTimeout(err):
 		return fmt.Sprintf("The server took the connection but sent no greeting within %v: it may be overloaded, or something in between (a firewall or a virus scanner for mail) holds the connection.%s", srv.Timeout, implicit)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
@@ -108,9 +157,11 @@ func greetingVerdict(err error, srv *config.Server, localIP string) string {
 
 // ehloVerdict explains a refused EHLO (and HELO).
 func ehloVerdict(err error, srv *config.Server) string {
-	var e *relay.Error
-	if errors.As(err, &e) && e.Code >= 400 {
-		return fmt.Sprintf("The server refused EHLO %s: set helo in %s to this machine's full DNS name (e.g. helo = gateway.example.org), or ask IT which name the relay expects.", srv.HELO, section(srv))
+	if e := replied(err); e != nil {
+		if e.Cause == cause.ClientRefused {
+			return explain(e, fmt.Sprintf("It refused EHLO %s: set helo in %s to this machine's full DNS name (e.g. helo = gateway.example.org), or ask IT which name the relay expects.", srv.HELO, section(srv)))
+		}
+		return explain(e, "")
 	}
 	return "The server stopped answering after the greeting: check that host and port in " + section(srv) + " point to an SMTP server."
 }
@@ -161,8 +212,11 @@ func tlsVerdict(err error, srv *config.Server, now time.Time) string {
 			return fmt.Sprintf("The server does not speak TLS from the first byte on port %d: set security = starttls in %s (ports 25 and 587), or port = 465 for security = tls.", srv.Port, sec)
 		}
 		return "The server did not answer STARTTLS with TLS: ask IT to look at the relay's TLS set-up."
-	case e != nil && e.Code >= 400:
-		return fmt.Sprintf("The server refused STARTTLS: ask IT to fix the relay's TLS; only if it can't be fixed soon, set security = none in %s (mail then goes unencrypted).", sec)
+	case replied(err) != nil:
+		if e.Cause != cause.TLSFailed {
+			return explain(e, "")
+		}
+		return explain(e, fmt.Sprintf("The server refused STARTTLS: ask IT to fix the relay's TLS; only if it can't be fixed soon, set security = none in %s (mail then goes unencrypted).", sec))
 	case isTimeout(err):
 		return "The server stopped answering during the TLS handshake: it may be overloaded, or a firewall interferes."
 	}
@@ -180,12 +234,6 @@ type authCase struct {
 func authVerdict(err error, c authCase) string {
 	sec := section(c.srv)
 	onlyAfterTLS := fmt.Sprintf("The server offers AUTH only after STARTTLS: set security = starttls in %s.", sec)
-	var e *relay.Error
-	errors.As(err, &e)
-	code, enh := 0, ""
-	if e != nil {
-		code, enh = e.Code, e.Enhanced
-	}
 	switch {
 	case errors.Is(err, relay.ErrPlaintextAuth):
 		if c.startTLS {
@@ -199,22 +247,38 @@ func authVerdict(err error, c authCase) string {
 		return fmt.Sprintf("The server offers no login (AUTH) here: if the relay lets this machine send by its address, remove username and password from %s; otherwise use the relay's submission port 587 with security = starttls.", sec)
 	case errors.Is(err, relay.ErrNoAuthMechanism):
 		return "The server offers no login method spoolgate speaks (PLAIN, LOGIN or CRAM-MD5): ask IT to enable AUTH PLAIN or LOGIN over TLS."
-	case !c.tls && c.startTLS && (code == 530 || code == 535 || code == 538 || enh == "5.7.0" || enh == "5.7.11"):
-		// Exchange answers "535 5.7.0 Authentication credentials invalid"
-		// to any login over plain text when it wants STARTTLS first.
-		return onlyAfterTLS
-	case code == 535 || enh == "5.7.8":
-		return fmt.Sprintf("The login was refused: check username and password in %s.", sec)
-	case enh == "5.7.9" || code == 534:
-		return fmt.Sprintf("The server wants a stronger login, often an app password: ask IT, then set password in %s.", sec)
-	case code >= 400 && code < 500:
-		return "The server could not check the login just now: try again later; if it lasts, ask IT."
-	case code >= 500:
-		return fmt.Sprintf("The server refused the login: check username and password in %s, and ask IT whether this account may send mail.", sec)
-	case isTimeout(err):
-		return "The server stopped answering during the login: it may be overloaded; try again later."
 	}
-	return "The login failed: check username and password in " + sec + "."
+	e := replied(err)
+	if e == nil {
+		if isTimeout(err) {
+			return "The server stopped answering during the login: it may be overloaded; try again later."
+		}
+		return "The login failed: check username and password in " + sec + "."
+	}
+	switch e.Cause {
+	case cause.LoginRefused, cause.TLSFailed, cause.AuthRequired:
+		if !c.tls && c.startTLS {
+			// Over plain text, with STARTTLS offered: Exchange answers
+			// "535 5.7.0 Authentication credentials invalid" to any login
+			// when it wants STARTTLS first.
+			return explain(e, onlyAfterTLS)
+		}
+	}
+	switch e.Cause {
+	case cause.LoginRefused:
+		if !e.Permanent {
+			return explain(e, fmt.Sprintf("It says to try again later, as spoolgate does by itself; if it lasts, check username and password in %s and ask IT.", sec))
+		}
+		if e.Enhanced == "5.7.9" || e.Code == 534 {
+			return explain(e, fmt.Sprintf("It wants a stronger login, often an app password: ask IT, then set password in %s.", sec))
+		}
+		return explain(e, fmt.Sprintf("Check username and password in %s, and ask IT whether this account may send mail.", sec))
+	case cause.TLSFailed:
+		return explain(e, fmt.Sprintf("Use a port with TLS: security = starttls (port 587) or security = tls (port 465) in %s.", sec))
+	case cause.Temporary, cause.Unreachable:
+		return explain(e, "The server could not check the login just now: try again later; if it lasts, ask IT.")
+	}
+	return explain(e, "")
 }
 
 // sendCase is what the verdict on the test message depends on.
@@ -227,55 +291,56 @@ type sendCase struct {
 // sendVerdict explains a refusal of the test message at MAIL, RCPT or
 // DATA (stage).
 func sendVerdict(err error, stage string, c sendCase) string {
-	var e *relay.Error
-	errors.As(err, &e)
-	code, enh, text := 0, "", ""
-	if e != nil {
-		code, enh, text = e.Code, e.Enhanced, strings.ToLower(e.Reply)
-	}
-	relaying := enh == "5.7.1" || enh == "5.7.54" || strings.Contains(text, "relay")
-	switch {
-	case code == 530 || (stage == "mail" && enh == "5.7.0"):
-		return "The relay wants a login before it takes mail: set username and password in [smtp] (with security = starttls)."
-	case stage == "rcpt" && code >= 500 && relaying:
-		if c.login {
-			return fmt.Sprintf("The relay refuses to relay for this login: ask IT to allow this account to send to %s.", domainOf(c.to))
+	e := replied(err)
+	if e == nil {
+		if isTimeout(err) {
+			return "The relay stopped answering: it may be overloaded; try again later."
 		}
-		return fmt.Sprintf("The relay refuses to relay for this host: ask IT to allow relaying from this machine's address%s, or configure a login (username and password in [smtp]).", ipNote(c.localIP))
-	case stage == "rcpt" && (enh == "5.1.1" || enh == "5.1.10" || code == 551):
-		return fmt.Sprintf("The relay says %s does not exist: check the address.", c.to)
-	case stage == "mail" && code >= 500 && (strings.HasPrefix(enh, "5.1.") || strings.HasPrefix(enh, "5.7.") || code == 553):
-		return fmt.Sprintf("The relay does not accept %s as sender from this machine or login: set from (or return_path) in [message] to an address the relay allows.", c.from)
-	case code == 552 || enh == "5.3.4":
-		return "The relay says the message is too large."
-	case code >= 400 && code < 500:
-		return "The relay refused for now: try again in a few minutes; spoolgate retries such failures by itself. If it lasts, ask IT with this reply."
-	case stage == "data" && code >= 500:
-		return "The relay refused the message itself (a content filter?): ask IT, quoting this reply."
-	case code >= 500:
-		return "The relay refused: ask IT, quoting this reply."
-	case isTimeout(err):
-		return "The relay stopped answering: it may be overloaded; try again later."
+		var re *relay.Error
+		if errors.As(err, &re) && re.Cause != "" && re.Cause != cause.Unreachable && re.Cause != cause.Unknown {
+			return explain(re, "") // a refusal spoolgate made itself, e.g. a size over the relay's limit
+		}
+		return "The message could not be handed over: see the transcript."
 	}
-	return "The message could not be handed over: see the transcript."
+	switch e.Cause {
+	case cause.AuthRequired:
+		return explain(e, "Set username and password in [smtp] (with security = starttls).")
+	case cause.RelayingDenied:
+		if c.login {
+			return explain(e, fmt.Sprintf("Ask IT to allow this login to send to %s.", domainOf(c.to)))
+		}
+		return explain(e, fmt.Sprintf("Ask IT to allow relaying from this machine's address%s, or configure a login (username and password in [smtp]).", ipNote(c.localIP)))
+	case cause.AddressUnknown:
+		return explain(e, fmt.Sprintf("Check the address %s.", c.to))
+	case cause.SenderRefused:
+		return explain(e, fmt.Sprintf("Set from (or return_path) in [message] to an address the relay allows, or ask IT to allow %s.", c.from))
+	case cause.Blocklisted, cause.ClientRefused:
+		_, act := cause.Explain("en", e.Cause)
+		return explain(e, act+" This machine's address, as the relay sees it:"+ipNote(c.localIP)+".")
+	}
+	return explain(e, "")
 }
 
 // mailCase is what the verdict on a sender refused at MAIL depends on.
 type mailCase struct {
 	srv     *config.Server
 	snd     sender
-	senders []sender // every sender asked about on this server
-	localIP string   // this machine's address as the relay saw it, or ""
+	localIP string // this machine's address as the relay saw it, or ""
 }
 
 // mailVerdict explains a refusal of MAIL FROM:<c.snd.addr> in the MAIL
 // step, where nothing is sent.
 func mailVerdict(err error, c mailCase) string {
-	var e *relay.Error
-	errors.As(err, &e)
-	code, enh := 0, ""
-	if e != nil {
-		code, enh = e.Code, e.Enhanced
+	e := replied(err)
+	if e == nil {
+		var re *relay.Error
+		switch {
+		case isTimeout(err):
+			return "The server stopped answering at MAIL FROM: it may be overloaded; try again later."
+		case errors.As(err, &re) && re.Cause == cause.ContentRefused:
+			return explain(re, "")
+		}
+		return "The server dropped the connection at MAIL FROM: see the transcript; if it lasts, ask IT."
 	}
 	sec := section(c.srv)
 	who := "this machine's address" + ipNote(c.localIP)
@@ -283,22 +348,20 @@ func mailVerdict(err error, c mailCase) string {
 		who = "the login " + c.srv.Username
 	}
 	keys := strings.Join(c.snd.keys, " and ")
-	switch {
-	case code == 530 || (code >= 500 && enh == "5.7.0"):
-		return fmt.Sprintf("The relay wants a login before it takes mail, so it would refuse every message: set username and password in %s (with security = starttls).", sec)
-	case code == 421:
-		return "The server closed the session (421): it may be overloaded, or limit this client; try again later. If it lasts, ask IT, quoting this reply."
-	case code >= 400 && code < 500:
-		return fmt.Sprintf("The relay refuses %s as a sender for now; spoolgate keeps such messages queued and retries. If it lasts, ask IT, quoting this reply.", c.snd.addr)
-	case code >= 500 && c.snd.envelope:
-		return fmt.Sprintf("The relay does not accept %s as a sender from %s, so it would refuse every message sent from it: set %s to an address the relay allows, or ask IT to allow this sender.", c.snd.addr, who, keys)
-	case code >= 500:
-		return fmt.Sprintf("Messages go out with MAIL FROM:<%s>, but carry %s in their From header; the relay refuses %s as a sender from %s, and may refuse those messages for their From too: set %s to an address the relay allows, or ask IT to allow it.",
-			strings.Join(envelopeOf(c.senders), ">, <"), c.snd.addr, c.snd.addr, who, keys)
-	case isTimeout(err):
-		return "The server stopped answering at MAIL FROM: it may be overloaded; try again later."
+	switch e.Cause {
+	case cause.AuthRequired:
+		return explain(e, fmt.Sprintf("It would refuse every message: set username and password in %s (with security = starttls).", sec))
+	case cause.SenderRefused:
+		if c.snd.envelope {
+			return explain(e, fmt.Sprintf("It refuses %s from %s, so every message sent from it would fail: set %s to an address the relay allows, or ask IT to allow this sender.", c.snd.addr, who, keys))
+		}
+		return explain(e, fmt.Sprintf("It refuses %s from %s. Messages from %s go out with MAIL FROM:<%s>, but the relay may refuse them for their From header too: set %s to an address the relay allows, or ask IT to allow it.",
+			c.snd.addr, who, c.snd.addr, strings.Join(c.snd.with, "> or <"), keys))
+	case cause.Blocklisted, cause.ClientRefused:
+		_, act := cause.Explain("en", e.Cause)
+		return explain(e, act+" This machine's address, as the relay sees it:"+ipNote(c.localIP)+".")
 	}
-	return "The server dropped the connection at MAIL FROM: see the transcript; if it lasts, ask IT."
+	return explain(e, "")
 }
 
 func ipNote(ip string) string {

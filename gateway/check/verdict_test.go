@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/relay"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
@@ -36,14 +38,21 @@ func wantIn(t *testing.T, what, verdict string, want ...string) {
 	}
 }
 
-// reply is an SMTP refusal at stage as relay reports it.
+// reply is an SMTP refusal at stage as relay reports it: the server's
+// reply through relay.Classify, which sets its cause.
 func reply(stage string, code int, enhanced, text string) error {
-	r := fmt.Sprintf("%d %s %s", code, enhanced, text)
-	return &relay.Error{Stage: stage, Server: "smtp (mail.example.org:25)", Code: code, Enhanced: enhanced, Reply: r, Permanent: code >= 500}
+	se := &smtp.SMTPError{Code: code, Message: text, EnhancedCode: smtp.NoEnhancedCode}
+	if enhanced != "" {
+		if _, err := fmt.Sscanf(enhanced, "%d.%d.%d", &se.EnhancedCode[0], &se.EnhancedCode[1], &se.EnhancedCode[2]); err != nil {
+			panic(err)
+		}
+	}
+	return relay.Classify(se, "smtp (mail.example.org:25)", stage)
 }
 
+// relayErr is a failure without a reply, as relay reports it.
 func relayErr(stage string, err error) error {
-	return &relay.Error{Stage: stage, Server: "smtp (mail.example.org:25)", Err: err}
+	return relay.Classify(err, "smtp (mail.example.org:25)", stage)
 }
 
 func TestSection(t *testing.T) {
@@ -110,8 +119,10 @@ func TestGreetingVerdict(t *testing.T) {
 		want []string
 	}{
 		{"554", reply("greeting", 554, "5.7.1", "no service for you"), testServer(),
-			[]string{"The server refuses this client at the greeting", "allow connections from this machine's address (192.0.2.7)"}},
-		{"421", reply("greeting", 421, "4.3.2", "busy"), testServer(), []string{"not taking connections now (421)", "try again later"}},
+			[]string{"The mail relay refuses to take mail from this machine. Ask IT to allow connections from this machine's address (192.0.2.7)."}},
+		{"421", reply("greeting", 421, "4.3.2", "busy"), testServer(), []string{"spoolgate could not connect to the mail relay", "not taking connections now", "try again later"}},
+		{"blocklisted", reply("greeting", 554, "5.7.1", "Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org"), testServer(),
+			[]string{"because the address is on a blocklist of spam senders", "This machine's address, as the relay sees it: (192.0.2.7)."}},
 		{"time-out", relayErr("greeting", os.ErrDeadlineExceeded), testServer(),
 			[]string{"sent no greeting within 3m0s", "firewall"}},
 		{"time-out on 465", relayErr("greeting", os.ErrDeadlineExceeded), testServer(p465),
@@ -200,17 +211,19 @@ func TestAuthVerdict(t *testing.T) {
 		{"no AUTH at all", relayErr("auth", fmt.Errorf("x: %w", relay.ErrNoAUTH)), overTLS,
 			[]string{"offers no login (AUTH) here", "remove username and password from [smtp]", "587"}},
 		{"535 5.7.8", reply("auth", 535, "5.7.8", "Error: authentication failed"), overTLS,
-			[]string{"The login was refused: check username and password in [smtp]."}},
+			[]string{"The mail relay refused spoolgate's login. Check username and password in [smtp], and ask IT whether this account may send mail."}},
 		{"535 on plain text without STARTTLS", reply("auth", 535, "5.7.8", "bad"), plainOnly,
-			[]string{"check username and password"}},
+			[]string{"Check username and password"}},
 		{"password in plain text, STARTTLS offered", relayErr("auth", fmt.Errorf("x: %w", relay.ErrPlaintextAuth)), plainWithSTARTTLS,
 			[]string{"never sends a password unencrypted", "set security = starttls in [smtp]"}},
 		{"password in plain text, no STARTTLS", relayErr("auth", fmt.Errorf("x: %w", relay.ErrPlaintextAuth)), plainOnly,
 			[]string{"never sends a password unencrypted", "port = 465 with security = tls", "port = 587 with security = starttls"}},
 		{"mechanisms", relayErr("auth", fmt.Errorf("x: %w", relay.ErrNoAuthMechanism)), overTLS, []string{"enable AUTH PLAIN or LOGIN"}},
 		{"app password", reply("auth", 534, "5.7.9", "Application-specific password required"), overTLS, []string{"app password", "password in [smtp]"}},
-		{"temporary", reply("auth", 454, "4.7.0", "Temporary authentication failure"), overTLS, []string{"try again later"}},
-		{"refused otherwise", reply("auth", 550, "5.7.1", "account disabled"), overTLS, []string{"check username and password in [smtp]", "may send mail"}},
+		{"temporary", reply("auth", 454, "4.7.0", "Temporary authentication failure"), overTLS, []string{"refused spoolgate's login", "try again later"}},
+		{"refused otherwise", reply("auth", 550, "5.7.1", "account disabled"), overTLS, []string{"Check username and password in [smtp]", "may send mail"}},
+		{"TLS wanted", reply("auth", 538, "5.7.11", "Encryption required for requested authentication mechanism"), overTLS,
+			[]string{"The secure (TLS) connection to the mail relay failed", "security = starttls (port 587) or security = tls (port 465) in [smtp]"}},
 	} {
 		wantIn(t, tc.name, authVerdict(tc.err, tc.c), tc.want...)
 	}
@@ -220,7 +233,7 @@ func TestSendVerdict(t *testing.T) {
 	anon := sendCase{from: "library@example.org", to: "patron@example.net", localIP: "192.0.2.7"}
 	login := anon
 	login.login = true
-	relayDenied := "The relay refuses to relay for this host: ask IT to allow relaying from this machine's address (192.0.2.7), or configure a login"
+	relayDenied := "The mail relay does not let this machine send mail to this address (relaying denied). Ask IT to allow relaying from this machine's address (192.0.2.7), or configure a login"
 	for _, tc := range []struct {
 		name, stage string
 		err         error
@@ -230,14 +243,17 @@ func TestSendVerdict(t *testing.T) {
 		{"5.7.1 at RCPT", "rcpt", reply("rcpt", 554, "5.7.1", "<patron@example.net>: Relay access denied"), anon, []string{relayDenied}},
 		{"Exchange 5.7.54", "rcpt", reply("rcpt", 550, "5.7.54", "SMTP; Unable to relay recipient in non-accepted domain"), anon, []string{relayDenied}},
 		{"relay text only", "rcpt", reply("rcpt", 550, "", "relaying denied"), anon, []string{relayDenied}},
-		{"denied after login", "rcpt", reply("rcpt", 554, "5.7.1", "Relay access denied"), login, []string{"refuses to relay for this login", "example.net"}},
-		{"login needed", "mail", reply("mail", 530, "5.7.0", "Authentication required"), anon, []string{"set username and password in [smtp]"}},
-		{"no such user", "rcpt", reply("rcpt", 550, "5.1.1", "User unknown"), anon, []string{"patron@example.net does not exist"}},
+		{"denied after login", "rcpt", reply("rcpt", 554, "5.7.1", "Relay access denied"), login, []string{"(relaying denied). Ask IT to allow this login to send to example.net."}},
+		{"login needed", "mail", reply("mail", 530, "5.7.0", "Authentication required"), anon, []string{"The mail relay requires a login before it takes mail. Set username and password in [smtp]"}},
+		{"no such user", "rcpt", reply("rcpt", 550, "5.1.1", "User unknown"), anon, []string{"The recipient's address does not exist. Check the address patron@example.net."}},
 		{"sender refused", "mail", reply("mail", 553, "5.7.1", "Sender address rejected: not owned by user"), anon,
-			[]string{"does not accept library@example.org as sender", "from (or return_path) in [message]"}},
-		{"too large", "mail", reply("mail", 552, "5.3.4", "Message size exceeds fixed limit"), anon, []string{"too large"}},
-		{"greylisted", "rcpt", reply("rcpt", 450, "4.2.0", "Greylisted"), anon, []string{"try again in a few minutes", "retries"}},
-		{"content", "data", reply("data", 554, "5.7.1", "Message rejected as spam"), anon, []string{"refused the message itself"}},
+			[]string{"The mail relay does not accept the sender address spoolgate sends with.", "Set from (or return_path) in [message]", "allow library@example.org"}},
+		{"blocklisted", "rcpt", reply("rcpt", 554, "5.7.1", "Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org"), anon,
+			[]string{"on a blocklist of spam senders", "(192.0.2.7)"}},
+		{"mailbox full", "rcpt", reply("rcpt", 552, "5.2.2", "Mailbox full"), anon, []string{"The recipient's mailbox is full."}},
+		{"too large", "mail", reply("mail", 552, "5.3.4", "Message size exceeds fixed limit"), anon, []string{"The message is larger than the mail relay accepts."}},
+		{"greylisted", "rcpt", reply("rcpt", 450, "4.2.0", "Greylisted"), anon, []string{"The message could not be sent this time.", "spoolgate tries again by itself"}},
+		{"content", "data", reply("data", 554, "5.7.1", "Message rejected as spam"), anon, []string{"because of its security or spam rules"}},
 		{"time-out", "data", relayErr("data", os.ErrDeadlineExceeded), anon, []string{"stopped answering"}},
 	} {
 		wantIn(t, tc.name, sendVerdict(tc.err, tc.stage, tc.c), tc.want...)
