@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register("check", command{usage: "[--config FILE] [--send ADDRESS] [--json]",
-		summary: "troubleshoot: check the config, the folders and each relay step by step", run: cmdCheck, order: 30})
+		summary: "troubleshoot: the config, the folders, each relay step by step (and its senders), the overdue export", run: cmdCheck, order: 30})
 }
 
 // cmdCheck runs the troubleshooter. It exits 0 when nothing failed
