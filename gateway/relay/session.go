@@ -196,14 +196,14 @@ func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry boo
 	defer c.watch(ctx)()
 
 	if len(d.To) == 0 {
-		return nil, false, Classify(refusal("the message has no recipients"), server, "rcpt")
+		return nil, false, Classify(kindRefusal{"the message has no recipients", ErrNoRecipients}, server, "rcpt")
 	}
 	if strings.ContainsAny(d.From, "\r\n") {
-		return nil, false, Classify(refusal("the sender address contains a line break"), server, "mail")
+		return nil, false, Classify(kindRefusal{"the sender address contains a line break", ErrLineBreak}, server, "mail")
 	}
 	data, utf8 := wireData(d)
 	if hasUTF8, _ := cl.Extension("SMTPUTF8"); utf8 && !hasUTF8 {
-		return nil, false, Classify(refusal("the relay does not support international (non-ASCII) addresses"), server, "mail")
+		return nil, false, Classify(kindRefusal{"the relay does not support international (non-ASCII) addresses", ErrNoSMTPUTF8}, server, "mail")
 	}
 	if max, ok := cl.MaxMessageSize(); ok && max > 0 && len(data) > max {
 		return nil, false, Classify(tooLarge(len(data), max), server, "mail")
@@ -214,7 +214,7 @@ func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry boo
 		rcpts := make([]string, 0, len(d.To))
 		for _, rcpt := range d.To {
 			if strings.ContainsAny(rcpt, "\r\n") {
-				res.refuse(rcpt, Classify(refusal("the address contains a line break"), server, "rcpt"))
+				res.refuse(rcpt, Classify(kindRefusal{"the address contains a line break", ErrLineBreak}, server, "rcpt"))
 				continue
 			}
 			rcpts = append(rcpts, rcpt)
@@ -237,7 +237,7 @@ func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry boo
 	res = &Result{Server: server}
 	for _, rcpt := range d.To {
 		if strings.ContainsAny(rcpt, "\r\n") {
-			res.refuse(rcpt, Classify(refusal("the address contains a line break"), server, "rcpt"))
+			res.refuse(rcpt, Classify(kindRefusal{"the address contains a line break", ErrLineBreak}, server, "rcpt"))
 			continue
 		}
 		err := cl.Rcpt(rcpt, nil)

@@ -537,7 +537,7 @@ func TestSend_InternationalAddress(t *testing.T) {
 		s := newSession(t, serverFor("smtp", srv))
 		_, err := s.Send(ctxT(t), d)
 		e := asError(t, err)
-		if !e.Permanent || e.Stage != "mail" || !strings.Contains(e.Error(), "does not support international (non-ASCII) addresses") {
+		if !e.Permanent || e.Stage != "mail" || !errors.Is(err, ErrNoSMTPUTF8) || !strings.Contains(e.Error(), "does not support international (non-ASCII) addresses") {
 			t.Errorf("error = %v (%+v), want a permanent refusal at mail", e, e)
 		}
 		if strings.Contains(srv.Transcript(), "MAIL FROM") {
@@ -573,7 +573,7 @@ func TestSend_NoRecipients(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	s := newSession(t, serverFor("smtp", srv))
 	_, err := s.Send(ctxT(t), &Delivery{From: "a@example.org", Data: message("x")})
-	if !IsPermanent(err) {
+	if !IsPermanent(err) || !errors.Is(err, ErrNoRecipients) {
 		t.Errorf("error = %v, want permanent", err)
 	}
 }
