@@ -73,7 +73,7 @@ func checkExport(cfg *config.Config, now time.Time) []Step {
 		Encoding:  o.Encoding,
 		Delimiter: o.Delimiter,
 		Columns:   o.Columns,
-		Location:  cfg.Service.Location,
+		Location:  location(cfg),
 	})
 	var (
 		he *loans.HeaderError
@@ -92,7 +92,7 @@ func checkExport(cfg *config.Config, now time.Time) []Step {
 	default:
 		exportFindings(cfg, fi, res, add)
 	}
-	addAge(fi, now, o.Loans, add)
+	addAge(fi, now.In(location(cfg)), o.Loans, add)
 	return out
 }
 
@@ -130,7 +130,7 @@ func addAge(fi fs.FileInfo, now time.Time, path string, add func(string, Status,
 	if fi == nil || !fi.Mode().IsRegular() {
 		return
 	}
-	mod := fi.ModTime()
+	mod := fi.ModTime().In(now.Location())
 	age := now.Sub(mod)
 	when := mod.Format("2006-01-02 15:04")
 	switch {
@@ -142,6 +142,15 @@ func addAge(fi fs.FileInfo, now time.Time, path string, add func(string, Status,
 	default:
 		add("AGE", StatusOK, fmt.Sprintf("written %s", when), "")
 	}
+}
+
+// location is the zone the schedule and the notices use: [service]
+// timezone, or the machine's.
+func location(cfg *config.Config) *time.Location {
+	if cfg.Service.Location != nil {
+		return cfg.Service.Location
+	}
+	return time.Local
 }
 
 // checkNotices is the NOTICES step: the templates load and render, as

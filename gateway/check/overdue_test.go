@@ -217,6 +217,15 @@ func TestOverdue_Age(t *testing.T) {
 	// The check's clock, not the machine's.
 	r = runCheck(t, cfg, Options{Now: func() time.Time { return recent.Add(25 * time.Hour) }})
 	wantOverdue(t, r, "AGE", StatusWarn, "1 day ago")
+
+	// In [service] timezone, as the daily log writes times.
+	cfg, loans = overdueConfig(t, goodExport, "\n[service]\ntimezone = Asia/Tokyo")
+	at := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
+	if err := os.Chtimes(loans, at, at); err != nil {
+		t.Fatal(err)
+	}
+	r = runCheck(t, cfg, Options{Now: func() time.Time { return at.Add(time.Hour) }})
+	wantOverdue(t, r, "AGE", StatusOK, "written 2026-03-02 08:30")
 }
 
 func TestOverdue_Templates(t *testing.T) {
