@@ -5,25 +5,27 @@
 //
 //   - Compose reads what happened on one calendar day (in [service]
 //     timezone) and returns a Report. It only reads: the journal, the queue
-//     folder, the loans export's file time, the day's log file, and the
-//     relays' TLS certificates (by connecting, greeting and starting TLS;
-//     it never logs in or sends). A relay that can't be reached, a missing
-//     log file or loans export, an unreadable queue folder are lines of the
-//     report, never errors. Compose fails only when the journal can't be
-//     read.
-//   - The day's figures come from the journal: each message is counted by
-//     the state it was in at its last event of that day (sent, deferred,
-//     failed), by its kind (X-Spoolgate-Kind). A message deferred in the
-//     evening and sent after midnight counts as deferred on the first day
-//     only if the report was made before it was sent (as the nightly one
-//     is); a report made later counts it on the day it was sent. Files set
-//     aside as .BAD before the journal knew them (an unreadable file, one
-//     over max_size) are found through their .BAD.txt reason files.
-//   - Every refused recipient is listed with the relay's reply, what it
-//     means and what to do, in the report's language.
+//     folder, the relay's health as the running gateway recorded it
+//     (package health), the loans export's file time, the day's log file,
+//     and the relays' TLS certificates (by connecting, greeting and
+//     starting TLS; it never logs in or sends). A relay that can't be
+//     reached, a missing log file or loans export, an unreadable queue
+//     folder are lines of the report, never errors. Compose fails only
+//     when the journal can't be read.
+//   - The day's figures, the subject and the list of failures are counted
+//     in one pass over the same records, recipient by recipient (see
+//     tally), so they always agree.
+//   - Every failure is explained from the cause the journal recorded with
+//     it (package cause), in the report's language; nothing here reads a
+//     reply to decide what it means. The relay's reply is quoted verbatim
+//     beside it, and every refused recipient is named.
+//   - The subject says all is well only when it is: no failures that day,
+//     the gateway running with its relay available, and nothing stuck
+//     (see AllWell). Otherwise it leads with the problem.
 //   - Queue writes the Message into the queue folder, so that it goes out
 //     through the rate limit, retries and failover like any message, and
 //     never queues the same day's report twice (see Queue).
+//   - Summary is the same facts for spoolgate report --json.
 //
 // The package depends on neither package gateway nor package inspect, so
 // that the gateway can run the daily log itself.
@@ -40,20 +42,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
-	"github.com/spoolgate/spoolgate/gateway/inspect"
+	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/gateway/notice"
-	"github.com/spoolgate/spoolgate/spool"
 )
 
 // certWarning is how close a relay certificate's expiry must be to be
 // reported.
 const certWarning = 30 * 24 * time.Hour
 
-// repeatedAttempts is how many attempts make a deferred message a warning.
-const repeatedAttempts = 3
+// A deferred file is stuck, and the report says so, once it has been
+// tried repeatedAttempts times or has waited stuckAfter since its first
+// attempt. stuckAfter is longer than greylisting or a relay's restart,
+// and far shorter than [spool] retry_for (48 hours by default), after
+// which the file would be given up.
+const (
+	repeatedAttempts = 3
+	stuckAfter       = 4 * time.Hour
+)
 
 // maxFailures bounds the failures listed one by one.
 const maxFailures = 100
@@ -103,41 +112,89 @@ type Inputs struct {
 	Journal *journal.Journal // the journal; nil when there is none yet (nothing was ever sent)
 	Notices *NoticeSummary   // the day's overdue scan; nil if none ran
 	Now     time.Time        // when the report is made; zero means time.Now()
+	// NotRunning says that this instance's gateway is not running, as
+	// spoolgate report finds it (its instance lock is free). The gateway's
+	// own daily log leaves it false: it is the running gateway.
+	NotRunning bool
 }
 
-// Counts are the messages of one kind.
+// Counts are the outcomes of one kind of message, recipient by recipient
+// (see tally).
 type Counts struct {
-	Sent, Deferred, Failed int
+	Sent     int `json:"sent"`
+	Skipped  int `json:"skipped"` // had an identical message before ([spool] dedupe_window): delivered, not sent again
+	Deferred int `json:"deferred"`
+	Failed   int `json:"failed"`
 }
 
-// Failure is one recipient refused for good, or one file set aside as .BAD
-// that the journal does not know.
+// Failure is one recipient refused for good, or one file refused before
+// any recipient was known (To is "").
 type Failure struct {
 	Time    time.Time
-	To      string // the recipient; "" for a file that was never read as a message
-	File    string // the file's name in the queue
+	To      string // the refused recipient; "" for a file refused before any recipient was known
+	File    string // the message file's name as the library system dropped it
 	Subject string
 	Kind    string
-	Server  string
-	Reply   string // the relay's reply; for a file, the reason file's explanation
-	Cause   string // see cause
-	Reason  string // the reason file's name, for a file ("x.BAD.txt"); else ""
+	Server  string      // the server that answered; "" when spoolgate refused the file itself
+	Reply   string      // the server's reply, verbatim; spoolgate's own (English) detail when Server is ""
+	Cause   cause.Cause // what it means: the report renders it with cause.Explain
+	Key     string      // the message's key in the journal
+	Bad     string      // the .BAD file in the queue folder, while it is there: what spoolgate retry takes
+}
+
+// RelayReply is the failure's reply split by whose words they are (see
+// relayReply).
+func (f Failure) RelayReply() (reply, detail string) { return relayReply(f.Server, f.Reply) }
+
+// relayReply tells the relay's own reply from spoolgate's own words in
+// text, as the journal and the health record keep either: one of reply and
+// detail is "". A server's reply starts with its code; anything else (a
+// refusal spoolgate made itself, a connection error) is spoolgate's
+// detail, in English. This tells whose words they are, never what they
+// mean: that is the cause's to say.
+func relayReply(server, text string) (reply, detail string) {
+	if server != "" && isReply(text) {
+		return text, ""
+	}
+	return "", text
+}
+
+// isReply tells whether s starts like an SMTP reply: a 2xx to 5xx code,
+// then a space, a hyphen or nothing.
+func isReply(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9' {
+		return false
+	}
+	return len(s) == 3 || s[3] == ' ' || s[3] == '-'
 }
 
 // Warning is something the librarian or IT should look at.
 type Warning struct {
-	Kind string // failover, certificate, certificate-check, loans-missing, loans-old, loans-unreadable, loans-error, rows, repeated
+	Kind string // failover, certificate, certificate-check, loans-missing, loans-old, loans-unreadable, loans-error, rows, repeated, unmatched
 	Text string // in the report's language
 }
 
 // QueueHealth is the queue's health when the report was made.
 type QueueHealth struct {
-	Waiting  int
-	Oldest   time.Time // the oldest waiting file's time; zero if none
-	Deferred int
-	Bad      int
-	LastSent time.Time // zero if never
-	Err      string    // the folder could not be read: why
+	Waiting   int
+	Oldest    time.Time // the oldest waiting file's time; zero if none
+	Deferred  int       // this instance's files waiting for a retry
+	Bad       int
+	Unmatched int       // files no [spool] pattern takes, there for [spool] settle at least
+	LastSent  time.Time // zero if never
+	Err       string    // the folder could not be read: why
+}
+
+// RelayHealth is the relay's health as the running gateway recorded it in
+// the data folder (package health): the chain that most needs attention.
+type RelayHealth struct {
+	health.Relay
+	// Recorded is false when no gateway of this instance has recorded
+	// it; Err then says why the record could not be read, if it exists.
+	Recorded bool
+	Err      string
+	Path     string // the record's file
 }
 
 // Report is one day's log. Make it with Compose.
@@ -149,8 +206,10 @@ type Report struct {
 	Figures  map[string]*Counts // by kind ("" = the library system's own mail)
 	Total    Counts
 	Notices  *NoticeSummary
-	Failures []Failure
+	Failures []Failure // as many as Total.Failed, oldest first
 	Queue    QueueHealth
+	Running  bool // this instance's gateway was running when the report was made
+	Relay    RelayHealth
 	Warnings []Warning
 	LogFile  string // the day's log file, or "" if there is none
 	LogPath  string // where it was looked for
@@ -182,30 +241,18 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 	end := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 	host, _ := os.Hostname()
 	r := &Report{
-		Day: start, Lang: lang, Made: now, Host: host,
+		Day: start, Lang: lang, Made: now, Host: host, Running: !in.NotRunning,
 		Figures: map[string]*Counts{}, Notices: in.Notices,
 		cfg: cfg, loc: loc, t: languages[lang], journal: in.Journal,
 	}
 
-	var deferred []journal.Record
+	var recs, deferred []journal.Record
 	if j := in.Journal; j != nil {
-		recs, err := j.Query(journal.Filter{Since: start, Until: end})
-		if err != nil {
+		// From the day's start with no end: a message whose last event
+		// came later may have recipients whose outcome fell on the day.
+		var err error
+		if recs, err = j.Query(journal.Filter{Since: start}); err != nil {
 			return nil, fmt.Errorf("daily log: %w", err)
-		}
-		for _, rec := range recs {
-			r.count(rec.Kind, rec.Status)
-		}
-		r.failovers(recs)
-		fails, err := j.Failures(start, end)
-		if err != nil {
-			return nil, fmt.Errorf("daily log: %w", err)
-		}
-		for _, f := range fails {
-			r.Failures = append(r.Failures, Failure{
-				Time: f.Time, To: f.To, File: f.File, Subject: f.Subject, Kind: f.Kind,
-				Server: f.Server, Reply: f.Reply, Cause: cause(f.Reply),
-			})
 		}
 		if deferred, err = j.Query(journal.Filter{Status: journal.StatusDeferred}); err != nil {
 			return nil, fmt.Errorf("daily log: %w", err)
@@ -214,8 +261,10 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 			return nil, fmt.Errorf("daily log: %w", err)
 		}
 	}
-	r.badFiles(start, end, in.Journal)
-	r.queueHealth()
+	f := r.readFolder(start)
+	r.tally(recs, f.bad, start, end)
+	r.failovers(recs, start, end)
+	r.relayHealth()
 	r.certificates(ctx)
 	r.loansExport()
 	if n := in.Notices; n != nil {
@@ -226,7 +275,8 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 			r.warn("rows", r.plural(r.t.WRowErrors, len(n.RowErrors)), len(n.RowErrors))
 		}
 	}
-	r.repeated(deferred)
+	r.stuck(f.deferred, deferred)
+	r.unmatched(f.unmatched)
 	r.LogPath = filepath.Join(cfg.Spool.Data, logfile.Folder, logfile.Name(start))
 	if fi, err := os.Stat(r.LogPath); err == nil && fi.Mode().IsRegular() {
 		r.LogFile = r.LogPath
@@ -234,25 +284,17 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 	return r, nil
 }
 
-func (r *Report) count(kind string, st journal.Status) {
-	c := r.Figures[kind]
-	if c == nil {
-		c = &Counts{}
-	}
-	switch st {
-	case journal.StatusSent:
-		c.Sent++
-		r.Total.Sent++
-	case journal.StatusDeferred:
-		c.Deferred++
-		r.Total.Deferred++
-	case journal.StatusFailed:
-		c.Failed++
-		r.Total.Failed++
+// relayHealth reads the relay's health as the gateway recorded it.
+func (r *Report) relayHealth() {
+	r.Relay.Path = filepath.Join(r.cfg.Spool.Data, health.FileName(r.cfg.Spool.Instance))
+	rec, err := health.Read(r.cfg.Spool.Data, r.cfg.Spool.Instance)
+	switch {
+	case errors.Is(err, health.ErrNone):
+	case err != nil:
+		r.Relay.Err = err.Error()
 	default:
-		return // in flight: its outcome belongs to a later event
+		r.Relay.Relay, r.Relay.Recorded = rec.Worst(), true
 	}
-	r.Figures[kind] = c
 }
 
 func (r *Report) warn(kind, format string, args ...any) {
@@ -289,8 +331,8 @@ func heads(cfg *config.Config) []*config.Server {
 	return out
 }
 
-// failovers warns of messages sent through a backup server.
-func (r *Report) failovers(recs []journal.Record) {
+// failovers warns of the day's messages sent through a backup server.
+func (r *Report) failovers(recs []journal.Record, start, end time.Time) {
 	if r.cfg.Capture != "" || r.cfg.SMTP == nil {
 		return
 	}
@@ -302,7 +344,7 @@ func (r *Report) failovers(recs []journal.Record) {
 	byServer := map[string]int{}
 	var order []string
 	for _, rec := range recs {
-		if rec.Status != journal.StatusSent || rec.Server == "" || isHead[rec.Server] {
+		if rec.Status != journal.StatusSent || rec.Server == "" || isHead[rec.Server] || !within(rec.Time, start, end) {
 			continue
 		}
 		if byServer[rec.Server] == 0 {
@@ -338,58 +380,6 @@ func label(s *config.Server) string {
 	return s.Name + " (" + s.Address() + ")"
 }
 
-// badFiles adds the .BAD files set aside on the day that the journal has no
-// record of, from their reason files.
-func (r *Report) badFiles(start, end time.Time, j *journal.Journal) {
-	ents, err := os.ReadDir(r.cfg.Spool.Folder)
-	if err != nil {
-		return // queueHealth says so
-	}
-	for _, de := range ents {
-		name := de.Name()
-		if de.IsDir() || !strings.HasSuffix(name, spool.SuffixReason) {
-			continue
-		}
-		path := filepath.Join(r.cfg.Spool.Folder, name)
-		rs, err := inspect.ReadReason(path)
-		if err != nil {
-			continue
-		}
-		when, _ := time.Parse("2006-01-02 15:04:05 -0700", rs.When)
-		if when.IsZero() {
-			if fi, err := de.Info(); err == nil {
-				when = fi.ModTime()
-			}
-		}
-		if when.Before(start) || !when.Before(end) {
-			continue
-		}
-		if rs.Key != "" && j != nil {
-			if st, err := j.State(rs.Key); err == nil && st.Found {
-				continue // listed from the journal
-			}
-		}
-		file := rs.File
-		if file == "" {
-			file = strings.TrimSuffix(name, ".txt")
-		}
-		r.Failures = append(r.Failures, Failure{Time: when, File: file, Reply: rs.What, Cause: "file", Reason: name, Server: rs.Server})
-		r.count("", journal.StatusFailed)
-	}
-	slices.SortStableFunc(r.Failures, func(a, b Failure) int { return a.Time.Compare(b.Time) })
-}
-
-// queueHealth reads the queue folder, as spoolgate status does.
-func (r *Report) queueHealth() {
-	sp := spool.New(spool.Options{Dir: r.cfg.Spool.Folder, Patterns: r.cfg.Spool.Patterns, Instance: r.cfg.Spool.Instance})
-	snap, err := sp.Scan(1)
-	if err != nil {
-		r.Queue.Err = err.Error()
-		return
-	}
-	r.Queue.Waiting, r.Queue.Oldest, r.Queue.Deferred, r.Queue.Bad = snap.Waiting, snap.Oldest, len(snap.Deferred), snap.Bad
-}
-
 // loansExport warns when the overdue scan's export is missing or stale.
 func (r *Report) loansExport() {
 	o := r.cfg.Overdue
@@ -405,31 +395,6 @@ func (r *Report) loansExport() {
 	case r.Made.Sub(fi.ModTime()) > 24*time.Hour:
 		r.warn("loans-old", r.t.WLoansOld, o.Loans, r.dateTime(fi.ModTime()))
 	}
-}
-
-// repeated warns of messages deferred again and again.
-func (r *Report) repeated(deferred []journal.Record) {
-	var rs []journal.Record
-	for _, rec := range deferred {
-		if rec.Attempts >= repeatedAttempts {
-			rs = append(rs, rec)
-		}
-	}
-	if len(rs) == 0 {
-		return
-	}
-	slices.SortFunc(rs, func(a, b journal.Record) int { return a.First.Compare(b.First) })
-	var b strings.Builder
-	b.WriteString(fmt.Sprintf(r.plural(r.t.WRepeated, len(rs)), len(rs)))
-	for i, rec := range rs {
-		if i == maxFailures {
-			b.WriteString("\n  " + fmt.Sprintf(r.t.MoreFailures, len(rs)-i))
-			break
-		}
-		b.WriteString("\n  ")
-		fmt.Fprintf(&b, r.t.WRepeatedLine, rec.File, strings.Join(rec.To, ", "), rec.Attempts, r.dateTime(rec.First), oneLine(rec.Reply))
-	}
-	r.Warnings = append(r.Warnings, Warning{Kind: "repeated", Text: b.String()})
 }
 
 // dateTime writes t in the report's location and language.

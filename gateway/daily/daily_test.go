@@ -30,8 +30,10 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/spoolgate/spoolgate/gateway"
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/daily"
+	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
@@ -279,29 +281,30 @@ func TestCompose_ADayOfKnownEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The figures.
+	// The figures, recipient by recipient: reminder-1 was sent to d and
+	// refused for gone (partly sent); broken.eml had no recipient.
 	want := map[string]daily.Counts{
 		"":         {Sent: 1, Deferred: 1, Failed: 1}, // ils-1, later, broken
 		"overdue":  {Sent: 1, Failed: 1},
 		"warning":  {Sent: 1},
-		"reminder": {Sent: 1}, // sent to d, refused for gone
+		"reminder": {Sent: 1, Failed: 1},
 	}
 	for k, w := range want {
 		if c := r.Figures[k]; c == nil || *c != w {
 			t.Errorf("figures of kind %q = %+v, want %+v", k, c, w)
 		}
 	}
-	if len(r.Figures) != len(want) || r.Total != (daily.Counts{Sent: 4, Deferred: 1, Failed: 2}) {
-		t.Errorf("figures %v, total %+v", r.Figures, r.Total)
+	if len(r.Figures) != len(want) || r.Total != (daily.Counts{Sent: 4, Deferred: 1, Failed: 3}) || len(r.Failures) != 3 {
+		t.Errorf("figures %v, total %+v, %d failures", r.Figures, r.Total, len(r.Failures))
 	}
-	// Every failure, with the recipient and the reason.
+	// Every failure, with the recipient and the cause the gateway decided.
 	var fails []string
 	for _, f := range r.Failures {
-		fails = append(fails, f.To+"|"+f.File+"|"+f.Kind+"|"+f.Cause)
+		fails = append(fails, f.To+"|"+f.File+"|"+f.Kind+"|"+string(f.Cause)+"|"+f.Bad)
 	}
 	slices.Sort(fails)
-	if w := []string{"gone@example.net|reminder-1.eml|reminder|no-such-address", "nobody@example.net|overdue-2.eml|overdue|no-such-address",
-		"|broken.eml||file"}; !slices.Equal(fails, func() []string { slices.Sort(w); return w }()) {
+	if w := []string{"gone@example.net|reminder-1.eml|reminder|address-unknown|", "nobody@example.net|overdue-2.eml|overdue|address-unknown|overdue-2.BAD",
+		"|broken.eml||no-recipients|broken.BAD"}; !slices.Equal(fails, func() []string { slices.Sort(w); return w }()) {
 		t.Errorf("failures:\n%q\nwant\n%q", fails, w)
 	}
 	if len(r.Warnings) != 1 || r.Warnings[0].Kind != "rows" {
@@ -310,17 +313,24 @@ func TestCompose_ADayOfKnownEvents(t *testing.T) {
 	if r.Queue.Deferred != 1 || r.Queue.Bad != 2 || r.Queue.Waiting != 0 || r.Queue.LastSent.IsZero() {
 		t.Errorf("queue health %+v", r.Queue)
 	}
+	if !r.Running || !r.Relay.Recorded || r.Relay.State != health.Available {
+		t.Errorf("the relay's health: running %v, %+v", r.Running, r.Relay)
+	}
 
 	date := day.Format("2006-01-02")
-	if s, w := r.Subject(), "spoolgate "+date+": 4 sent, 3 failed, 2 to print — 1 warning"; s != w {
+	if s, w := r.Subject(), "spoolgate "+date+": 3 FAILED — 4 sent, 1 waiting, 2 to print, 1 warning"; s != w {
 		t.Errorf("subject %q, want %q", s, w)
 	}
 	text := r.Text()
+	meaning, action := cause.Explain("en", cause.AddressUnknown)
+	noRcpt, _ := cause.Explain("en", cause.NoRecipients)
 	mustContain(t, "the English report", text,
 		"Needs attention: 3 failures, 1 warning.",
-		"Library system and other     1         1              1",
-		"Overdue notices              1         0              1",
-		"Total                        4         1              2",
+		"Library system and other     1         1       1",
+		"Overdue notices              1         0       1",
+		"Reminders                    1         0       1",
+		"Total                        4         1       3",
+		"Counted by recipient",
 		"Queued by the overdue scan: 1 due-soon notice, 2 overdue notices, 1 reminder.",
 		"To print or phone, as these patrons get no e-mail (2):",
 		"Anna Svensson (patron 1234), overdue notice: Pippi Långstrump; Mio, min Mio (no e-mail address)",
@@ -328,14 +338,16 @@ func TestCompose_ADayOfKnownEvents(t *testing.T) {
 		`line 17: the due date "31/02/2026" is not a date`,
 		"FAILURES (3)",
 		"to nobody@example.net",
-		`Message:    "Your loans are overdue" (overdue-2.eml, overdue notice)`,
-		"Reason:     The recipient's address does not exist.",
-		"Reply:      550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown",
-		"What to do: Correct the patron's e-mail address in the library system.",
+		`Message:          "Your loans are overdue" (overdue-2.eml, overdue notice)`,
+		"Reason:           "+meaning,
+		"Reply:            550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown",
+		"What to do:       "+action,
+		"Send again:       spoolgate retry overdue-2.BAD, once the cause is fixed",
 		"to gone@example.net",
 		"file broken.eml",
-		"The file was set aside as .BAD before it could be sent: the file has no recipients",
-		"Read broken.BAD.txt in the queue folder",
+		"Reason:           "+noRcpt,
+		"Technical detail: the file has no recipients",
+		"Send again:       spoolgate retry broken.BAD, once the cause is fixed",
 		"Waiting for a retry: 1",
 		"Set aside as .BAD, in all: 2",
 		"Last successful send: "+strings.TrimPrefix(day.Format("_2 January 2006"), " "),
@@ -343,6 +355,18 @@ func TestCompose_ADayOfKnownEvents(t *testing.T) {
 		"The day's detailed log is attached: spoolgate-"+date+".log.",
 		"spoolgate sends this log every day at 23:55.",
 	)
+	// A recipient refused in a message sent to others has no .BAD file to
+	// send again.
+	var gone []string
+	for _, l := range strings.Split(text[strings.Index(text, "to gone@example.net"):], "\n")[1:] {
+		if !strings.HasPrefix(l, "     ") {
+			break
+		}
+		gone = append(gone, l)
+	}
+	if len(gone) != 4 || strings.Contains(strings.Join(gone, "\n"), "spoolgate retry") {
+		t.Errorf("the failure of gone@example.net:\n%s", strings.Join(gone, "\n"))
+	}
 
 	// As a message.
 	raw, err := r.Message(day)
@@ -362,27 +386,29 @@ func TestCompose_ADayOfKnownEvents(t *testing.T) {
 	if from, err := mail.ParseAddress(p.header.Get("From")); err != nil || from.Address != "library@example.org" || from.Name != "Example Library" {
 		t.Errorf("From: %q (%v)", p.header.Get("From"), err)
 	}
-	if !strings.Contains(strings.ReplaceAll(p.text, "\r\n", "\n"), "What to do: Correct the patron's e-mail address in the library system.") {
+	if !strings.Contains(strings.ReplaceAll(p.text, "\r\n", "\n"), "What to do:       "+action) {
 		t.Errorf("the message text lacks the failure:\n%s", p.text)
 	}
 	if p.attachName != "spoolgate-"+date+".log" || string(p.attachment) != logText {
 		t.Errorf("attachment %q = %q, want the day's log %q", p.attachName, p.attachment, logText)
 	}
 
-	// In Swedish and Polish.
+	// In Swedish and Polish: every explanation in that language, and the
+	// relay's replies verbatim.
 	for _, tc := range []struct {
 		lang    string
 		subject string
 		words   []string
 	}{
-		{"sv", "spoolgate " + date + ": 4 skickade, 3 misslyckade, 2 att skriva ut — 1 varning", []string{
-			"Dagslogg från spoolgate: ", "Förseningsmeddelanden", "till nobody@example.net", "Mottagarens adress finns inte.",
-			"Rätta låntagarens e-postadress i bibliotekssystemet.", "Anna Svensson (låntagare 1234), förseningsmeddelande",
+		{"sv", "spoolgate " + date + ": 3 MISSLYCKADE — 4 skickade, 1 väntar, 2 att skriva ut, 1 varning", []string{
+			"Dagslogg från spoolgate: ", "Förseningsmeddelanden", "till nobody@example.net", "fil broken.eml",
+			"Anna Svensson (låntagare 1234), förseningsmeddelande", "Teknisk detalj:", "Skicka igen:",
 			"ingen e-postadress", "1 förvarning, 2 förseningsmeddelanden, 1 påminnelse", "Dagens detaljerade logg är bifogad",
+			"550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown",
 		}},
-		{"pl", "spoolgate " + date + ": wysłano 4, 3 błędy, 2 do wydruku — 1 ostrzeżenie", []string{
-			"Raport dzienny spoolgate: ", "Powiadomienia o przekroczeniu terminu", "do nobody@example.net", "Adres odbiorcy nie istnieje.",
-			"Popraw adres e-mail czytelnika w systemie bibliotecznym.", "Anna Svensson (czytelnik 1234)", "brak adresu e-mail",
+		{"pl", "spoolgate " + date + ": 3 BŁĘDY — wysłano 4, 1 oczekuje, 2 do wydruku, 1 ostrzeżenie", []string{
+			"Raport dzienny spoolgate: ", "Powiadomienia o przekroczeniu terminu", "do nobody@example.net",
+			"Anna Svensson (czytelnik 1234)", "brak adresu e-mail",
 			"1 powiadomienie przed terminem, 2 powiadomienia o przekroczeniu terminu, 1 ponowne przypomnienie",
 			"Wymaga uwagi: 3 nieudane wysyłki, 1 ostrzeżenie.",
 		}},
@@ -395,7 +421,18 @@ func TestCompose_ADayOfKnownEvents(t *testing.T) {
 		if s := r.Subject(); s != tc.subject {
 			t.Errorf("%s subject %q, want %q", tc.lang, s, tc.subject)
 		}
-		mustContain(t, tc.lang+" report", r.Text(), tc.words...)
+		text := r.Text()
+		for _, c := range []cause.Cause{cause.AddressUnknown, cause.NoRecipients} {
+			m, a := cause.Explain(tc.lang, c)
+			enM, enA := cause.Explain("en", c)
+			tc.words = append(tc.words, m, a)
+			for _, en := range []string{enM, enA} {
+				if strings.Contains(text, en) {
+					t.Errorf("%s report: English %q in it:\n%s", tc.lang, en, text)
+				}
+			}
+		}
+		mustContain(t, tc.lang+" report", text, tc.words...)
 	}
 }
 
@@ -482,13 +519,13 @@ func TestCompose_Warnings(t *testing.T) {
 		"The TLS certificate of the mail relay "+th+" expired on ",
 		"Could not check the TLS certificate of the mail relay "+main+": ",
 		"The loans export "+loans+" was last written ",
-		"1 message has failed temporarily 3 times or more and is still being retried:",
+		"1 message keeps failing temporarily and is still being retried:",
 		"slow.eml to slow@example.net: ",
 		"mailbox busy",
 		"No detailed log was written on this day",
 	)
-	if s := r.Subject(); !strings.HasSuffix(s, " — 6 warnings") || !strings.Contains(s, ": 2 sent, 0 failed") {
-		t.Errorf("subject %q", s)
+	if s, w := r.Subject(), "spoolgate "+day.Format(time.DateOnly)+": 6 WARNINGS — 2 sent, 1 waiting"; s != w {
+		t.Errorf("subject %q, want %q", s, w)
 	}
 
 	// A missing export, and the probes skipped in capture mode.
@@ -517,11 +554,15 @@ func TestCompose_NothingYet(t *testing.T) {
 	cfg.Capture = filepath.Join(spooltest.TempDir(t), "outbox")
 	cfg.Overdue.Enabled = true
 	day := time.Date(2026, 11, 25, 0, 0, 0, 0, cfg.Service.Location)
+	// The gateway records its relay's health as it starts.
+	if err := health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, []string{"smtp"}, time.Now).Start(); err != nil {
+		t.Fatal(err)
+	}
 	r, err := daily.Compose(context.Background(), cfg, day, daily.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := r.Subject(); s != "spoolgate 2026-11-25: 0 sent, 0 failed — all well" {
+	if s := r.Subject(); s != "spoolgate 2026-11-25: all well — 0 sent, 0 failed" {
 		t.Errorf("subject %q", s)
 	}
 	mustContain(t, "the report", r.Text(),
@@ -689,4 +730,271 @@ func decodeBase64(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// dayOfMail writes a day of outcomes into a real journal, as the gateway
+// records them: a message sent to one recipient and refused for another
+// (partly sent), one refused before any recipient was known, one sent to a
+// recipient who had it already (skipped) and to another, one sent, one
+// deferred, and one refused for its only recipient whose .BAD file has a
+// reason file of an older version. In the queue folder besides: a .BAD
+// file of an older version that the journal does not know (refused before
+// the journal recorded such files), and another instance's .BAD file.
+func dayOfMail(t *testing.T, cfg *config.Config) *journal.Journal {
+	t.Helper()
+	j := openJournal(t, cfg)
+	const relay = "smtp (mail.example.org:25)"
+	send := func(key, file, kind string, to ...string) {
+		j.Begin(journal.Claim{Key: key, File: file, To: to, Kind: kind, Subject: "Your loans"}, relay, to, nil)
+	}
+	out := func(key, to string, st journal.Status, reply, c string) {
+		j.Record(journal.Outcome{Key: key, To: []string{to}, Status: st, Server: relay, Reply: reply, Cause: c}, nil)
+	}
+	send("test-a1", "reminder-1.eml", "reminder", "d@example.net", "gone@example.net")
+	out("test-a1", "gone@example.net", journal.StatusFailed, "550 5.1.1 <gone@example.net>: Recipient address rejected: User unknown", string(cause.AddressUnknown))
+	out("test-a1", "d@example.net", journal.StatusSent, "250 2.0.0 Ok: queued as 4Xa1", "")
+
+	j.Claimed(journal.Claim{Key: "test-b1", File: "broken.eml"}, nil)
+	j.Record(journal.Outcome{Key: "test-b1", Status: journal.StatusFailed,
+		Reply: "the file has no recipients: add a To: line or X-Receiver: lines", Cause: string(cause.NoRecipients)}, nil)
+
+	send("test-c1", "overdue-1.eml", "overdue", "a@example.net", "b@example.net")
+	j.Record(journal.Outcome{Key: "test-c1", To: []string{"a@example.net"}, Status: journal.StatusSkipped,
+		Reply: "sent before, 2026-12-01 10:00:00, as overdue-0.eml (test-c0)", Cause: "already-sent"}, nil)
+	out("test-c1", "b@example.net", journal.StatusSent, "250 2.0.0 Ok: queued as 4Xc1", "")
+
+	send("test-d1", "ils-1.eml", "", "x@example.net")
+	out("test-d1", "x@example.net", journal.StatusSent, "250 2.0.0 Ok: queued as 4Xd1", "")
+
+	send("test-e1", "later.eml", "", "later@example.net")
+	out("test-e1", "later@example.net", journal.StatusDeferred, "451 4.7.1 Greylisted, try again in 5 minutes", string(cause.Temporary))
+
+	send("test-f1", "overdue-2.eml", "overdue", "nobody@example.net")
+	out("test-f1", "nobody@example.net", journal.StatusFailed, "550 5.1.1 <nobody@example.net>: User unknown", string(cause.AddressUnknown))
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	// .BAD files with reason files as spoolgate before this version wrote
+	// them (in English, with no cause).
+	legacy := func(bad, file, key, body string) {
+		text := "spoolgate could not send this message and will not try again.\r\n\r\nFile:     " + file + "\r\nKey:      " + key +
+			"\r\nWhen:     " + time.Now().Format("2006-01-02 15:04:05 -0700") + "\r\n" + body +
+			"\r\nTo send it again once the cause is fixed, rename the .BAD file back to its original name.\r\n"
+		for name, data := range map[string]string{bad: "From: x\r\n\r\nx\r\n", bad + ".txt": text} {
+			if err := os.WriteFile(filepath.Join(cfg.Spool.Folder, name), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	legacy("overdue-2.BAD", "overdue-2.eml", "test-f1", "Server:   "+relay+"\r\nReply:    550 5.1.1 <nobody@example.net>: User unknown\r\n\r\n"+
+		"What happened: The recipient's address does not exist.\r\nWhat to do:    Correct the patron's e-mail address in the library system.\r\n")
+	legacy("old.BAD", "old.eml", "test-0ld", "\r\nWhat happened: The file is not a message spoolgate can read.\r\n"+
+		"What to do:    Correct the file.\r\nDetail:        line 1: a header line has no colon\r\n")
+	legacy("theirs.BAD", "theirs.eml", "box2-x1", "\r\nWhat happened: The file is not a message spoolgate can read.\r\n")
+	return j
+}
+
+// The subject, the table and the list of failures are counted from the
+// same records, recipient by recipient, so they agree: on a day with a
+// partly sent message, a refusal before any recipient was known, a
+// recipient skipped, and .BAD files the journal knows, does not know (an
+// older version's) and are another instance's.
+func TestCompose_SubjectTableAndListAgree(t *testing.T) {
+	cfg := newConfig(t, nil)
+	j := dayOfMail(t, cfg)
+	tr := health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, []string{"smtp"}, time.Now)
+	tr.Up("smtp")
+	day := time.Now().In(cfg.Service.Location)
+	date := day.Format(time.DateOnly)
+
+	for _, tc := range []struct {
+		lang, subject string
+		table         []string // the Total row's words
+	}{
+		{"en", "spoolgate " + date + ": 4 FAILED — 3 sent", []string{"Total", "3", "1", "1", "4"}},
+		{"sv", "spoolgate " + date + ": 4 MISSLYCKADE — 3 skickade", []string{"Totalt", "3", "1", "1", "4"}},
+		{"ru", "spoolgate " + date + ": 4 ОШИБКИ — отправлено 3", []string{"Всего", "3", "1", "1", "4"}},
+	} {
+		cfg.Log.Language = tc.lang
+		r, err := daily.Compose(context.Background(), cfg, day, daily.Inputs{Journal: j})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]daily.Counts{
+			"":         {Sent: 1, Deferred: 1, Failed: 2}, // ils-1, later, broken, old.BAD
+			"overdue":  {Sent: 1, Skipped: 1, Failed: 1},  // b, a (had it), nobody
+			"reminder": {Sent: 1, Failed: 1},              // d, gone
+		}
+		for k, w := range want {
+			if c := r.Figures[k]; c == nil || *c != w {
+				t.Errorf("%s: figures of kind %q = %+v, want %+v", tc.lang, k, c, w)
+			}
+		}
+		if r.Total != (daily.Counts{Sent: 3, Skipped: 1, Deferred: 1, Failed: 4}) || len(r.Failures) != r.Total.Failed {
+			t.Errorf("%s: total %+v, %d failures listed", tc.lang, r.Total, len(r.Failures))
+		}
+		var fails []string
+		for _, f := range r.Failures {
+			fails = append(fails, f.To+"|"+f.File+"|"+string(f.Cause)+"|"+f.Bad)
+		}
+		slices.Sort(fails)
+		if w := []string{"gone@example.net|reminder-1.eml|address-unknown|", "nobody@example.net|overdue-2.eml|address-unknown|overdue-2.BAD",
+			"|broken.eml|no-recipients|", "|old.eml|unknown|old.BAD"}; !slices.Equal(fails, func() []string { slices.Sort(w); return w }()) {
+			t.Errorf("%s: failures\n%q\nwant\n%q", tc.lang, fails, w)
+		}
+
+		// Subject == table == list.
+		if s := r.Subject(); s != tc.subject {
+			t.Errorf("%s: subject %q, want %q", tc.lang, s, tc.subject)
+		}
+		text := r.Text()
+		var total []string
+		for _, l := range strings.Split(text, "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == tc.table[0] {
+				total = f
+			}
+		}
+		if !slices.Equal(total, tc.table) {
+			t.Errorf("%s: the table's total row is %q, want %q:\n%s", tc.lang, total, tc.table, text)
+		}
+		if h := r.Summary(); h.Failed != 4 || len(h.Failures) != 4 || h.Sent != 3 || h.Skipped != 1 || h.Subject != tc.subject {
+			t.Errorf("%s: summary %+v", tc.lang, h)
+		}
+
+		// Every failure's text in the report's language, the relay's
+		// reply verbatim, spoolgate's own words only as a technical detail.
+		words := []string{"550 5.1.1 <gone@example.net>: Recipient address rejected: User unknown (smtp (mail.example.org:25))",
+			"the file has no recipients: add a To: line or X-Receiver: lines", "line 1: a header line has no colon"}
+		for _, c := range []cause.Cause{cause.AddressUnknown, cause.NoRecipients, cause.Unknown} {
+			m, a := cause.Explain(tc.lang, c)
+			words = append(words, m, a)
+			if tc.lang == "en" {
+				continue
+			}
+			enM, enA := cause.Explain("en", c)
+			for _, en := range []string{enM, enA} {
+				if strings.Contains(text, en) {
+					t.Errorf("%s: English %q in the report:\n%s", tc.lang, en, text)
+				}
+			}
+		}
+		if tc.lang != "en" {
+			for _, en := range []string{"The file is not a message spoolgate can read.", "What happened", "Technical detail", "Reply:"} {
+				if strings.Contains(text, en) {
+					t.Errorf("%s: English %q in the report:\n%s", tc.lang, en, text)
+				}
+			}
+		}
+		mustContain(t, tc.lang+" report", text, words...)
+	}
+}
+
+// The subject says all is well only when it is: no failures that day, the
+// gateway running with its relay available, nothing stuck.
+func TestCompose_AllWellOnlyWhenItIs(t *testing.T) {
+	cfg := newConfig(t, nil)
+	j := openJournal(t, cfg)
+	j.Begin(journal.Claim{Key: "test-a1", File: "ils-1.eml", To: []string{"x@example.net"}}, "smtp (mail.example.org:25)", []string{"x@example.net"}, nil)
+	j.Record(journal.Outcome{Key: "test-a1", To: []string{"x@example.net"}, Status: journal.StatusSent, Reply: "250 ok"}, nil)
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().In(cfg.Service.Location)
+	date := day.Format(time.DateOnly)
+	compose := func(in daily.Inputs) *daily.Report {
+		t.Helper()
+		in.Journal = j
+		r, err := daily.Compose(context.Background(), cfg, day, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := r.Summary(); s.AllWell != r.AllWell() || s.Subject != r.Subject() {
+			t.Errorf("the summary says all_well %v, %q; the report %v, %q", s.AllWell, s.Subject, r.AllWell(), r.Subject())
+		}
+		return r
+	}
+
+	// A running gateway that has not recorded its relay's health (it could
+	// not write to its data folder): not known to be well.
+	if r := compose(daily.Inputs{}); r.AllWell() || r.Subject() != "spoolgate "+date+": RELAY STATE UNKNOWN — 1 sent" {
+		t.Errorf("no health record: %q", r.Subject())
+	}
+
+	start := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	clock := start
+	tr := health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, []string{"smtp"}, func() time.Time { return clock })
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if r := compose(daily.Inputs{}); !r.AllWell() || r.Subject() != "spoolgate "+date+": all well — 1 sent, 0 failed" {
+		t.Errorf("started, nothing sent since: %q", r.Subject())
+	}
+	tr.Up("smtp")
+	r := compose(daily.Inputs{})
+	if !r.AllWell() || r.Subject() != "spoolgate "+date+": all well — 1 sent, 0 failed" {
+		t.Errorf("relay available: %q", r.Subject())
+	}
+	mustContain(t, "the report", r.Text(), "All is well: nothing needs attention.")
+
+	// The relay refuses the login: the subject and the body lead with it.
+	clock = start.Add(10 * time.Minute)
+	reply := "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6"
+	tr.Down("smtp", string(cause.LoginRefused), "smtp (mail.example.org:587)", reply, clock.Add(5*time.Minute))
+	loc := cfg.Service.Location
+	since, next := clock.In(loc).Format("15:04"), clock.Add(5*time.Minute).In(loc).Format("15:04")
+	for _, lang := range []string{"en", "sv", "ru"} {
+		cfg.Log.Language = lang
+		r := compose(daily.Inputs{})
+		lead := map[string]string{"en": "RELAY UNAVAILABLE since ", "sv": "E-POSTSERVERN OTILLGÄNGLIG sedan ", "ru": "ПОЧТОВЫЙ СЕРВЕР НЕДОСТУПЕН с "}[lang]
+		want := "spoolgate " + date + ": " + lead + since + " (" + cause.Label(lang, cause.LoginRefused) + ") — "
+		if r.AllWell() || !strings.HasPrefix(r.Subject(), want) {
+			t.Errorf("%s: relay down: %q, want it to start %q", lang, r.Subject(), want)
+		}
+		text := r.Text()
+		meaning, action := cause.Explain(lang, cause.LoginRefused)
+		head := text[:strings.Index(text, "\n\n"+map[string]string{"en": "MESSAGES", "sv": "MEDDELANDEN", "ru": "СООБЩЕНИЯ"}[lang])]
+		mustContain(t, lang+" head of the report", head, meaning, action, reply+" (smtp (mail.example.org:587))", next)
+		if lang != "en" {
+			if m, _ := cause.Explain("en", cause.LoginRefused); strings.Contains(text, m) {
+				t.Errorf("%s: English %q in the report", lang, m)
+			}
+		}
+		s := r.Summary()
+		if s.Relay.State != "unavailable" || s.Relay.Cause != "login-refused" || s.Relay.Reply != reply || s.Relay.Since == nil ||
+			!s.Relay.Since.Equal(clock) || s.Relay.NextAttempt == nil || !s.Relay.NextAttempt.Equal(clock.Add(5*time.Minute)) {
+			t.Errorf("%s: the summary's relay %+v", lang, s.Relay)
+		}
+	}
+	cfg.Log.Language = "en"
+
+	// Not running: that comes first, whatever the record says.
+	if r := compose(daily.Inputs{NotRunning: true}); r.AllWell() || r.Subject() != "spoolgate "+date+": SPOOLGATE IS NOT RUNNING — 1 sent" {
+		t.Errorf("not running: %q", r.Subject())
+	}
+
+	// Available again; then a file no pattern takes, and a deferred file
+	// that has waited for hours, are each a warning.
+	tr.Up("smtp")
+	if r := compose(daily.Inputs{}); !r.AllWell() {
+		t.Errorf("relay available again: %q", r.Subject())
+	}
+	old := time.Now().Add(-5 * time.Hour)
+	for name, shown := range map[string]string{"notes.txt": "notes.txt (5 h 0 min)", "late.eml.test-l1.deferred": "late.eml to ?: 0 attempts since "} {
+		path := filepath.Join(cfg.Spool.Folder, name)
+		if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+		r := compose(daily.Inputs{})
+		if r.AllWell() || !strings.HasPrefix(r.Subject(), "spoolgate "+date+": 1 WARNING — ") {
+			t.Errorf("with %s: %q", name, r.Subject())
+		}
+		mustContain(t, "the report", r.Text(), shown)
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

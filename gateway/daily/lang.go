@@ -6,9 +6,13 @@ package daily
 // many) in Polish and Russian; (one, few, other) in Czech. Every field is
 // filled in every language; a test checks it.
 type texts struct {
-	// The subject: "spoolgate 2026-11-25: 143 sent, 2 failed, 12 to print — all well".
-	SubjSent, SubjFailed, SubjPrint, SubjWarnings []string
-	SubjAllWell                                   string
+	// The subject: "spoolgate 2026-11-25: 143 sent, 0 failed, 12 to print — all well",
+	// or, when something is wrong, the problem first:
+	// "spoolgate 2026-12-02: RELAY UNAVAILABLE since 14:02 (login refused) — 0 sent, 41 waiting".
+	SubjSent, SubjFailed, SubjPrint, SubjWarnings, SubjWaiting []string
+	SubjAllWell                                                string
+	SubjNotRunning, SubjRelayUnknown                           string // the problem, in capitals
+	SubjRelayDown                                              string // "RELAY UNAVAILABLE since %s" (a time); the cause's label follows in brackets
 
 	Title     string // "spoolgate daily log: %s" (the day, with its weekday)
 	DayFormat string // the weekday (%[1]s) and date (%[2]s) of the title
@@ -19,61 +23,72 @@ type texts struct {
 	FailuresN []string // for Attention
 	WarningsN []string // for Attention
 
+	// The relay's health, first in the body when it is not available.
+	NotRunning string // the gateway is not running
+	RelayDown  string // "… unavailable since %s …"
+	RelayNone  string // no health record: %s is where it should be
+
 	HMessages, HNotices, HFailures, HQueue, HWarnings, HLog string
 
-	ColSent, ColDeferred, ColFailed, Total string
-	KindLabel                              map[string]string   // table rows by kind: "" is the library system's own mail
-	KindOne                                map[string]string   // one message of a kind
-	NoticeN                                map[string][]string // counts of notices by kind
-	NoMessages, DeferredNote               string
+	ColSent, ColSkipped, ColDeferred, ColFailed, Total string
+	KindLabel                                          map[string]string   // table rows by kind: "" is the library system's own mail
+	KindOne                                            map[string]string   // one message of a kind
+	NoticeN                                            map[string][]string // counts of notices by kind
+	NoMessages, DeferredNote, SkippedNote              string
+	CountNote                                          string // what the table counts
 
-	Queued, QueuedNone        string
-	PrintHead                 string // "%d": how many
-	ReasonNoEmail             string
-	ReasonNotifyOff           string
-	Patron                    string // "%s (patron %s)": name, id
-	DroppedHead               string // "%s" how late, "%d" how many
-	Due                       string // "due %s"
-	RowErrHead, RowErr        string
-	LoansErr, NoScan          string
-	NoFailures, FailTo        string
-	FailFile                  string
-	LMessage, LReason, LReply string
-	LToDo, MoreFailures       string
-	Causes                    map[string][2]string // by cause: what happened, what to do
-	FileAction                string               // what to do about a .BAD file: %s is its reason file
-	QWaiting, QOldest         string
-	QDeferred, QBad           string
-	QLastSent, QNever, QErr   string
-	NoWarnings                string
-	WFailover                 []string // count, backup relay, main relay
-	WCertSoon                 string   // relay, date, how soon
-	WCertExpired, WCertCheck  string
-	WLoansMissing, WLoansOld  string
-	WLoansStat                string
-	WRepeated                 []string
-	WRepeatedLine             string // file, recipients, attempts, since, last reply
-	WRowErrors                []string
-	DaysN                     []string
-	AgeHM, AgeM               string
-	LogAttached, LogTail      string
-	LogNone, Footer           string
+	Queued, QueuedNone string
+	PrintHead          string // "%d": how many
+	ReasonNoEmail      string
+	ReasonNotifyOff    string
+	Patron             string // "%s (patron %s)": name, id
+	DroppedHead        string // "%s" how late, "%d" how many
+	Due                string // "due %s"
+	RowErrHead, RowErr string
+	LoansErr, NoScan   string
+	NoFailures, FailTo string
+	FailFile           string
+	// The labels of a failure's lines. The reason and what to do come
+	// from package cause; the reply is the relay's, verbatim; the detail
+	// is spoolgate's own (English) words about a file it refused itself.
+	LMessage, LReason, LReply, LDetail string
+	LToDo, LRetry, LNext               string
+	RetryCmd                           string // "%s, once the cause is fixed": the command
+	MoreFailures                       string
+	MoreFiles                          string // after a list of files cut short
+	QWaiting, QOldest                  string
+	QDeferred, QBad, QUnmatched        string
+	QLastSent, QNever, QErr            string
+	NoWarnings                         string
+	WFailover                          []string // count, backup relay, main relay
+	WCertSoon                          string   // relay, date, how soon
+	WCertExpired, WCertCheck           string
+	WLoansMissing, WLoansOld           string
+	WLoansStat                         string
+	WRepeated                          []string // deferred files that are stuck (see stuck)
+	WRepeatedLine                      string   // file, recipients, attempts, since, last reply
+	WUnmatched                         []string // files no pattern takes; one per line follows
+	WRowErrors                         []string
+	DaysN                              []string
+	AgeHM, AgeM                        string
+	LogAttached, LogTail               string
+	LogNone, Footer                    string
 }
-
-// causes are the kinds of failure the report explains; see cause.
-var causes = []string{"no-such-address", "bad-address", "relay-denied", "policy", "too-large", "mailbox-full",
-	"content", "login", "gave-up", "refused", "file", "unknown"}
 
 // kinds are the message kinds with their own words; others show as named.
 var kinds = []string{"", "warning", "overdue", "reminder", "test", "daily"}
 
 var languages = map[string]*texts{
 	"en": {
-		SubjSent:     []string{"%d sent", "%d sent"},
-		SubjFailed:   []string{"%d failed", "%d failed"},
-		SubjPrint:    []string{"%d to print", "%d to print"},
-		SubjWarnings: []string{"%d warning", "%d warnings"},
-		SubjAllWell:  "all well",
+		SubjSent:         []string{"%d sent", "%d sent"},
+		SubjFailed:       []string{"%d failed", "%d failed"},
+		SubjPrint:        []string{"%d to print", "%d to print"},
+		SubjWarnings:     []string{"%d warning", "%d warnings"},
+		SubjAllWell:      "all well",
+		SubjNotRunning:   "SPOOLGATE IS NOT RUNNING",
+		SubjRelayDown:    "RELAY UNAVAILABLE since %s",
+		SubjRelayUnknown: "RELAY STATE UNKNOWN",
+		SubjWaiting:      []string{"%d waiting", "%d waiting"},
 
 		Title:     "spoolgate daily log: %s",
 		DayFormat: "%s %s",
@@ -87,7 +102,7 @@ var languages = map[string]*texts{
 		HMessages: "MESSAGES", HNotices: "NOTICES TO PATRONS", HFailures: "FAILURES", HQueue: "THE QUEUE NOW",
 		HWarnings: "WARNINGS", HLog: "THE DAY'S LOG",
 
-		ColSent: "Sent", ColDeferred: "Deferred", ColFailed: "Failed (.BAD)", Total: "Total",
+		ColSent: "Sent", ColDeferred: "Deferred", ColFailed: "Failed", Total: "Total",
 		KindLabel: map[string]string{"": "Library system and other", "warning": "Due-soon notices", "overdue": "Overdue notices",
 			"reminder": "Reminders", "test": "Test messages", "daily": "Daily logs"},
 		KindOne: map[string]string{"": "message", "warning": "due-soon notice", "overdue": "overdue notice",
@@ -120,54 +135,56 @@ var languages = map[string]*texts{
 		LReply:          "Reply:",
 		LToDo:           "What to do:",
 		MoreFailures:    "… and %d more: spoolgate sent --status failed lists them all.",
-		Causes: map[string][2]string{
-			"no-such-address": {"The recipient's address does not exist.", "Correct the patron's e-mail address in the library system."},
-			"bad-address":     {"The mail relay says an address in the message is wrong.", "Check the recipient's address, and the sender's ([message] from)."},
-			"relay-denied":    {"The mail relay does not let this machine send mail to this address (relaying denied).", "Ask IT to allow relaying from this machine on the mail relay, or to give spoolgate a login."},
-			"policy":          {"The mail relay refused the message because of its security or spam rules.", "Show the reply to IT: the relay's rules must allow this sender and this content."},
-			"too-large":       {"The message is larger than the mail relay accepts.", "Make the message smaller (send attachments as links), or ask IT to raise the relay's size limit."},
-			"mailbox-full":    {"The recipient's mailbox is full.", "Contact the patron another way (phone or print)."},
-			"content":         {"The mail relay cannot carry this message's content or characters.", "Show the reply to IT; addresses with non-English letters need a relay that supports SMTPUTF8."},
-			"login":           {"The mail relay refused spoolgate's login.", "Ask IT to check the username and password in the [smtp] section (spoolgate check shows the details)."},
-			"gave-up":         {"The mail relay could not be reached, or kept asking to try later, for longer than spoolgate retries ([spool] retry_for).", "Check that the mail relay works (spoolgate check), then put the .BAD file back in the queue (spoolgate retry)."},
-			"refused":         {"The mail relay refused the message for good.", "Show the reply to IT if it is unclear."},
-			"file":            {"The file was set aside as .BAD before it could be sent:", ""},
-			"unknown":         {"The message could not be delivered.", "Show the reply to IT if it is unclear."},
-		},
-		FileAction:    "Read %s in the queue folder, correct the file and put it back in the queue (spoolgate retry).",
-		QWaiting:      "Waiting to be sent: %d",
-		QOldest:       " (the oldest has waited %s)",
-		QDeferred:     "Waiting for a retry: %d",
-		QBad:          "Set aside as .BAD, in all: %d",
-		QLastSent:     "Last successful send: %s",
-		QNever:        "Nothing has been sent yet.",
-		QErr:          "Cannot read the queue folder: %s",
-		NoWarnings:    "No warnings.",
-		WFailover:     []string{"%d message went through the backup relay %s because the main relay %s could not be reached.", "%d messages went through the backup relay %s because the main relay %s could not be reached."},
-		WCertSoon:     "The TLS certificate of the mail relay %s expires on %s, in %s. Ask IT to renew it in time.",
-		WCertExpired:  "The TLS certificate of the mail relay %s expired on %s. Ask IT to renew it.",
-		WCertCheck:    "Could not check the TLS certificate of the mail relay %s: %s",
-		WLoansMissing: "The loans export %s does not exist, so the overdue scan has no loans to read. Check the library system's export job.",
-		WLoansOld:     "The loans export %s was last written %s, more than a day ago. Check the library system's export job.",
-		WLoansStat:    "Cannot read the loans export %s: %s",
-		WRepeated:     []string{"%d message has failed temporarily 3 times or more and is still being retried:", "%d messages have failed temporarily 3 times or more and are still being retried:"},
-		WRepeatedLine: "%s to %s: %d attempts since %s; last reply: %s",
-		WRowErrors:    []string{"%d row of the loans export could not be read (listed above).", "%d rows of the loans export could not be read (listed above)."},
-		DaysN:         []string{"%d day", "%d days"},
-		AgeHM:         "%d h %d min",
-		AgeM:          "%d min",
-		LogAttached:   "The day's detailed log is attached: %s.",
-		LogTail:       "The day's detailed log is attached: %s (its last %s; the whole file is %s on the server).",
-		LogNone:       "No detailed log was written on this day (%s does not exist).",
-		Footer:        "spoolgate sends this log every day at %s. If it does not arrive, spoolgate is not running or cannot send mail: check it with spoolgate status.",
+		MoreFiles:       "… and %d more: spoolgate queue lists them all.",
+		NotRunning:      "spoolgate is not running, so nothing is being sent. Start it again; spoolgate status shows its state.",
+		RelayDown:       "The mail relay has been unavailable since %s, so nothing is being sent; spoolgate keeps trying by itself.",
+		RelayNone:       "The mail relay's state is not known: spoolgate has not recorded it in %s (it does so while it runs).",
+		LNext:           "Next attempt:",
+		LDetail:         "Technical detail:",
+		LRetry:          "Send again:",
+		RetryCmd:        "%s, once the cause is fixed",
+		ColSkipped:      "Had it already",
+		SkippedNote:     "Had it already: an identical message reached the recipient earlier ([spool] dedupe_window), so it was not sent again.",
+		CountNote:       "Counted by recipient: a message to two recipients counts twice; a file refused before it was read counts once.",
+		QUnmatched:      "Files no [spool] pattern takes (never sent): %d",
+		WUnmatched:      []string{"%d file in the queue folder matches no [spool] pattern, so it is never sent; rename it to a name the pattern takes, or add a pattern:", "%d files in the queue folder match no [spool] pattern, so they are never sent; rename them to names the pattern takes, or add a pattern:"},
+		QWaiting:        "Waiting to be sent: %d",
+		QOldest:         " (the oldest has waited %s)",
+		QDeferred:       "Waiting for a retry: %d",
+		QBad:            "Set aside as .BAD, in all: %d",
+		QLastSent:       "Last successful send: %s",
+		QNever:          "Nothing has been sent yet.",
+		QErr:            "Cannot read the queue folder: %s",
+		NoWarnings:      "No warnings.",
+		WFailover:       []string{"%d message went through the backup relay %s because the main relay %s could not be reached.", "%d messages went through the backup relay %s because the main relay %s could not be reached."},
+		WCertSoon:       "The TLS certificate of the mail relay %s expires on %s, in %s. Ask IT to renew it in time.",
+		WCertExpired:    "The TLS certificate of the mail relay %s expired on %s. Ask IT to renew it.",
+		WCertCheck:      "Could not check the TLS certificate of the mail relay %s: %s",
+		WLoansMissing:   "The loans export %s does not exist, so the overdue scan has no loans to read. Check the library system's export job.",
+		WLoansOld:       "The loans export %s was last written %s, more than a day ago. Check the library system's export job.",
+		WLoansStat:      "Cannot read the loans export %s: %s",
+		WRepeated:       []string{"%d message keeps failing temporarily and is still being retried:", "%d messages keep failing temporarily and are still being retried:"},
+		WRepeatedLine:   "%s to %s: %d attempts since %s; last reply: %s",
+		WRowErrors:      []string{"%d row of the loans export could not be read (listed above).", "%d rows of the loans export could not be read (listed above)."},
+		DaysN:           []string{"%d day", "%d days"},
+		AgeHM:           "%d h %d min",
+		AgeM:            "%d min",
+		LogAttached:     "The day's detailed log is attached: %s.",
+		LogTail:         "The day's detailed log is attached: %s (its last %s; the whole file is %s on the server).",
+		LogNone:         "No detailed log was written on this day (%s does not exist).",
+		Footer:          "spoolgate sends this log every day at %s. If it does not arrive, spoolgate is not running or cannot send mail: check it with spoolgate status.",
 	},
 
 	"sv": {
-		SubjSent:     []string{"%d skickat", "%d skickade"},
-		SubjFailed:   []string{"%d misslyckat", "%d misslyckade"},
-		SubjPrint:    []string{"%d att skriva ut", "%d att skriva ut"},
-		SubjWarnings: []string{"%d varning", "%d varningar"},
-		SubjAllWell:  "allt i ordning",
+		SubjSent:         []string{"%d skickat", "%d skickade"},
+		SubjFailed:       []string{"%d misslyckat", "%d misslyckade"},
+		SubjPrint:        []string{"%d att skriva ut", "%d att skriva ut"},
+		SubjWarnings:     []string{"%d varning", "%d varningar"},
+		SubjAllWell:      "allt i ordning",
+		SubjNotRunning:   "SPOOLGATE KÖRS INTE",
+		SubjRelayDown:    "E-POSTSERVERN OTILLGÄNGLIG sedan %s",
+		SubjRelayUnknown: "E-POSTSERVERNS LÄGE OKÄNT",
+		SubjWaiting:      []string{"%d väntar", "%d väntar"},
 
 		Title:     "Dagslogg från spoolgate: %s",
 		DayFormat: "%s %s",
@@ -181,7 +198,7 @@ var languages = map[string]*texts{
 		HMessages: "MEDDELANDEN", HNotices: "MEDDELANDEN TILL LÅNTAGARE", HFailures: "MISSLYCKADE UTSKICK", HQueue: "KÖN JUST NU",
 		HWarnings: "VARNINGAR", HLog: "DAGENS LOGG",
 
-		ColSent: "Skickade", ColDeferred: "Fördröjda", ColFailed: "Misslyckade (.BAD)", Total: "Totalt",
+		ColSent: "Skickade", ColDeferred: "Fördröjda", ColFailed: "Misslyckade", Total: "Totalt",
 		KindLabel: map[string]string{"": "Bibliotekssystemet och övrigt", "warning": "Förvarningar", "overdue": "Förseningsmeddelanden",
 			"reminder": "Påminnelser", "test": "Testmeddelanden", "daily": "Dagsloggar"},
 		KindOne: map[string]string{"": "meddelande", "warning": "förvarning", "overdue": "förseningsmeddelande",
@@ -214,54 +231,56 @@ var languages = map[string]*texts{
 		LReply:          "Svar:",
 		LToDo:           "Åtgärd:",
 		MoreFailures:    "… och %d till: spoolgate sent --status failed visar alla.",
-		Causes: map[string][2]string{
-			"no-such-address": {"Mottagarens adress finns inte.", "Rätta låntagarens e-postadress i bibliotekssystemet."},
-			"bad-address":     {"E-postservern säger att en adress i meddelandet är felaktig.", "Kontrollera mottagarens adress och avsändarens ([message] from)."},
-			"relay-denied":    {"E-postservern låter inte den här datorn skicka e-post till adressen (vidarebefordran nekad).", "Be IT att tillåta vidarebefordran från den här datorn i e-postservern, eller att ge spoolgate en inloggning."},
-			"policy":          {"E-postservern avvisade meddelandet på grund av sina säkerhets- eller skräppostregler.", "Visa svaret för IT: serverns regler måste tillåta den här avsändaren och det här innehållet."},
-			"too-large":       {"Meddelandet är större än e-postservern tar emot.", "Gör meddelandet mindre (skicka bilagor som länkar) eller be IT höja serverns storleksgräns."},
-			"mailbox-full":    {"Mottagarens brevlåda är full.", "Kontakta låntagaren på annat sätt (telefon eller brev)."},
-			"content":         {"E-postservern kan inte förmedla meddelandets innehåll eller tecken.", "Visa svaret för IT; adresser med å, ä, ö och andra icke-engelska tecken kräver en server med stöd för SMTPUTF8."},
-			"login":           {"E-postservern godtog inte spoolgates inloggning.", "Be IT kontrollera användarnamn och lösenord i avsnittet [smtp] (spoolgate check visar detaljerna)."},
-			"gave-up":         {"E-postservern gick inte att nå, eller bad om ett nytt försök senare, längre än spoolgate försöker igen ([spool] retry_for).", "Kontrollera att e-postservern fungerar (spoolgate check) och lägg sedan tillbaka .BAD-filen i kön (spoolgate retry)."},
-			"refused":         {"E-postservern avvisade meddelandet för gott.", "Visa svaret för IT om det är oklart."},
-			"file":            {"Filen lades åt sidan som .BAD innan den kunde skickas:", ""},
-			"unknown":         {"Meddelandet kunde inte levereras.", "Visa svaret för IT om det är oklart."},
-		},
-		FileAction:    "Läs %s i kömappen, rätta filen och lägg tillbaka den i kön (spoolgate retry).",
-		QWaiting:      "Väntar på att skickas: %d",
-		QOldest:       " (den äldsta har väntat %s)",
-		QDeferred:     "Väntar på ett nytt försök: %d",
-		QBad:          "Lagda åt sidan som .BAD, totalt: %d",
-		QLastSent:     "Senast skickat: %s",
-		QNever:        "Inget har skickats än.",
-		QErr:          "Kan inte läsa kömappen: %s",
-		NoWarnings:    "Inga varningar.",
-		WFailover:     []string{"%d meddelande gick via reservservern %s eftersom huvudservern %s inte gick att nå.", "%d meddelanden gick via reservservern %s eftersom huvudservern %s inte gick att nå."},
-		WCertSoon:     "TLS-certifikatet för e-postservern %s går ut %s, om %s. Be IT att förnya det i tid.",
-		WCertExpired:  "TLS-certifikatet för e-postservern %s gick ut %s. Be IT att förnya det.",
-		WCertCheck:    "Kunde inte kontrollera TLS-certifikatet för e-postservern %s: %s",
-		WLoansMissing: "Lånefilen %s finns inte, så förseningskontrollen har inga lån att läsa. Kontrollera bibliotekssystemets export.",
-		WLoansOld:     "Lånefilen %s skrevs senast %s, för mer än ett dygn sedan. Kontrollera bibliotekssystemets export.",
-		WLoansStat:    "Kan inte läsa lånefilen %s: %s",
-		WRepeated:     []string{"%d meddelande har misslyckats tillfälligt 3 gånger eller fler och försöks fortfarande skickas:", "%d meddelanden har misslyckats tillfälligt 3 gånger eller fler och försöks fortfarande skickas:"},
-		WRepeatedLine: "%s till %s: %d försök sedan %s; senaste svar: %s",
-		WRowErrors:    []string{"%d rad i lånefilen kunde inte läsas (se listan ovan).", "%d rader i lånefilen kunde inte läsas (se listan ovan)."},
-		DaysN:         []string{"%d dag", "%d dagar"},
-		AgeHM:         "%d tim %d min",
-		AgeM:          "%d min",
-		LogAttached:   "Dagens detaljerade logg är bifogad: %s.",
-		LogTail:       "Dagens detaljerade logg är bifogad: %s (de sista %s; hela filen är %s och finns på servern).",
-		LogNone:       "Ingen detaljerad logg skrevs den här dagen (%s finns inte).",
-		Footer:        "spoolgate skickar den här loggen varje dag kl. %s. Om den inte kommer fram körs inte spoolgate eller kan inte skicka e-post: kontrollera med spoolgate status.",
+		MoreFiles:       "… och %d till: spoolgate queue visar alla.",
+		NotRunning:      "spoolgate körs inte, så inget skickas. Starta den igen; spoolgate status visar läget.",
+		RelayDown:       "E-postservern har varit otillgänglig sedan %s, så inget skickas; spoolgate fortsätter att försöka av sig själv.",
+		RelayNone:       "E-postserverns läge är okänt: spoolgate har inte sparat det i %s (det görs medan spoolgate körs).",
+		LNext:           "Nästa försök:",
+		LDetail:         "Teknisk detalj:",
+		LRetry:          "Skicka igen:",
+		RetryCmd:        "%s, när orsaken är åtgärdad",
+		ColSkipped:      "Hade det redan",
+		SkippedNote:     "Hade det redan: mottagaren fick ett likadant meddelande tidigare ([spool] dedupe_window), så det skickades inte igen.",
+		CountNote:       "Räknat per mottagare: ett meddelande till två mottagare räknas två gånger; en fil som avvisades innan den lästes räknas en gång.",
+		QUnmatched:      "Filer som inget [spool] pattern matchar (skickas aldrig): %d",
+		WUnmatched:      []string{"%d fil i kömappen matchar inget [spool] pattern och skickas därför aldrig; byt namn på den så att mönstret matchar, eller lägg till ett mönster:", "%d filer i kömappen matchar inget [spool] pattern och skickas därför aldrig; byt namn på dem så att mönstret matchar, eller lägg till ett mönster:"},
+		QWaiting:        "Väntar på att skickas: %d",
+		QOldest:         " (den äldsta har väntat %s)",
+		QDeferred:       "Väntar på ett nytt försök: %d",
+		QBad:            "Lagda åt sidan som .BAD, totalt: %d",
+		QLastSent:       "Senast skickat: %s",
+		QNever:          "Inget har skickats än.",
+		QErr:            "Kan inte läsa kömappen: %s",
+		NoWarnings:      "Inga varningar.",
+		WFailover:       []string{"%d meddelande gick via reservservern %s eftersom huvudservern %s inte gick att nå.", "%d meddelanden gick via reservservern %s eftersom huvudservern %s inte gick att nå."},
+		WCertSoon:       "TLS-certifikatet för e-postservern %s går ut %s, om %s. Be IT att förnya det i tid.",
+		WCertExpired:    "TLS-certifikatet för e-postservern %s gick ut %s. Be IT att förnya det.",
+		WCertCheck:      "Kunde inte kontrollera TLS-certifikatet för e-postservern %s: %s",
+		WLoansMissing:   "Lånefilen %s finns inte, så förseningskontrollen har inga lån att läsa. Kontrollera bibliotekssystemets export.",
+		WLoansOld:       "Lånefilen %s skrevs senast %s, för mer än ett dygn sedan. Kontrollera bibliotekssystemets export.",
+		WLoansStat:      "Kan inte läsa lånefilen %s: %s",
+		WRepeated:       []string{"%d meddelande misslyckas tillfälligt gång på gång och försöks fortfarande skickas:", "%d meddelanden misslyckas tillfälligt gång på gång och försöks fortfarande skickas:"},
+		WRepeatedLine:   "%s till %s: %d försök sedan %s; senaste svar: %s",
+		WRowErrors:      []string{"%d rad i lånefilen kunde inte läsas (se listan ovan).", "%d rader i lånefilen kunde inte läsas (se listan ovan)."},
+		DaysN:           []string{"%d dag", "%d dagar"},
+		AgeHM:           "%d tim %d min",
+		AgeM:            "%d min",
+		LogAttached:     "Dagens detaljerade logg är bifogad: %s.",
+		LogTail:         "Dagens detaljerade logg är bifogad: %s (de sista %s; hela filen är %s och finns på servern).",
+		LogNone:         "Ingen detaljerad logg skrevs den här dagen (%s finns inte).",
+		Footer:          "spoolgate skickar den här loggen varje dag kl. %s. Om den inte kommer fram körs inte spoolgate eller kan inte skicka e-post: kontrollera med spoolgate status.",
 	},
 
 	"nb": {
-		SubjSent:     []string{"%d sendt", "%d sendt"},
-		SubjFailed:   []string{"%d feilet", "%d feilet"},
-		SubjPrint:    []string{"%d til utskrift", "%d til utskrift"},
-		SubjWarnings: []string{"%d advarsel", "%d advarsler"},
-		SubjAllWell:  "alt i orden",
+		SubjSent:         []string{"%d sendt", "%d sendt"},
+		SubjFailed:       []string{"%d feilet", "%d feilet"},
+		SubjPrint:        []string{"%d til utskrift", "%d til utskrift"},
+		SubjWarnings:     []string{"%d advarsel", "%d advarsler"},
+		SubjAllWell:      "alt i orden",
+		SubjNotRunning:   "SPOOLGATE KJØRER IKKE",
+		SubjRelayDown:    "E-POSTSERVEREN UTILGJENGELIG siden %s",
+		SubjRelayUnknown: "E-POSTSERVERENS TILSTAND UKJENT",
+		SubjWaiting:      []string{"%d venter", "%d venter"},
 
 		Title:     "Dagslogg fra spoolgate: %s",
 		DayFormat: "%s %s",
@@ -275,7 +294,7 @@ var languages = map[string]*texts{
 		HMessages: "MELDINGER", HNotices: "VARSLER TIL LÅNERE", HFailures: "MISLYKKEDE UTSENDINGER", HQueue: "KØEN NÅ",
 		HWarnings: "ADVARSLER", HLog: "DAGENS LOGG",
 
-		ColSent: "Sendt", ColDeferred: "Utsatt", ColFailed: "Feilet (.BAD)", Total: "Totalt",
+		ColSent: "Sendt", ColDeferred: "Utsatt", ColFailed: "Feilet", Total: "Totalt",
 		KindLabel: map[string]string{"": "Biblioteksystemet og annet", "warning": "Forhåndsvarsler", "overdue": "Forsinkelsesvarsler",
 			"reminder": "Purringer", "test": "Testmeldinger", "daily": "Dagslogger"},
 		KindOne: map[string]string{"": "melding", "warning": "forhåndsvarsel", "overdue": "forsinkelsesvarsel",
@@ -308,54 +327,56 @@ var languages = map[string]*texts{
 		LReply:          "Svar:",
 		LToDo:           "Tiltak:",
 		MoreFailures:    "… og %d til: spoolgate sent --status failed viser alle.",
-		Causes: map[string][2]string{
-			"no-such-address": {"Mottakerens adresse finnes ikke.", "Rett lånerens e-postadresse i biblioteksystemet."},
-			"bad-address":     {"E-postserveren sier at en adresse i meldingen er feil.", "Kontroller mottakerens adresse og avsenderens ([message] from)."},
-			"relay-denied":    {"E-postserveren lar ikke denne maskinen sende e-post til adressen (videresending nektet).", "Be IT tillate videresending fra denne maskinen på e-postserveren, eller gi spoolgate en pålogging."},
-			"policy":          {"E-postserveren avviste meldingen på grunn av sine sikkerhets- eller søppelpostregler.", "Vis svaret til IT: serverens regler må tillate denne avsenderen og dette innholdet."},
-			"too-large":       {"Meldingen er større enn e-postserveren tar imot.", "Gjør meldingen mindre (send vedlegg som lenker), eller be IT øke serverens størrelsesgrense."},
-			"mailbox-full":    {"Mottakerens postkasse er full.", "Kontakt låneren på annen måte (telefon eller brev)."},
-			"content":         {"E-postserveren kan ikke formidle meldingens innhold eller tegn.", "Vis svaret til IT; adresser med æ, ø, å og andre ikke-engelske tegn krever en server som støtter SMTPUTF8."},
-			"login":           {"E-postserveren godtok ikke påloggingen til spoolgate.", "Be IT kontrollere brukernavn og passord i [smtp]-delen (spoolgate check viser detaljene)."},
-			"gave-up":         {"E-postserveren kunne ikke nås, eller ba om nytt forsøk senere, lenger enn spoolgate prøver på nytt ([spool] retry_for).", "Kontroller at e-postserveren virker (spoolgate check), og legg så .BAD-filen tilbake i køen (spoolgate retry)."},
-			"refused":         {"E-postserveren avviste meldingen for godt.", "Vis svaret til IT hvis det er uklart."},
-			"file":            {"Filen ble lagt til side som .BAD før den kunne sendes:", ""},
-			"unknown":         {"Meldingen kunne ikke leveres.", "Vis svaret til IT hvis det er uklart."},
-		},
-		FileAction:    "Les %s i kømappen, rett filen og legg den tilbake i køen (spoolgate retry).",
-		QWaiting:      "Venter på å bli sendt: %d",
-		QOldest:       " (den eldste har ventet i %s)",
-		QDeferred:     "Venter på nytt forsøk: %d",
-		QBad:          "Lagt til side som .BAD, totalt: %d",
-		QLastSent:     "Sist sendt: %s",
-		QNever:        "Ingenting er sendt ennå.",
-		QErr:          "Kan ikke lese kømappen: %s",
-		NoWarnings:    "Ingen advarsler.",
-		WFailover:     []string{"%d melding gikk via reserveserveren %s fordi hovedserveren %s ikke kunne nås.", "%d meldinger gikk via reserveserveren %s fordi hovedserveren %s ikke kunne nås."},
-		WCertSoon:     "TLS-sertifikatet til e-postserveren %s utløper %s, om %s. Be IT fornye det i tide.",
-		WCertExpired:  "TLS-sertifikatet til e-postserveren %s utløp %s. Be IT fornye det.",
-		WCertCheck:    "Kunne ikke kontrollere TLS-sertifikatet til e-postserveren %s: %s",
-		WLoansMissing: "Lånefilen %s finnes ikke, så forfallskontrollen har ingen lån å lese. Kontroller eksporten fra biblioteksystemet.",
-		WLoansOld:     "Lånefilen %s ble sist skrevet %s, for mer enn et døgn siden. Kontroller eksporten fra biblioteksystemet.",
-		WLoansStat:    "Kan ikke lese lånefilen %s: %s",
-		WRepeated:     []string{"%d melding har feilet midlertidig 3 ganger eller mer og prøves fortsatt sendt:", "%d meldinger har feilet midlertidig 3 ganger eller mer og prøves fortsatt sendt:"},
-		WRepeatedLine: "%s til %s: %d forsøk siden %s; siste svar: %s",
-		WRowErrors:    []string{"%d linje i lånefilen kunne ikke leses (se listen over).", "%d linjer i lånefilen kunne ikke leses (se listen over)."},
-		DaysN:         []string{"%d dag", "%d dager"},
-		AgeHM:         "%d t %d min",
-		AgeM:          "%d min",
-		LogAttached:   "Dagens detaljerte logg er vedlagt: %s.",
-		LogTail:       "Dagens detaljerte logg er vedlagt: %s (de siste %s; hele filen er %s og ligger på serveren).",
-		LogNone:       "Ingen detaljert logg ble skrevet denne dagen (%s finnes ikke).",
-		Footer:        "spoolgate sender denne loggen hver dag kl. %s. Hvis den ikke kommer, kjører ikke spoolgate eller kan ikke sende e-post: kontroller med spoolgate status.",
+		MoreFiles:       "… og %d til: spoolgate queue viser alle.",
+		NotRunning:      "spoolgate kjører ikke, så ingenting sendes. Start den igjen; spoolgate status viser tilstanden.",
+		RelayDown:       "E-postserveren har vært utilgjengelig siden %s, så ingenting sendes; spoolgate fortsetter å prøve av seg selv.",
+		RelayNone:       "E-postserverens tilstand er ukjent: spoolgate har ikke lagret den i %s (det gjøres mens spoolgate kjører).",
+		LNext:           "Neste forsøk:",
+		LDetail:         "Teknisk detalj:",
+		LRetry:          "Send på nytt:",
+		RetryCmd:        "%s, når årsaken er rettet",
+		ColSkipped:      "Hadde den allerede",
+		SkippedNote:     "Hadde den allerede: mottakeren fikk en identisk melding tidligere ([spool] dedupe_window), så den ble ikke sendt på nytt.",
+		CountNote:       "Telt per mottaker: en melding til to mottakere telles to ganger; en fil som ble avvist før den ble lest, telles én gang.",
+		QUnmatched:      "Filer som ikke passer til noe [spool] pattern (sendes aldri): %d",
+		WUnmatched:      []string{"%d fil i kømappen passer ikke til noe [spool] pattern og sendes derfor aldri; gi den et navn som mønsteret passer til, eller legg til et mønster:", "%d filer i kømappen passer ikke til noe [spool] pattern og sendes derfor aldri; gi dem navn som mønsteret passer til, eller legg til et mønster:"},
+		QWaiting:        "Venter på å bli sendt: %d",
+		QOldest:         " (den eldste har ventet i %s)",
+		QDeferred:       "Venter på nytt forsøk: %d",
+		QBad:            "Lagt til side som .BAD, totalt: %d",
+		QLastSent:       "Sist sendt: %s",
+		QNever:          "Ingenting er sendt ennå.",
+		QErr:            "Kan ikke lese kømappen: %s",
+		NoWarnings:      "Ingen advarsler.",
+		WFailover:       []string{"%d melding gikk via reserveserveren %s fordi hovedserveren %s ikke kunne nås.", "%d meldinger gikk via reserveserveren %s fordi hovedserveren %s ikke kunne nås."},
+		WCertSoon:       "TLS-sertifikatet til e-postserveren %s utløper %s, om %s. Be IT fornye det i tide.",
+		WCertExpired:    "TLS-sertifikatet til e-postserveren %s utløp %s. Be IT fornye det.",
+		WCertCheck:      "Kunne ikke kontrollere TLS-sertifikatet til e-postserveren %s: %s",
+		WLoansMissing:   "Lånefilen %s finnes ikke, så forfallskontrollen har ingen lån å lese. Kontroller eksporten fra biblioteksystemet.",
+		WLoansOld:       "Lånefilen %s ble sist skrevet %s, for mer enn et døgn siden. Kontroller eksporten fra biblioteksystemet.",
+		WLoansStat:      "Kan ikke lese lånefilen %s: %s",
+		WRepeated:       []string{"%d melding feiler midlertidig gang på gang og prøves fortsatt sendt:", "%d meldinger feiler midlertidig gang på gang og prøves fortsatt sendt:"},
+		WRepeatedLine:   "%s til %s: %d forsøk siden %s; siste svar: %s",
+		WRowErrors:      []string{"%d linje i lånefilen kunne ikke leses (se listen over).", "%d linjer i lånefilen kunne ikke leses (se listen over)."},
+		DaysN:           []string{"%d dag", "%d dager"},
+		AgeHM:           "%d t %d min",
+		AgeM:            "%d min",
+		LogAttached:     "Dagens detaljerte logg er vedlagt: %s.",
+		LogTail:         "Dagens detaljerte logg er vedlagt: %s (de siste %s; hele filen er %s og ligger på serveren).",
+		LogNone:         "Ingen detaljert logg ble skrevet denne dagen (%s finnes ikke).",
+		Footer:          "spoolgate sender denne loggen hver dag kl. %s. Hvis den ikke kommer, kjører ikke spoolgate eller kan ikke sende e-post: kontroller med spoolgate status.",
 	},
 
 	"pl": {
-		SubjSent:     []string{"wysłano %d", "wysłano %d", "wysłano %d"},
-		SubjFailed:   []string{"%d błąd", "%d błędy", "%d błędów"},
-		SubjPrint:    []string{"%d do wydruku", "%d do wydruku", "%d do wydruku"},
-		SubjWarnings: []string{"%d ostrzeżenie", "%d ostrzeżenia", "%d ostrzeżeń"},
-		SubjAllWell:  "wszystko w porządku",
+		SubjSent:         []string{"wysłano %d", "wysłano %d", "wysłano %d"},
+		SubjFailed:       []string{"%d błąd", "%d błędy", "%d błędów"},
+		SubjPrint:        []string{"%d do wydruku", "%d do wydruku", "%d do wydruku"},
+		SubjWarnings:     []string{"%d ostrzeżenie", "%d ostrzeżenia", "%d ostrzeżeń"},
+		SubjAllWell:      "wszystko w porządku",
+		SubjNotRunning:   "SPOOLGATE NIE DZIAŁA",
+		SubjRelayDown:    "SERWER POCZTY NIEDOSTĘPNY od %s",
+		SubjRelayUnknown: "STAN SERWERA POCZTY NIEZNANY",
+		SubjWaiting:      []string{"%d oczekuje", "%d oczekują", "%d oczekuje"},
 
 		Title:     "Raport dzienny spoolgate: %s",
 		DayFormat: "%s, %s",
@@ -369,7 +390,7 @@ var languages = map[string]*texts{
 		HMessages: "WIADOMOŚCI", HNotices: "POWIADOMIENIA DLA CZYTELNIKÓW", HFailures: "NIEUDANE WYSYŁKI", HQueue: "KOLEJKA W TEJ CHWILI",
 		HWarnings: "OSTRZEŻENIA", HLog: "DZIENNIK DNIA",
 
-		ColSent: "Wysłane", ColDeferred: "Odłożone", ColFailed: "Nieudane (.BAD)", Total: "Razem",
+		ColSent: "Wysłane", ColDeferred: "Odłożone", ColFailed: "Nieudane", Total: "Razem",
 		KindLabel: map[string]string{"": "System biblioteczny i inne", "warning": "Powiadomienia przed terminem", "overdue": "Powiadomienia o przekroczeniu terminu",
 			"reminder": "Ponowne przypomnienia", "test": "Wiadomości testowe", "daily": "Raporty dzienne"},
 		KindOne: map[string]string{"": "wiadomość", "warning": "powiadomienie przed terminem", "overdue": "powiadomienie o przekroczeniu terminu",
@@ -402,54 +423,56 @@ var languages = map[string]*texts{
 		LReply:          "Odpowiedź:",
 		LToDo:           "Co zrobić:",
 		MoreFailures:    "… i %d więcej: spoolgate sent --status failed pokazuje wszystkie.",
-		Causes: map[string][2]string{
-			"no-such-address": {"Adres odbiorcy nie istnieje.", "Popraw adres e-mail czytelnika w systemie bibliotecznym."},
-			"bad-address":     {"Serwer pocztowy zgłasza błędny adres w wiadomości.", "Sprawdź adres odbiorcy oraz nadawcy ([message] from)."},
-			"relay-denied":    {"Serwer pocztowy nie pozwala temu komputerowi wysyłać poczty na ten adres (odmowa przekazywania).", "Poproś dział IT o zezwolenie na przekazywanie poczty z tego komputera albo o dane logowania dla spoolgate."},
-			"policy":          {"Serwer pocztowy odrzucił wiadomość ze względu na swoje zasady bezpieczeństwa lub ochrony przed spamem.", "Pokaż odpowiedź serwera działowi IT: zasady serwera muszą dopuszczać tego nadawcę i tę treść."},
-			"too-large":       {"Wiadomość jest większa, niż przyjmuje serwer pocztowy.", "Zmniejsz wiadomość (załączniki wyślij jako łącza) albo poproś dział IT o podniesienie limitu rozmiaru."},
-			"mailbox-full":    {"Skrzynka odbiorcy jest pełna.", "Skontaktuj się z czytelnikiem w inny sposób (telefonicznie lub listownie)."},
-			"content":         {"Serwer pocztowy nie może przesłać treści lub znaków tej wiadomości.", "Pokaż odpowiedź działowi IT; adresy z polskimi znakami wymagają serwera obsługującego SMTPUTF8."},
-			"login":           {"Serwer pocztowy nie przyjął logowania spoolgate.", "Poproś dział IT o sprawdzenie nazwy użytkownika i hasła w sekcji [smtp] (szczegóły pokaże spoolgate check)."},
-			"gave-up":         {"Serwer pocztowy był nieosiągalny lub prosił o ponowienie próby dłużej, niż spoolgate ponawia wysyłkę ([spool] retry_for).", "Sprawdź, czy serwer pocztowy działa (spoolgate check), a potem przywróć plik .BAD do kolejki (spoolgate retry)."},
-			"refused":         {"Serwer pocztowy odrzucił wiadomość na stałe.", "Jeśli odpowiedź serwera jest niejasna, pokaż ją działowi IT."},
-			"file":            {"Plik odłożono jako .BAD, zanim można go było wysłać:", ""},
-			"unknown":         {"Nie udało się dostarczyć wiadomości.", "Jeśli odpowiedź serwera jest niejasna, pokaż ją działowi IT."},
-		},
-		FileAction:    "Przeczytaj %s w folderze kolejki, popraw plik i przywróć go do kolejki (spoolgate retry).",
-		QWaiting:      "Czeka na wysłanie: %d",
-		QOldest:       " (najstarsza czeka od %s)",
-		QDeferred:     "Czeka na ponowną próbę: %d",
-		QBad:          "Odłożone jako .BAD, łącznie: %d",
-		QLastSent:     "Ostatnia udana wysyłka: %s",
-		QNever:        "Jeszcze nic nie wysłano.",
-		QErr:          "Nie można odczytać folderu kolejki: %s",
-		NoWarnings:    "Brak ostrzeżeń.",
-		WFailover:     []string{"%d wiadomość poszła przez zapasowy serwer %s, bo główny serwer %s był nieosiągalny.", "%d wiadomości poszły przez zapasowy serwer %s, bo główny serwer %s był nieosiągalny.", "%d wiadomości poszło przez zapasowy serwer %s, bo główny serwer %s był nieosiągalny."},
-		WCertSoon:     "Certyfikat TLS serwera pocztowego %s wygasa %s, za %s. Poproś dział IT o jego odnowienie na czas.",
-		WCertExpired:  "Certyfikat TLS serwera pocztowego %s wygasł %s. Poproś dział IT o jego odnowienie.",
-		WCertCheck:    "Nie udało się sprawdzić certyfikatu TLS serwera pocztowego %s: %s",
-		WLoansMissing: "Eksport wypożyczeń %s nie istnieje, więc kontrola terminów nie ma czego odczytać. Sprawdź eksport w systemie bibliotecznym.",
-		WLoansOld:     "Eksport wypożyczeń %s został ostatnio zapisany %s, ponad dobę temu. Sprawdź eksport w systemie bibliotecznym.",
-		WLoansStat:    "Nie można odczytać eksportu wypożyczeń %s: %s",
-		WRepeated:     []string{"%d wiadomość nie dała się wysłać 3 razy lub więcej z przyczyn przejściowych i nadal jest ponawiana:", "%d wiadomości nie dały się wysłać 3 razy lub więcej z przyczyn przejściowych i nadal są ponawiane:", "%d wiadomości nie dało się wysłać 3 razy lub więcej z przyczyn przejściowych i nadal są ponawiane:"},
-		WRepeatedLine: "%s do %s: liczba prób %d od %s; ostatnia odpowiedź: %s",
-		WRowErrors:    []string{"Nie udało się odczytać %d wiersza eksportu wypożyczeń (lista powyżej).", "Nie udało się odczytać %d wierszy eksportu wypożyczeń (lista powyżej).", "Nie udało się odczytać %d wierszy eksportu wypożyczeń (lista powyżej)."},
-		DaysN:         []string{"%d dzień", "%d dni", "%d dni"},
-		AgeHM:         "%d godz. %d min",
-		AgeM:          "%d min",
-		LogAttached:   "Szczegółowy dziennik dnia jest w załączniku: %s.",
-		LogTail:       "Szczegółowy dziennik dnia jest w załączniku: %s (ostatnie %s; cały plik ma %s i jest na serwerze).",
-		LogNone:       "Tego dnia nie zapisano szczegółowego dziennika (%s nie istnieje).",
-		Footer:        "spoolgate wysyła ten raport codziennie o %s. Jeśli nie dotrze, spoolgate nie działa albo nie może wysyłać poczty: sprawdź to poleceniem spoolgate status.",
+		MoreFiles:       "… i %d więcej: spoolgate queue pokazuje wszystkie.",
+		NotRunning:      "spoolgate nie działa, więc nic nie jest wysyłane. Uruchom go ponownie; jego stan pokazuje spoolgate status.",
+		RelayDown:       "Serwer poczty jest niedostępny od %s, więc nic nie jest wysyłane; spoolgate sam ponawia próby.",
+		RelayNone:       "Stan serwera poczty jest nieznany: spoolgate nie zapisał go w %s (robi to podczas pracy).",
+		LNext:           "Następna próba:",
+		LDetail:         "Szczegóły techniczne:",
+		LRetry:          "Wyślij ponownie:",
+		RetryCmd:        "%s, po usunięciu przyczyny",
+		ColSkipped:      "Już otrzymane",
+		SkippedNote:     "Już otrzymane: odbiorca dostał wcześniej identyczną wiadomość ([spool] dedupe_window), więc nie wysłano jej ponownie.",
+		CountNote:       "Liczone według odbiorców: wiadomość do dwóch odbiorców liczy się dwa razy; plik odrzucony przed odczytaniem liczy się raz.",
+		QUnmatched:      "Pliki, do których nie pasuje żaden [spool] pattern (nigdy niewysyłane): %d",
+		WUnmatched:      []string{"%d plik w folderze kolejki nie pasuje do żadnego [spool] pattern, więc nigdy nie zostanie wysłany; zmień jego nazwę tak, by pasowała do wzorca, albo dodaj wzorzec:", "%d pliki w folderze kolejki nie pasują do żadnego [spool] pattern, więc nigdy nie zostaną wysłane; zmień ich nazwy tak, by pasowały do wzorca, albo dodaj wzorzec:", "%d plików w folderze kolejki nie pasuje do żadnego [spool] pattern, więc nigdy nie zostaną wysłane; zmień ich nazwy tak, by pasowały do wzorca, albo dodaj wzorzec:"},
+		QWaiting:        "Czeka na wysłanie: %d",
+		QOldest:         " (najstarsza czeka od %s)",
+		QDeferred:       "Czeka na ponowną próbę: %d",
+		QBad:            "Odłożone jako .BAD, łącznie: %d",
+		QLastSent:       "Ostatnia udana wysyłka: %s",
+		QNever:          "Jeszcze nic nie wysłano.",
+		QErr:            "Nie można odczytać folderu kolejki: %s",
+		NoWarnings:      "Brak ostrzeżeń.",
+		WFailover:       []string{"%d wiadomość poszła przez zapasowy serwer %s, bo główny serwer %s był nieosiągalny.", "%d wiadomości poszły przez zapasowy serwer %s, bo główny serwer %s był nieosiągalny.", "%d wiadomości poszło przez zapasowy serwer %s, bo główny serwer %s był nieosiągalny."},
+		WCertSoon:       "Certyfikat TLS serwera pocztowego %s wygasa %s, za %s. Poproś dział IT o jego odnowienie na czas.",
+		WCertExpired:    "Certyfikat TLS serwera pocztowego %s wygasł %s. Poproś dział IT o jego odnowienie.",
+		WCertCheck:      "Nie udało się sprawdzić certyfikatu TLS serwera pocztowego %s: %s",
+		WLoansMissing:   "Eksport wypożyczeń %s nie istnieje, więc kontrola terminów nie ma czego odczytać. Sprawdź eksport w systemie bibliotecznym.",
+		WLoansOld:       "Eksport wypożyczeń %s został ostatnio zapisany %s, ponad dobę temu. Sprawdź eksport w systemie bibliotecznym.",
+		WLoansStat:      "Nie można odczytać eksportu wypożyczeń %s: %s",
+		WRepeated:       []string{"%d wiadomości wciąż nie udaje się wysłać z przyczyn przejściowych; próby trwają:", "%d wiadomości wciąż nie udaje się wysłać z przyczyn przejściowych; próby trwają:", "%d wiadomości wciąż nie udaje się wysłać z przyczyn przejściowych; próby trwają:"},
+		WRepeatedLine:   "%s do %s: liczba prób %d od %s; ostatnia odpowiedź: %s",
+		WRowErrors:      []string{"Nie udało się odczytać %d wiersza eksportu wypożyczeń (lista powyżej).", "Nie udało się odczytać %d wierszy eksportu wypożyczeń (lista powyżej).", "Nie udało się odczytać %d wierszy eksportu wypożyczeń (lista powyżej)."},
+		DaysN:           []string{"%d dzień", "%d dni", "%d dni"},
+		AgeHM:           "%d godz. %d min",
+		AgeM:            "%d min",
+		LogAttached:     "Szczegółowy dziennik dnia jest w załączniku: %s.",
+		LogTail:         "Szczegółowy dziennik dnia jest w załączniku: %s (ostatnie %s; cały plik ma %s i jest na serwerze).",
+		LogNone:         "Tego dnia nie zapisano szczegółowego dziennika (%s nie istnieje).",
+		Footer:          "spoolgate wysyła ten raport codziennie o %s. Jeśli nie dotrze, spoolgate nie działa albo nie może wysyłać poczty: sprawdź to poleceniem spoolgate status.",
 	},
 
 	"cs": {
-		SubjSent:     []string{"odeslána %d", "odeslány %d", "odesláno %d"},
-		SubjFailed:   []string{"%d chyba", "%d chyby", "%d chyb"},
-		SubjPrint:    []string{"%d k tisku", "%d k tisku", "%d k tisku"},
-		SubjWarnings: []string{"%d varování", "%d varování", "%d varování"},
-		SubjAllWell:  "vše v pořádku",
+		SubjSent:         []string{"odeslána %d", "odeslány %d", "odesláno %d"},
+		SubjFailed:       []string{"%d chyba", "%d chyby", "%d chyb"},
+		SubjPrint:        []string{"%d k tisku", "%d k tisku", "%d k tisku"},
+		SubjWarnings:     []string{"%d varování", "%d varování", "%d varování"},
+		SubjAllWell:      "vše v pořádku",
+		SubjNotRunning:   "SPOOLGATE NEBĚŽÍ",
+		SubjRelayDown:    "POŠTOVNÍ SERVER NEDOSTUPNÝ od %s",
+		SubjRelayUnknown: "STAV POŠTOVNÍHO SERVERU NEZNÁMÝ",
+		SubjWaiting:      []string{"%d čeká", "%d čekají", "%d čeká"},
 
 		Title:     "Denní protokol spoolgate: %s",
 		DayFormat: "%s %s",
@@ -463,7 +486,7 @@ var languages = map[string]*texts{
 		HMessages: "ZPRÁVY", HNotices: "UPOZORNĚNÍ PRO ČTENÁŘE", HFailures: "NEÚSPĚŠNÁ ODESLÁNÍ", HQueue: "FRONTA PRÁVĚ TEĎ",
 		HWarnings: "VAROVÁNÍ", HLog: "PROTOKOL DNE",
 
-		ColSent: "Odeslané", ColDeferred: "Odložené", ColFailed: "Neúspěšné (.BAD)", Total: "Celkem",
+		ColSent: "Odeslané", ColDeferred: "Odložené", ColFailed: "Neúspěšné", Total: "Celkem",
 		KindLabel: map[string]string{"": "Knihovní systém a ostatní", "warning": "Upozornění před koncem lhůty", "overdue": "Upozornění na uplynulou lhůtu",
 			"reminder": "Opakovaná upozornění", "test": "Testovací zprávy", "daily": "Denní protokoly"},
 		KindOne: map[string]string{"": "zpráva", "warning": "upozornění před koncem lhůty", "overdue": "upozornění na uplynulou lhůtu",
@@ -496,54 +519,56 @@ var languages = map[string]*texts{
 		LReply:          "Odpověď:",
 		LToDo:           "Co dělat:",
 		MoreFailures:    "… a dalších %d: spoolgate sent --status failed vypíše všechna.",
-		Causes: map[string][2]string{
-			"no-such-address": {"Adresa příjemce neexistuje.", "Opravte e-mailovou adresu čtenáře v knihovním systému."},
-			"bad-address":     {"Poštovní server hlásí chybnou adresu ve zprávě.", "Zkontrolujte adresu příjemce i odesílatele ([message] from)."},
-			"relay-denied":    {"Poštovní server tomuto počítači nedovoluje posílat poštu na tuto adresu (předávání odmítnuto).", "Požádejte IT, aby na poštovním serveru povolilo předávání z tohoto počítače nebo spoolgate přidělilo přihlašovací údaje."},
-			"policy":          {"Poštovní server zprávu odmítl kvůli svým bezpečnostním nebo antispamovým pravidlům.", "Ukažte odpověď serveru IT: pravidla serveru musí tohoto odesílatele a tento obsah povolit."},
-			"too-large":       {"Zpráva je větší, než poštovní server přijímá.", "Zmenšete zprávu (přílohy pošlete jako odkazy), nebo požádejte IT o zvýšení limitu velikosti."},
-			"mailbox-full":    {"Schránka příjemce je plná.", "Kontaktujte čtenáře jinak (telefonicky nebo dopisem)."},
-			"content":         {"Poštovní server nedokáže přenést obsah nebo znaky této zprávy.", "Ukažte odpověď IT; adresy s diakritikou vyžadují server s podporou SMTPUTF8."},
-			"login":           {"Poštovní server nepřijal přihlášení spoolgate.", "Požádejte IT o kontrolu uživatelského jména a hesla v sekci [smtp] (podrobnosti ukáže spoolgate check)."},
-			"gave-up":         {"Poštovní server byl nedostupný nebo žádal o pozdější pokus déle, než spoolgate opakuje odeslání ([spool] retry_for).", "Ověřte, že poštovní server funguje (spoolgate check), a pak vraťte soubor .BAD do fronty (spoolgate retry)."},
-			"refused":         {"Poštovní server zprávu natrvalo odmítl.", "Pokud je odpověď serveru nejasná, ukažte ji IT."},
-			"file":            {"Soubor byl odložen jako .BAD dřív, než mohl být odeslán:", ""},
-			"unknown":         {"Zprávu se nepodařilo doručit.", "Pokud je odpověď serveru nejasná, ukažte ji IT."},
-		},
-		FileAction:    "Přečtěte si %s ve složce fronty, opravte soubor a vraťte ho do fronty (spoolgate retry).",
-		QWaiting:      "Čeká na odeslání: %d",
-		QOldest:       " (nejstarší čeká už %s)",
-		QDeferred:     "Čeká na další pokus: %d",
-		QBad:          "Odloženo jako .BAD, celkem: %d",
-		QLastSent:     "Poslední úspěšné odeslání: %s",
-		QNever:        "Zatím nebylo nic odesláno.",
-		QErr:          "Nelze přečíst složku fronty: %s",
-		NoWarnings:    "Žádná varování.",
-		WFailover:     []string{"%d zpráva šla přes záložní server %s, protože hlavní server %s nebyl dostupný.", "%d zprávy šly přes záložní server %s, protože hlavní server %s nebyl dostupný.", "%d zpráv šlo přes záložní server %s, protože hlavní server %s nebyl dostupný."},
-		WCertSoon:     "Certifikát TLS poštovního serveru %s vyprší %s, za %s. Požádejte IT o včasné obnovení.",
-		WCertExpired:  "Certifikát TLS poštovního serveru %s vypršel %s. Požádejte IT o obnovení.",
-		WCertCheck:    "Nepodařilo se zkontrolovat certifikát TLS poštovního serveru %s: %s",
-		WLoansMissing: "Export výpůjček %s neexistuje, takže kontrola výpůjček nemá co číst. Zkontrolujte export v knihovním systému.",
-		WLoansOld:     "Export výpůjček %s byl naposledy zapsán %s, před více než dnem. Zkontrolujte export v knihovním systému.",
-		WLoansStat:    "Nelze přečíst export výpůjček %s: %s",
-		WRepeated:     []string{"%d zprávu se 3krát či vícekrát dočasně nepodařilo odeslat; pokusy pokračují:", "%d zprávy se 3krát či vícekrát dočasně nepodařilo odeslat; pokusy pokračují:", "%d zpráv se 3krát či vícekrát dočasně nepodařilo odeslat; pokusy pokračují:"},
-		WRepeatedLine: "%s pro %s: počet pokusů %d od %s; poslední odpověď: %s",
-		WRowErrors:    []string{"%d řádek exportu výpůjček nešel přečíst (seznam výše).", "%d řádky exportu výpůjček nešly přečíst (seznam výše).", "%d řádků exportu výpůjček nešlo přečíst (seznam výše)."},
-		DaysN:         []string{"%d den", "%d dny", "%d dní"},
-		AgeHM:         "%d h %d min",
-		AgeM:          "%d min",
-		LogAttached:   "Podrobný protokol dne je v příloze: %s.",
-		LogTail:       "Podrobný protokol dne je v příloze: %s (posledních %s; celý soubor má %s a je na serveru).",
-		LogNone:       "Tento den nebyl zapsán žádný podrobný protokol (%s neexistuje).",
-		Footer:        "spoolgate posílá tento protokol každý den v %s. Pokud nepřijde, spoolgate neběží nebo nemůže odesílat poštu: ověřte to příkazem spoolgate status.",
+		MoreFiles:       "… a dalších %d: spoolgate queue vypíše všechny.",
+		NotRunning:      "spoolgate neběží, takže se nic neodesílá. Spusťte ho znovu; jeho stav ukáže spoolgate status.",
+		RelayDown:       "Poštovní server je nedostupný od %s, takže se nic neodesílá; spoolgate to sám dál zkouší.",
+		RelayNone:       "Stav poštovního serveru není známý: spoolgate ho nezapsal do %s (dělá to, když běží).",
+		LNext:           "Další pokus:",
+		LDetail:         "Technické podrobnosti:",
+		LRetry:          "Odeslat znovu:",
+		RetryCmd:        "%s, až bude příčina odstraněna",
+		ColSkipped:      "Už doručené",
+		SkippedNote:     "Už doručené: příjemce dostal stejnou zprávu už dříve ([spool] dedupe_window), proto nebyla odeslána znovu.",
+		CountNote:       "Počítáno podle příjemců: zpráva pro dva příjemce se počítá dvakrát; soubor odmítnutý před přečtením se počítá jednou.",
+		QUnmatched:      "Soubory, na které nesedí žádný [spool] pattern (nikdy se neodešlou): %d",
+		WUnmatched:      []string{"%d soubor ve složce fronty neodpovídá žádnému [spool] pattern, proto se nikdy neodešle; přejmenujte ho tak, aby vzoru odpovídal, nebo přidejte vzor:", "%d soubory ve složce fronty neodpovídají žádnému [spool] pattern, proto se nikdy neodešlou; přejmenujte je tak, aby vzoru odpovídaly, nebo přidejte vzor:", "%d souborů ve složce fronty neodpovídá žádnému [spool] pattern, proto se nikdy neodešlou; přejmenujte je tak, aby vzoru odpovídaly, nebo přidejte vzor:"},
+		QWaiting:        "Čeká na odeslání: %d",
+		QOldest:         " (nejstarší čeká už %s)",
+		QDeferred:       "Čeká na další pokus: %d",
+		QBad:            "Odloženo jako .BAD, celkem: %d",
+		QLastSent:       "Poslední úspěšné odeslání: %s",
+		QNever:          "Zatím nebylo nic odesláno.",
+		QErr:            "Nelze přečíst složku fronty: %s",
+		NoWarnings:      "Žádná varování.",
+		WFailover:       []string{"%d zpráva šla přes záložní server %s, protože hlavní server %s nebyl dostupný.", "%d zprávy šly přes záložní server %s, protože hlavní server %s nebyl dostupný.", "%d zpráv šlo přes záložní server %s, protože hlavní server %s nebyl dostupný."},
+		WCertSoon:       "Certifikát TLS poštovního serveru %s vyprší %s, za %s. Požádejte IT o včasné obnovení.",
+		WCertExpired:    "Certifikát TLS poštovního serveru %s vypršel %s. Požádejte IT o obnovení.",
+		WCertCheck:      "Nepodařilo se zkontrolovat certifikát TLS poštovního serveru %s: %s",
+		WLoansMissing:   "Export výpůjček %s neexistuje, takže kontrola výpůjček nemá co číst. Zkontrolujte export v knihovním systému.",
+		WLoansOld:       "Export výpůjček %s byl naposledy zapsán %s, před více než dnem. Zkontrolujte export v knihovním systému.",
+		WLoansStat:      "Nelze přečíst export výpůjček %s: %s",
+		WRepeated:       []string{"%d zprávu se opakovaně nedaří odeslat kvůli dočasné chybě; pokusy pokračují:", "%d zprávy se opakovaně nedaří odeslat kvůli dočasné chybě; pokusy pokračují:", "%d zpráv se opakovaně nedaří odeslat kvůli dočasné chybě; pokusy pokračují:"},
+		WRepeatedLine:   "%s pro %s: počet pokusů %d od %s; poslední odpověď: %s",
+		WRowErrors:      []string{"%d řádek exportu výpůjček nešel přečíst (seznam výše).", "%d řádky exportu výpůjček nešly přečíst (seznam výše).", "%d řádků exportu výpůjček nešlo přečíst (seznam výše)."},
+		DaysN:           []string{"%d den", "%d dny", "%d dní"},
+		AgeHM:           "%d h %d min",
+		AgeM:            "%d min",
+		LogAttached:     "Podrobný protokol dne je v příloze: %s.",
+		LogTail:         "Podrobný protokol dne je v příloze: %s (posledních %s; celý soubor má %s a je na serveru).",
+		LogNone:         "Tento den nebyl zapsán žádný podrobný protokol (%s neexistuje).",
+		Footer:          "spoolgate posílá tento protokol každý den v %s. Pokud nepřijde, spoolgate neběží nebo nemůže odesílat poštu: ověřte to příkazem spoolgate status.",
 	},
 
 	"ru": {
-		SubjSent:     []string{"отправлено %d", "отправлено %d", "отправлено %d"},
-		SubjFailed:   []string{"%d ошибка", "%d ошибки", "%d ошибок"},
-		SubjPrint:    []string{"%d для печати", "%d для печати", "%d для печати"},
-		SubjWarnings: []string{"%d предупреждение", "%d предупреждения", "%d предупреждений"},
-		SubjAllWell:  "всё в порядке",
+		SubjSent:         []string{"отправлено %d", "отправлено %d", "отправлено %d"},
+		SubjFailed:       []string{"%d ошибка", "%d ошибки", "%d ошибок"},
+		SubjPrint:        []string{"%d для печати", "%d для печати", "%d для печати"},
+		SubjWarnings:     []string{"%d предупреждение", "%d предупреждения", "%d предупреждений"},
+		SubjAllWell:      "всё в порядке",
+		SubjNotRunning:   "SPOOLGATE НЕ РАБОТАЕТ",
+		SubjRelayDown:    "ПОЧТОВЫЙ СЕРВЕР НЕДОСТУПЕН с %s",
+		SubjRelayUnknown: "СОСТОЯНИЕ ПОЧТОВОГО СЕРВЕРА НЕИЗВЕСТНО",
+		SubjWaiting:      []string{"%d ожидает", "%d ожидают", "%d ожидают"},
 
 		Title:     "Ежедневный отчёт spoolgate: %s",
 		DayFormat: "%s, %s",
@@ -557,7 +582,7 @@ var languages = map[string]*texts{
 		HMessages: "СООБЩЕНИЯ", HNotices: "УВЕДОМЛЕНИЯ ЧИТАТЕЛЯМ", HFailures: "НЕУДАЧНЫЕ ОТПРАВКИ", HQueue: "ОЧЕРЕДЬ СЕЙЧАС",
 		HWarnings: "ПРЕДУПРЕЖДЕНИЯ", HLog: "ЖУРНАЛ ДНЯ",
 
-		ColSent: "Отправлено", ColDeferred: "Отложено", ColFailed: "Не отправлено (.BAD)", Total: "Всего",
+		ColSent: "Отправлено", ColDeferred: "Отложено", ColFailed: "Не отправлено", Total: "Всего",
 		KindLabel: map[string]string{"": "Библиотечная система и прочее", "warning": "Предварительные уведомления", "overdue": "Уведомления о просрочке",
 			"reminder": "Повторные напоминания", "test": "Тестовые сообщения", "daily": "Ежедневные отчёты"},
 		KindOne: map[string]string{"": "сообщение", "warning": "предварительное уведомление", "overdue": "уведомление о просрочке",
@@ -590,45 +615,43 @@ var languages = map[string]*texts{
 		LReply:          "Ответ:",
 		LToDo:           "Что делать:",
 		MoreFailures:    "… и ещё %d: spoolgate sent --status failed покажет все.",
-		Causes: map[string][2]string{
-			"no-such-address": {"Адрес получателя не существует.", "Исправьте адрес электронной почты читателя в библиотечной системе."},
-			"bad-address":     {"Почтовый сервер сообщает, что адрес в сообщении неверен.", "Проверьте адрес получателя и адрес отправителя ([message] from)."},
-			"relay-denied":    {"Почтовый сервер не разрешает этому компьютеру отправлять почту на этот адрес (пересылка запрещена).", "Попросите ИТ-отдел разрешить пересылку с этого компьютера на почтовом сервере или выдать spoolgate учётную запись."},
-			"policy":          {"Почтовый сервер отклонил сообщение по своим правилам безопасности или защиты от спама.", "Покажите ответ сервера ИТ-отделу: правила сервера должны разрешать этого отправителя и это содержимое."},
-			"too-large":       {"Сообщение больше, чем принимает почтовый сервер.", "Уменьшите сообщение (вложения отправляйте ссылками) или попросите ИТ-отдел увеличить ограничение размера."},
-			"mailbox-full":    {"Почтовый ящик получателя переполнен.", "Свяжитесь с читателем иначе (по телефону или письмом)."},
-			"content":         {"Почтовый сервер не может передать содержимое или символы этого сообщения.", "Покажите ответ ИТ-отделу; для адресов с нелатинскими символами нужен сервер с поддержкой SMTPUTF8."},
-			"login":           {"Почтовый сервер не принял вход spoolgate.", "Попросите ИТ-отдел проверить имя пользователя и пароль в разделе [smtp] (подробности покажет spoolgate check)."},
-			"gave-up":         {"Почтовый сервер был недоступен или просил повторить попытку позже дольше, чем spoolgate повторяет отправку ([spool] retry_for).", "Проверьте, что почтовый сервер работает (spoolgate check), затем верните файл .BAD в очередь (spoolgate retry)."},
-			"refused":         {"Почтовый сервер окончательно отклонил сообщение.", "Если ответ сервера непонятен, покажите его ИТ-отделу."},
-			"file":            {"Файл отложен как .BAD до отправки:", ""},
-			"unknown":         {"Сообщение не удалось доставить.", "Если ответ сервера непонятен, покажите его ИТ-отделу."},
-		},
-		FileAction:    "Прочитайте %s в папке очереди, исправьте файл и верните его в очередь (spoolgate retry).",
-		QWaiting:      "Ожидают отправки: %d",
-		QOldest:       " (самое старое ждёт уже %s)",
-		QDeferred:     "Ожидают повторной попытки: %d",
-		QBad:          "Отложено как .BAD, всего: %d",
-		QLastSent:     "Последняя успешная отправка: %s",
-		QNever:        "Ещё ничего не отправлено.",
-		QErr:          "Не удаётся прочитать папку очереди: %s",
-		NoWarnings:    "Предупреждений нет.",
-		WFailover:     []string{"%d сообщение ушло через резервный сервер %s, так как основной сервер %s был недоступен.", "%d сообщения ушли через резервный сервер %s, так как основной сервер %s был недоступен.", "%d сообщений ушло через резервный сервер %s, так как основной сервер %s был недоступен."},
-		WCertSoon:     "Сертификат TLS почтового сервера %s истекает %s, через %s. Попросите ИТ-отдел вовремя его обновить.",
-		WCertExpired:  "Срок действия сертификата TLS почтового сервера %s истёк (%s). Попросите ИТ-отдел его обновить.",
-		WCertCheck:    "Не удалось проверить сертификат TLS почтового сервера %s: %s",
-		WLoansMissing: "Выгрузка выдач %s не существует, поэтому проверке сроков нечего читать. Проверьте выгрузку в библиотечной системе.",
-		WLoansOld:     "Выгрузка выдач %s последний раз записана %s, более суток назад. Проверьте выгрузку в библиотечной системе.",
-		WLoansStat:    "Не удаётся прочитать выгрузку выдач %s: %s",
-		WRepeated:     []string{"%d сообщение 3 раза или больше не удалось отправить из-за временной ошибки, попытки продолжаются:", "%d сообщения 3 раза или больше не удалось отправить из-за временной ошибки, попытки продолжаются:", "%d сообщений 3 раза или больше не удалось отправить из-за временной ошибки, попытки продолжаются:"},
-		WRepeatedLine: "%s для %s: число попыток %d с %s; последний ответ: %s",
-		WRowErrors:    []string{"%d строку выгрузки выдач не удалось прочитать (список выше).", "%d строки выгрузки выдач не удалось прочитать (список выше).", "%d строк выгрузки выдач не удалось прочитать (список выше)."},
-		DaysN:         []string{"%d день", "%d дня", "%d дней"},
-		AgeHM:         "%d ч %d мин",
-		AgeM:          "%d мин",
-		LogAttached:   "Подробный журнал дня во вложении: %s.",
-		LogTail:       "Подробный журнал дня во вложении: %s (последние %s; весь файл занимает %s и хранится на сервере).",
-		LogNone:       "Подробный журнал в этот день не записывался (%s не существует).",
-		Footer:        "spoolgate отправляет этот отчёт каждый день в %s. Если он не пришёл, spoolgate не работает или не может отправлять почту: проверьте командой spoolgate status.",
+		MoreFiles:       "… и ещё %d: spoolgate queue покажет все.",
+		NotRunning:      "spoolgate не работает, поэтому ничего не отправляется. Запустите его снова; состояние покажет spoolgate status.",
+		RelayDown:       "Почтовый сервер недоступен с %s, поэтому ничего не отправляется; spoolgate сам продолжает попытки.",
+		RelayNone:       "Состояние почтового сервера неизвестно: spoolgate не записал его в %s (он делает это во время работы).",
+		LNext:           "Следующая попытка:",
+		LDetail:         "Технические подробности:",
+		LRetry:          "Отправить снова:",
+		RetryCmd:        "%s, после устранения причины",
+		ColSkipped:      "Уже получено",
+		SkippedNote:     "Уже получено: получатель ранее получил такое же сообщение ([spool] dedupe_window), поэтому оно не отправлялось повторно.",
+		CountNote:       "Подсчёт по получателям: сообщение двум получателям считается дважды, а файл, отклонённый до прочтения, — один раз.",
+		QUnmatched:      "Файлы, не подходящие ни под один [spool] pattern (никогда не отправляются): %d",
+		WUnmatched:      []string{"%d файл в папке очереди не подходит ни под один [spool] pattern, поэтому никогда не будет отправлен; переименуйте его так, чтобы он подходил под шаблон, или добавьте шаблон:", "%d файла в папке очереди не подходят ни под один [spool] pattern, поэтому никогда не будут отправлены; переименуйте их так, чтобы они подходили под шаблон, или добавьте шаблон:", "%d файлов в папке очереди не подходят ни под один [spool] pattern, поэтому никогда не будут отправлены; переименуйте их так, чтобы они подходили под шаблон, или добавьте шаблон:"},
+		QWaiting:        "Ожидают отправки: %d",
+		QOldest:         " (самое старое ждёт уже %s)",
+		QDeferred:       "Ожидают повторной попытки: %d",
+		QBad:            "Отложено как .BAD, всего: %d",
+		QLastSent:       "Последняя успешная отправка: %s",
+		QNever:          "Ещё ничего не отправлено.",
+		QErr:            "Не удаётся прочитать папку очереди: %s",
+		NoWarnings:      "Предупреждений нет.",
+		WFailover:       []string{"%d сообщение ушло через резервный сервер %s, так как основной сервер %s был недоступен.", "%d сообщения ушли через резервный сервер %s, так как основной сервер %s был недоступен.", "%d сообщений ушло через резервный сервер %s, так как основной сервер %s был недоступен."},
+		WCertSoon:       "Сертификат TLS почтового сервера %s истекает %s, через %s. Попросите ИТ-отдел вовремя его обновить.",
+		WCertExpired:    "Срок действия сертификата TLS почтового сервера %s истёк (%s). Попросите ИТ-отдел его обновить.",
+		WCertCheck:      "Не удалось проверить сертификат TLS почтового сервера %s: %s",
+		WLoansMissing:   "Выгрузка выдач %s не существует, поэтому проверке сроков нечего читать. Проверьте выгрузку в библиотечной системе.",
+		WLoansOld:       "Выгрузка выдач %s последний раз записана %s, более суток назад. Проверьте выгрузку в библиотечной системе.",
+		WLoansStat:      "Не удаётся прочитать выгрузку выдач %s: %s",
+		WRepeated:       []string{"%d сообщение по-прежнему не удаётся отправить из-за временной ошибки, попытки продолжаются:", "%d сообщения по-прежнему не удаётся отправить из-за временной ошибки, попытки продолжаются:", "%d сообщений по-прежнему не удаётся отправить из-за временной ошибки, попытки продолжаются:"},
+		WRepeatedLine:   "%s для %s: число попыток %d с %s; последний ответ: %s",
+		WRowErrors:      []string{"%d строку выгрузки выдач не удалось прочитать (список выше).", "%d строки выгрузки выдач не удалось прочитать (список выше).", "%d строк выгрузки выдач не удалось прочитать (список выше)."},
+		DaysN:           []string{"%d день", "%d дня", "%d дней"},
+		AgeHM:           "%d ч %d мин",
+		AgeM:            "%d мин",
+		LogAttached:     "Подробный журнал дня во вложении: %s.",
+		LogTail:         "Подробный журнал дня во вложении: %s (последние %s; весь файл занимает %s и хранится на сервере).",
+		LogNone:         "Подробный журнал в этот день не записывался (%s не существует).",
+		Footer:          "spoolgate отправляет этот отчёт каждый день в %s. Если он не пришёл, spoolgate не работает или не может отправлять почту: проверьте командой spoolgate status.",
 	},
 }
