@@ -174,7 +174,7 @@ func (g *Gateway) refuse(e spool.Entry, to []string, r badReport) {
 
 func (g *Gateway) quarantine(e spool.Entry, r badReport) {
 	r.File, r.Key, r.At = e.Orig, e.Key, g.now()
-	name, err := g.spool.Quarantine(e, r.String())
+	name, err := g.spool.Quarantine(e, spool.Reason{File: r.File, Key: r.Key, At: r.At, Server: r.Server, Reply: r.Reply, Text: r.String()})
 	if err != nil {
 		g.log.Error("cannot set a refused file aside", "file", e.Orig, "error", err)
 		return

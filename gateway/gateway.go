@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -121,9 +120,12 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	for _, o := range opts {
 		o(g)
 	}
-	for _, dir := range []string{cfg.Spool.Folder, cfg.Spool.Data} {
-		if err := os.MkdirAll(dir, 0o770); err != nil {
-			return nil, fmt.Errorf("create folder: %w", err)
+	// A missing folder is made only inside one that exists: a missing
+	// parent is a share that is not mounted or a mistyped path, and a
+	// folder made in its place would hide the files on the share.
+	for _, f := range []struct{ key, dir string }{{"[spool] folder", cfg.Spool.Folder}, {"[spool] data", cfg.Spool.Data}} {
+		if err := spool.MakeFolder(f.dir, 0o770); err != nil {
+			return nil, fmt.Errorf("%s = %s cannot be created: %w", f.key, f.dir, err)
 		}
 	}
 	g.spool = spool.New(spool.Options{
@@ -195,6 +197,23 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return fmt.Errorf("instance lock: %w", err)
 	}
 	defer unlock()
+	// The same for one of this name with another data folder, which the
+	// lock above cannot see: the queue folder holds one too.
+	unlockQueue, err := g.spool.LockInstance(g.cfg.Spool.Data)
+	if held := (*spool.LockedError)(nil); errors.As(err, &held) {
+		other := "another data folder"
+		if held.About != "" {
+			other = "the data folder " + held.About
+		}
+		return fmt.Errorf("another spoolgate of instance %s (process %d on %s) already works on the queue folder %s, with %s; this one's is %s. "+
+			"Two of one instance on one folder would each take the other's files in flight for a crashed run's and send them again: "+
+			"give each its own [spool] instance (or stop that one first)",
+			g.cfg.Spool.Instance, held.PID, held.Host, g.cfg.Spool.Folder, other, g.cfg.Spool.Data)
+	}
+	if err != nil {
+		return fmt.Errorf("instance lock in the queue folder: %w", err)
+	}
+	defer unlockQueue()
 	if err := g.recover(); err != nil {
 		return err
 	}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // InstanceLockName is the name of the lock file that LockInstance holds in
@@ -16,6 +18,13 @@ import (
 // so no spool takes or lists it.
 func InstanceLockName(instance string) string {
 	return ".spoolgate-instance-" + instance + ".lock"
+}
+
+// IsInstanceLock tells whether name is the name of an instance's lock file
+// in the queue folder.
+func IsInstanceLock(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".spoolgate-instance-")
+	return ok && strings.HasSuffix(rest, ".lock")
 }
 
 // LockedError is LockInstance's error when another process holds the
@@ -50,9 +59,17 @@ type instanceLock struct {
 	path  string
 	about string
 
-	mu sync.Mutex
-	f  *os.File // nil while lost (the folder was removed) and not yet taken again
+	mu      sync.Mutex
+	f       *os.File    // nil while lost (the folder was removed) and not yet taken again
+	dir     os.FileInfo // the folder it was taken in
+	missing time.Time   // when its file was first seen gone from that same folder
 }
+
+// lockGrace is how long the instance lock's file may be missing from the
+// folder it was taken in before Scan takes the lock there again: the
+// folder may be being removed, and a new lock file would keep that from
+// finishing. In a new folder it is taken again at once.
+const lockGrace = 30 * time.Second
 
 // LockInstance takes this instance's lock in the queue folder (a system
 // file lock on InstanceLockName), so that no other process of the same
@@ -63,10 +80,12 @@ type instanceLock struct {
 // process about itself; the gateway gives its data folder).
 //
 // While the lock is held, Scan checks that its file is still in the
-// folder. If the folder was removed (and the lock file with it) and is
-// back, Scan takes the lock again, and fails with LockInstance's error
-// when another process has taken it meanwhile. On Windows the lock file
-// is opened so that it does not keep the folder from being removed.
+// folder. Once it is gone, Scan lets go of it at once (an open file would
+// keep the removal of the folder from finishing), and takes the lock again
+// as soon as the folder is back as a new folder, or after lockGrace in the
+// same folder; it fails with LockInstance's error when another process has
+// taken the lock meanwhile. On Windows the lock file is opened so that it
+// does not keep the folder from being removed.
 //
 // unlock removes the lock file and releases the lock. A process that ends
 // without unlocking releases the lock with it and leaves the file behind,
@@ -84,6 +103,7 @@ func (s *Spool) LockInstance(about string) (unlock func(), err error) {
 		return nil, err
 	}
 	l := &instanceLock{path: path, about: about, f: f}
+	l.dir, _ = os.Stat(s.o.Dir)
 	s.lockMu.Lock()
 	s.lock = l
 	s.lockMu.Unlock()
@@ -113,9 +133,11 @@ func (s *Spool) LockInstance(about string) (unlock func(), err error) {
 	}, nil
 }
 
-// keepLock takes the instance lock again if its file is gone from the
-// folder; it does nothing when no instance lock is held.
-func (s *Spool) keepLock() error {
+// keepLock checks the instance lock at a scan of the folder dir (nil when
+// the folder cannot be read): it lets go of a lock whose file is gone, and
+// takes it again as LockInstance says. It does nothing when no instance
+// lock is held.
+func (s *Spool) keepLock(dir os.FileInfo) error {
 	s.lockMu.Lock()
 	l := s.lock
 	s.lockMu.Unlock()
@@ -132,11 +154,26 @@ func (s *Spool) keepLock() error {
 		l.f.Close()
 		l.f = nil
 	}
+	if dir == nil {
+		return nil // the folder is gone: take the lock again once it is back
+	}
+	if l.dir != nil && os.SameFile(l.dir, dir) {
+		now := s.now()
+		if l.missing.IsZero() {
+			l.missing = now
+		}
+		if now.Sub(l.missing) < lockGrace {
+			return nil
+		}
+	}
 	f, err := lockNoted(l.path, l.about)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // the folder went again since it was opened
+	}
 	if err != nil {
 		return fmt.Errorf("the queue folder's instance lock was removed, and it cannot be taken again: %w", err)
 	}
-	l.f = f
+	l.f, l.dir, l.missing = f, dir, time.Time{}
 	return nil
 }
 

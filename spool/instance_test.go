@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -36,7 +37,7 @@ func TestLockInstance(t *testing.T) {
 		t.Fatalf("another instance's lock: %v", err)
 	}
 	path := filepath.Join(dir, InstanceLockName("box1"))
-	if st, _, _ := a.Classify(filepath.Base(path)); st != Ignored {
+	if st, _, _ := a.Classify(filepath.Base(path)); st != Ignored || !IsInstanceLock(filepath.Base(path)) || IsInstanceLock("instance-box1.lock") {
 		t.Errorf("the lock file is classified %v, want Ignored", st)
 	}
 	unlockA()
@@ -56,21 +57,43 @@ func TestLockInstance(t *testing.T) {
 }
 
 // The queue folder removed and made again under a running gateway: the
-// next scan takes the lock again, so a second instance of that name still
-// cannot start; and when one has taken it meanwhile, the scan fails.
+// lock is let go at once (an open file in it would keep its removal from
+// finishing) and taken again by the next scan of the new folder, so a
+// second instance of that name still cannot start. A lock file removed
+// from the same folder is taken again only after lockGrace, so as not to
+// fight a removal in progress. When another process has taken the lock
+// meanwhile, the scan fails.
 func TestLockInstance_FolderRecreated(t *testing.T) {
 	root := spooltest.TempDir(t)
 	dir := filepath.Join(root, "queue")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	a := New(Options{Dir: dir, Patterns: []string{"*.eml"}, Instance: "box1"})
+	now := time.Now()
+	clock := func() time.Time { return now }
+	a := New(Options{Dir: dir, Patterns: []string{"*.eml"}, Instance: "box1", Now: clock})
 	b := New(Options{Dir: dir, Patterns: []string{"*.eml"}, Instance: "box1"})
 	unlockA, err := a.LockInstance("/data/a")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlockA()
+	lock := filepath.Join(dir, InstanceLockName("box1"))
+	exists := func() bool { _, err := os.Lstat(lock); return err == nil }
+
+	// The lock file alone removed: not taken again within the grace.
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Scan(0); err != nil || exists() {
+		t.Fatalf("a scan just after the lock file went: %v; taken again: %v", err, exists())
+	}
+	now = now.Add(lockGrace)
+	if _, err := a.Scan(0); err != nil || !exists() {
+		t.Fatalf("a scan once the grace is over: %v; taken again: %v", err, exists())
+	}
+
+	old, _ := os.Stat(dir)
 	if err := spooltest.RemoveAll(dir); err != nil {
 		if runtime.GOOS == "windows" {
 			// Deleting an open file is only pending until it is closed
@@ -88,8 +111,14 @@ func TestLockInstance_FolderRecreated(t *testing.T) {
 	if _, err := a.Scan(0); err != nil {
 		t.Fatalf("a scan of the folder made again: %v", err)
 	}
-	if _, err := os.Lstat(filepath.Join(dir, InstanceLockName("box1"))); err != nil {
-		t.Fatalf("the lock was not taken again: %v", err)
+	if fresh, _ := os.Stat(dir); os.SameFile(old, fresh) {
+		// The file system gave the new folder the old one's inode: it
+		// looks like the same folder, so the grace applies.
+		now = now.Add(lockGrace)
+		a.Scan(0)
+	}
+	if !exists() {
+		t.Fatal("the lock was not taken again in the new folder")
 	}
 	if _, err := b.LockInstance("/data/b"); !errors.Is(err, ErrLocked) {
 		t.Fatalf("a second instance of that name after the folder came back: %v, want ErrLocked", err)
@@ -112,6 +141,8 @@ func TestLockInstance_FolderRecreated(t *testing.T) {
 	}
 	defer f.Close()
 	defer unlockFile(f)
+	a.Scan(0) // in a folder with the old inode, this one only notes the loss
+	now = now.Add(lockGrace)
 	if _, err := a.Scan(0); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), InstanceLockName("box1")) {
 		t.Fatalf("a scan after another took the lock: %v, want ErrLocked", err)
 	}

@@ -204,10 +204,15 @@ const MaxUnmatched = 100
 func (s *Spool) Scan(limit int) (*Snapshot, error) {
 	d, err := os.Open(s.o.Dir)
 	if err != nil {
+		s.keepLock(nil)
 		return nil, fmt.Errorf("scan queue folder: %w", err)
 	}
 	defer d.Close()
-	if err := s.keepLock(); err != nil {
+	dir, err := d.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("scan queue folder: %w", err)
+	}
+	if err := s.keepLock(dir); err != nil {
 		return nil, err
 	}
 
@@ -276,6 +281,14 @@ func (s *Spool) Scan(limit int) (*Snapshot, error) {
 			break
 		}
 		if err != nil {
+			// A folder removed while it was read is reported as missing,
+			// in the words of the next scan, which cannot open it.
+			f, oerr := os.Open(s.o.Dir)
+			if oerr != nil {
+				s.keepLock(nil)
+				return nil, fmt.Errorf("scan queue folder: %w", oerr)
+			}
+			f.Close()
 			return nil, fmt.Errorf("scan queue folder: %w", err)
 		}
 	}

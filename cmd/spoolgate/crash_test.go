@@ -220,7 +220,7 @@ from = library@example.org
 		if err := sl.read(); err != nil {
 			t.Fatal(err)
 		}
-		ents, _ := os.ReadDir(queue)
+		ents := dirNames(queue) // but the running instance's lock
 		return len(ents) == 0, fmt.Sprintf("%d of %d messages received, %d files in the queue folder", len(sl.count), len(ids), len(ents))
 	})
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

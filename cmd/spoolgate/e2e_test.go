@@ -301,7 +301,7 @@ func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
 		!bytes.Contains(c, []byte("Subject: Your loan is due in 3 days\r\n")) {
 		t.Errorf("captured file:\n%s", c)
 	}
-	spooltest.WaitFor(t, "the queue is empty", func() bool { ents, _ := os.ReadDir(queue); return len(ents) == 0 })
+	spooltest.WaitFor(t, "the queue is empty", func() bool { return len(dirNames(queue)) == 0 })
 	if code := d.stop(t); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}

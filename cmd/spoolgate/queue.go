@@ -11,12 +11,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
+	"github.com/spoolgate/spoolgate/spool"
 )
 
 func init() {
-	register("queue", command{usage: "[--config FILE] [--limit 50] [--json]", summary: "list the waiting, deferred and .BAD files, with reasons", run: cmdQueue, order: 30})
+	register("queue", command{usage: "[--config FILE] [--limit 50] [--json]", summary: "list the waiting, deferred and .BAD files, with reasons, and files that are not messages", run: cmdQueue, order: 30})
 }
 
 // queueJSON is `spoolgate queue --json`: one JSON document.
@@ -30,6 +32,17 @@ type queueJSON struct {
 	Sending  []queueFileJSON `json:"sending"`
 	Deferred []queueFileJSON `json:"deferred"`
 	Bad      []queueFileJSON `json:"bad"`
+	// Files no [spool] pattern takes, there for at least [spool] settle:
+	// never sent.
+	Patterns  []string        `json:"patterns"`
+	Unmatched []unmatchedJSON `json:"unmatched"`
+}
+
+type unmatchedJSON struct {
+	File     string    `json:"file"`
+	Size     int64     `json:"size"`
+	Modified time.Time `json:"modified"`
+	Age      int64     `json:"age_seconds"`
 }
 
 type queueFileJSON struct {
@@ -43,12 +56,21 @@ type queueFileJSON struct {
 	Next      *time.Time `json:"next_attempt,omitempty"`
 	LastError string     `json:"last_error,omitempty"`
 	// .BAD files, from the reason file.
-	What   string `json:"what_happened,omitempty"`
-	Action string `json:"what_to_do,omitempty"`
-	Server string `json:"server,omitempty"`
-	Reply  string `json:"reply,omitempty"`
-	When   string `json:"when,omitempty"`
-	Reason *bool  `json:"has_reason,omitempty"`
+	Cause      string          `json:"cause,omitempty"`
+	What       string          `json:"what_happened,omitempty"`
+	Action     string          `json:"what_to_do,omitempty"`
+	Server     string          `json:"server,omitempty"`
+	Reply      string          `json:"reply,omitempty"`
+	Recipients []recipientJSON `json:"recipients,omitempty"` // the refused recipients
+	Limit      string          `json:"limit,omitempty"`
+	When       *time.Time      `json:"when,omitempty"`
+	Reason     *bool           `json:"has_reason,omitempty"`
+}
+
+type recipientJSON struct {
+	Address string `json:"address"`
+	Cause   string `json:"cause,omitempty"`
+	Reply   string `json:"reply,omitempty"`
 }
 
 func cmdQueue(args []string, stdout, stderr io.Writer) error {
@@ -88,7 +110,8 @@ func queueErr(cfg *config.Config, err error) error {
 
 func writeQueueJSON(w io.Writer, q *inspect.Queue) error {
 	out := queueJSON{Folder: q.Folder, Instance: q.Instance, Time: q.Taken, Waiting: q.NWaiting,
-		Files: []queueFileJSON{}, Sending: []queueFileJSON{}, Deferred: []queueFileJSON{}, Bad: []queueFileJSON{}}
+		Files: []queueFileJSON{}, Sending: []queueFileJSON{}, Deferred: []queueFileJSON{}, Bad: []queueFileJSON{},
+		Patterns: q.Patterns, Unmatched: []unmatchedJSON{}}
 	if !q.Oldest.IsZero() {
 		out.Oldest = &q.Oldest
 	}
@@ -114,13 +137,26 @@ func writeQueueJSON(w io.Writer, q *inspect.Queue) error {
 		j := conv(f)
 		has := f.Reason != nil
 		j.Reason = &has
-		if has {
-			j.What, j.Action, j.Server, j.Reply, j.When = f.Reason.What, f.Reason.Action, f.Reason.Server, f.Reason.Reply, f.Reason.When
+		if r := f.Reason; has {
+			j.Cause, j.Server, j.Reply, j.Limit = r.Cause, r.Server, r.Reply, r.Limit
+			j.What, j.Action = explainBad(r)
+			if !r.At.IsZero() {
+				at := r.At
+				j.When = &at
+			}
+			for _, rc := range r.Recipients {
+				j.Recipients = append(j.Recipients, recipientJSON{Address: rc.Address, Cause: rc.Cause, Reply: rc.Reply})
+			}
 		}
 		out.Bad = append(out.Bad, j)
 	}
+	for _, f := range q.Unmatched {
+		out.Unmatched = append(out.Unmatched, unmatchedJSON{File: f.Name, Size: f.Size, Modified: f.ModTime,
+			Age: int64(q.Taken.Sub(f.ModTime) / time.Second)})
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // replies quote <addresses>
 	return enc.Encode(out)
 }
 
@@ -141,6 +177,17 @@ func writeQueueText(w io.Writer, q *inspect.Queue) error {
 		if more := q.NWaiting - len(q.Waiting); more > 0 {
 			fmt.Fprintf(w, "  and %d more (--limit 0 lists all)\n", more)
 		}
+	}
+
+	if len(q.Unmatched) > 0 {
+		fmt.Fprintf(w, "\nNot messages (their names match no [spool] pattern = %s): %d\n", strings.Join(q.Patterns, ", "), len(q.Unmatched))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, f := range q.Unmatched {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Name, sizeText(f.Size), ago(f.ModTime))
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "  spoolgate never sends these. If they are messages, rename them (and have the library system\n"+
+			"  name its files) to match a pattern, or add a pattern that takes them to [spool] pattern.\n")
 	}
 
 	if len(q.Sending) > 0 {
@@ -192,18 +239,46 @@ func writeQueueText(w io.Writer, q *inspect.Queue) error {
 			fmt.Fprintf(w, "      no reason file (%s.txt is missing)\n", f.Name)
 			continue
 		}
-		if f.Reason.What != "" {
-			fmt.Fprintf(w, "      what happened: %s\n", f.Reason.What)
+		r := f.Reason
+		what, action := explainBad(r)
+		if r.Cause != "" {
+			what += " (" + r.Cause + ")"
 		}
-		if f.Reason.Reply != "" {
-			fmt.Fprintf(w, "      reply:         %s\n", f.Reason.Reply)
+		if what != "" {
+			fmt.Fprintf(w, "      what happened: %s\n", what)
 		}
-		if f.Reason.Action != "" {
-			fmt.Fprintf(w, "      what to do:    %s\n", f.Reason.Action)
+		if r.Reply != "" {
+			fmt.Fprintf(w, "      reply:         %s\n", oneLine(r.Reply))
+		}
+		for _, rc := range r.Recipients {
+			fmt.Fprintf(w, "      refused:       %s", oneLine(rc.Address))
+			if rc.Cause != "" {
+				fmt.Fprintf(w, ": %s", cause.Label("en", cause.Cause(rc.Cause)))
+			}
+			if rc.Reply != "" && rc.Reply != r.Reply {
+				fmt.Fprintf(w, " (%s)", oneLine(rc.Reply))
+			}
+			fmt.Fprintln(w)
+		}
+		if r.Limit != "" {
+			fmt.Fprintf(w, "      limit:         %s\n", oneLine(r.Limit))
+		}
+		if action != "" {
+			fmt.Fprintf(w, "      what to do:    %s\n", action)
 		}
 	}
 	fmt.Fprintf(w, "\nTo send a .BAD file again once the cause is fixed: spoolgate retry NAME (or --all).\n")
 	return nil
+}
+
+// explainBad says what happened to a .BAD file and what to do, from its
+// cause; a reason file of an older version, which has none, says it in its
+// own words.
+func explainBad(r *spool.Reason) (what, action string) {
+	if r.Cause == "" {
+		return r.What, r.Action
+	}
+	return cause.Explain("en", cause.Cause(r.Cause))
 }
 
 func owner(q *inspect.Queue, f inspect.File) string {

@@ -5,11 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -46,8 +43,8 @@ func flagsAndNames(name string, args []string, stderr io.Writer, more func(*flag
 
 // badFile is a .BAD file to put back, with what its reason file says.
 type badFile struct {
-	name   string          // abc.BAD
-	reason *inspect.Reason // nil if abc.BAD.txt is missing
+	name   string        // abc.BAD
+	reason *spool.Reason // nil if abc.BAD.txt is missing
 }
 
 func cmdRetry(args []string, stdout, stderr io.Writer) error {
@@ -187,26 +184,18 @@ func badList(bad []inspect.File) string {
 	return "the .BAD files are: " + strings.Join(ns, ", ") + more
 }
 
-// retryOne puts one .BAD file back. A file this instance had claimed goes
-// back as deferred under its key, so the running service retries it with
-// its history: recipients who got it are skipped. Any other goes back under
-// its original name (or a free one like it) as a new message. The journal
-// notes the retry before the file moves, so the service never sees the
-// file back with the old refusals still on record.
+// retryOne puts one .BAD file back through the spool, which names it: a
+// file this instance had claimed goes back as deferred under its key, so
+// the running service retries it with its history (recipients who got it
+// are skipped); any other goes back as a new message. The journal notes
+// the retry before the file moves, so the service never sees the file back
+// with the old refusals still on record.
 func retryOne(cfg *config.Config, j *journal.Journal, b badFile, stdout io.Writer) error {
-	dir := cfg.Spool.Folder
-	sp := spool.New(spool.Options{Dir: dir, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
-	orig, key := "", ""
+	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
+	key := ""
 	if b.reason != nil {
-		orig, key = b.reason.File, b.reason.Key
+		key = b.reason.Key
 	}
-	if st, _, _ := sp.Classify(orig); st != spool.Waiting {
-		// No reason file, or a name the patterns no longer take.
-		if orig = waitingName(sp, cfg.Spool.Patterns, b.name, orig); orig == "" {
-			return fmt.Errorf("no name for it matches [spool] pattern = %s", strings.Join(cfg.Spool.Patterns, ", "))
-		}
-	}
-
 	var st journal.State
 	if key != "" && j != nil {
 		var err error
@@ -221,88 +210,25 @@ func retryOne(cfg *config.Config, j *journal.Journal, b badFile, stdout io.Write
 		}
 	}
 
-	var to string
-	var err error
-	own := key != "" && spool.Owner(key) == cfg.Spool.Instance
-	if own {
-		to = orig + "." + key + spool.SuffixDeferred
-		if s, _, k := sp.Classify(to); s != spool.Deferred || k != key {
-			return fmt.Errorf("cannot make a deferred name from %q and key %q", orig, key)
-		}
-		err = moveNoReplace(dir, b.name, to)
-	} else {
-		to, err = moveToFreeName(dir, b.name, orig)
+	e, err := sp.Requeue(b.name)
+	if errors.Is(err, spool.ErrNoName) {
+		return fmt.Errorf("no name for it matches [spool] pattern = %s", strings.Join(cfg.Spool.Patterns, ", "))
 	}
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(dir, b.name+".txt")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stdout, "%s: could not remove its reason file: %v\n", b.name, err)
-	}
-
+	own := e.State == spool.Deferred
 	switch {
 	case own && len(st.Delivered) > 0:
 		fmt.Fprintf(stdout, "%s: back in the queue as %s; the service retries it shortly, only to the recipients that did not get it (already sent to %s)\n",
-			b.name, to, strings.Join(st.Delivered, ", "))
+			b.name, e.Name, strings.Join(st.Delivered, ", "))
 	case own:
-		fmt.Fprintf(stdout, "%s: back in the queue as %s; the service retries it shortly\n", b.name, to)
+		fmt.Fprintf(stdout, "%s: back in the queue as %s; the service retries it shortly\n", b.name, e.Name)
 	case len(st.Delivered) > 0:
 		fmt.Fprintf(stdout, "%s: back in the queue as %s, as a new message: it was sent by instance %s, so %s, who already got it, will get it again\n",
-			b.name, to, spool.Owner(key), strings.Join(st.Delivered, ", "))
+			b.name, e.Name, spool.Owner(key), strings.Join(st.Delivered, ", "))
 	default:
-		fmt.Fprintf(stdout, "%s: back in the queue as %s\n", b.name, to)
+		fmt.Fprintf(stdout, "%s: back in the queue as %s\n", b.name, e.Name)
 	}
 	return nil
-}
-
-// waitingName makes a name the spool takes for a .BAD file whose original
-// name is unknown or no longer matches the patterns: the original name's
-// stem (or the .BAD name's, abc.BAD giving abc) fitted to a pattern.
-func waitingName(sp *spool.Spool, patterns []string, badName, orig string) string {
-	if orig != "" {
-		return sp.NameFor(strings.TrimSuffix(orig, filepath.Ext(orig)), filepath.Ext(orig))
-	}
-	return sp.NameFor(strings.TrimSuffix(badName, spool.SuffixBad), "")
-}
-
-// moveToFreeName renames dir/from to dir/name, or, when that is taken, to
-// name with a counter before its extension (abc.retry-1.tmp), never
-// replacing a file. It returns the name it used.
-func moveToFreeName(dir, from, name string) (string, error) {
-	ext := filepath.Ext(name)
-	stem := strings.TrimSuffix(name, ext)
-	for i := 0; i < 1000; i++ {
-		to := name
-		if i > 0 {
-			to = stem + ".retry-" + strconv.Itoa(i) + ext
-		}
-		err := moveNoReplace(dir, from, to)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return to, err
-	}
-	return "", fmt.Errorf("no free name like %s", name)
-}
-
-// moveNoReplace renames dir/from to dir/to, failing with an error wrapping
-// fs.ErrExist if dir/to exists: a hard link and a removal, which never
-// replaces a file the library system has just dropped. Where hard links
-// are not supported it checks and renames.
-func moveNoReplace(dir, from, to string) error {
-	src, dst := filepath.Join(dir, from), filepath.Join(dir, to)
-	err := os.Link(src, dst)
-	if err == nil {
-		return os.Remove(src)
-	}
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w", to, fs.ErrExist)
-	}
-	if _, serr := os.Lstat(src); serr != nil {
-		return serr
-	}
-	if _, lerr := os.Lstat(dst); lerr == nil {
-		return fmt.Errorf("%s: %w", to, fs.ErrExist)
-	}
-	return os.Rename(src, dst)
 }

@@ -27,9 +27,12 @@ type QueueSummary struct {
 	Oldest   time.Time // modification time of the oldest waiting file; zero if none
 	Deferred int       // this instance's files waiting for a retry
 	Bad      int       // .BAD files
-	LastSent time.Time // the relay's last acceptance; zero if never
-	Folder   string    // the queue folder
-	now      time.Time // when the summary was taken, for the ages in String
+	// Files whose names match no [spool] pattern, there for at least
+	// [spool] settle: never sent (an ILS writing .txt, say).
+	Unmatched int
+	LastSent  time.Time // the relay's last acceptance; zero if never
+	Folder    string    // the queue folder
+	now       time.Time // when the summary was taken, for the ages in String
 }
 
 // Summary counts the queue folder of cfg and reads the time of the last
@@ -43,7 +46,7 @@ func Summary(cfg *config.Config) (*QueueSummary, error) {
 		return nil, err
 	}
 	q := &QueueSummary{Waiting: snap.Waiting, Oldest: snap.Oldest, Deferred: len(snap.Deferred), Bad: snap.Bad,
-		Folder: cfg.Spool.Folder, now: now}
+		Unmatched: snap.NUnmatched, Folder: cfg.Spool.Folder, now: now}
 	j, err := OpenJournal(cfg)
 	if err != nil {
 		return nil, err
@@ -58,7 +61,9 @@ func Summary(cfg *config.Config) (*QueueSummary, error) {
 }
 
 // String is one line for an admin, e.g.
-// "Queue: 12 waiting (oldest 3m ago), 1 deferred, 2 .BAD; last sent 2026-11-25 10:02 (4m ago)".
+// "Queue: 12 waiting (oldest 3m ago), 1 deferred, 2 .BAD; last sent 2026-11-25 10:02 (4m ago)",
+// with ", 3 matching no pattern" after the .BAD count when there are such
+// files.
 func (q *QueueSummary) String() string {
 	now := q.now
 	if now.IsZero() {
@@ -69,7 +74,11 @@ func (q *QueueSummary) String() string {
 	if q.Waiting > 0 && !q.Oldest.IsZero() {
 		fmt.Fprintf(&b, " (oldest %s ago)", Age(now.Sub(q.Oldest)))
 	}
-	fmt.Fprintf(&b, ", %d deferred, %d .BAD; ", q.Deferred, q.Bad)
+	fmt.Fprintf(&b, ", %d deferred, %d .BAD", q.Deferred, q.Bad)
+	if q.Unmatched > 0 {
+		fmt.Fprintf(&b, ", %d matching no pattern", q.Unmatched)
+	}
+	b.WriteString("; ")
 	if q.LastSent.IsZero() {
 		b.WriteString("nothing sent yet")
 	} else {
@@ -121,5 +130,5 @@ func OpenJournal(cfg *config.Config) (*journal.Journal, error) {
 }
 
 func newSpool(cfg *config.Config) *spool.Spool {
-	return spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
+	return spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance, Settle: cfg.Spool.Settle})
 }

@@ -79,6 +79,9 @@ func names(t *testing.T, dir string) []string {
 	}
 	var out []string
 	for _, e := range ents {
+		if spool.IsInstanceLock(e.Name()) {
+			continue // the running gateway's
+		}
 		out = append(out, e.Name())
 	}
 	sort.Strings(out)
@@ -152,7 +155,8 @@ func TestSummary_CountsQueueAndLastSent(t *testing.T) {
 	cfg := relayed(t)
 	drop(t, cfg, "w1.eml", msg("a@example.net", "w1"), 3*time.Hour)
 	drop(t, cfg, "w2.tmp", msg("a@example.net", "w2"), time.Minute)
-	drop(t, cfg, "notes.txt", []byte("not a message"), 0)
+	drop(t, cfg, "notes.txt", []byte("not a message"), 0) // matches no pattern: counted as such
+	drop(t, cfg, ".hidden.txt", []byte("not counted"), 0)
 	drop(t, cfg, "other.tmp.other-1a2b.deferred", msg("a@example.net", "theirs"), 0) // another instance's
 	before := names(t, cfg.Spool.Folder)
 
@@ -160,7 +164,7 @@ func TestSummary_CountsQueueAndLastSent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Waiting != 2 || q.Deferred != 1 || q.Bad != 1 || q.Folder != cfg.Spool.Folder {
+	if q.Waiting != 2 || q.Deferred != 1 || q.Bad != 1 || q.Unmatched != 1 || q.Folder != cfg.Spool.Folder {
 		t.Fatalf("Summary = %+v", q)
 	}
 	if d := time.Since(q.Oldest); d < 3*time.Hour-time.Minute || d > 3*time.Hour+time.Minute {
@@ -170,7 +174,7 @@ func TestSummary_CountsQueueAndLastSent(t *testing.T) {
 		t.Errorf("LastSent = %v, want the send of a moment ago", q.LastSent)
 	}
 	s := q.String()
-	for _, want := range []string{"Queue: 2 waiting (oldest 3h ago)", "1 deferred", "1 .BAD", "last sent " + q.LastSent.Local().Format("2006-01-02 15:04")} {
+	for _, want := range []string{"Queue: 2 waiting (oldest 3h ago)", "1 deferred", "1 .BAD, 1 matching no pattern; ", "last sent " + q.LastSent.Local().Format("2006-01-02 15:04")} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() = %q, lacks %q", s, want)
 		}
@@ -223,6 +227,11 @@ func TestQueueSummary_String(t *testing.T) {
 	if got := q.String(); got != want {
 		t.Fatalf("String() =\n%q, want\n%q", got, want)
 	}
+	q.Unmatched = 3
+	want = "Queue: 12 waiting (oldest 3m ago), 1 deferred, 2 .BAD, 3 matching no pattern; last sent 2026-11-25 10:02 (4m ago)"
+	if got := q.String(); got != want {
+		t.Fatalf("String() =\n%q, want\n%q", got, want)
+	}
 	empty := &QueueSummary{now: now}
 	if got := empty.String(); got != "Queue: 0 waiting, 0 deferred, 0 .BAD; nothing sent yet" {
 		t.Fatalf("empty String() = %q", got)
@@ -247,6 +256,9 @@ func TestList_States(t *testing.T) {
 	}
 	drop(t, cfg, "other.tmp.other-1a2b.deferred", msg("a@example.net", "theirs"), 0)
 	drop(t, cfg, "orphan.BAD", msg("a@example.net", "no reason"), 0)
+	drop(t, cfg, "notice-2.txt", msg("a@example.net", "a .txt no pattern takes"), 2*time.Hour)
+	drop(t, cfg, "notice-1.txt", msg("a@example.net", "a .txt no pattern takes"), 3*time.Hour)
+	drop(t, cfg, ".notice-3.txt.part", msg("a@example.net", "hidden"), 3*time.Hour)
 
 	q, err := List(cfg, 3)
 	if err != nil {
@@ -282,11 +294,17 @@ func TestList_States(t *testing.T) {
 		}
 	}
 	if refused.Reason == nil || refused.Orig != "refused.tmp" || refused.Owner != "test" || !strings.HasPrefix(refused.Key, "test-") ||
-		!strings.Contains(refused.Reason.Reply, "550") || !strings.Contains(refused.Reason.What, "does not exist") {
+		!strings.Contains(refused.Reason.Reply, "550") || refused.Reason.Cause != "address-unknown" ||
+		len(refused.Reason.Recipients) != 1 || refused.Reason.Recipients[0].Address != "gone@example.net" {
 		t.Errorf("refused: %+v %+v", refused, refused.Reason)
 	}
 	if orphan.Reason != nil || orphan.Orig != "orphan.BAD" {
 		t.Errorf("a .BAD without a reason: %+v", orphan)
+	}
+
+	if len(q.Unmatched) != 2 || q.Unmatched[0].Name != "notice-1.txt" || q.Unmatched[1].Name != "notice-2.txt" ||
+		q.Unmatched[0].State != spool.Unmatched || q.Unmatched[0].Size == 0 || !reflect.DeepEqual(q.Patterns, cfg.Spool.Patterns) {
+		t.Errorf("unmatched: %+v", q.Unmatched)
 	}
 
 	all, err := List(cfg, 0)
@@ -295,39 +313,17 @@ func TestList_States(t *testing.T) {
 	}
 }
 
-func TestParseReason_GatewayReport(t *testing.T) {
+// The gateway's reason file, read back through spool: the typed facts
+// come from spool's block, not from the text.
+func TestReadReason_GatewayReport(t *testing.T) {
 	cfg := relayed(t)
-	r, err := ReadReason(filepath.Join(cfg.Spool.Folder, "refused.BAD.txt"))
+	r, err := spool.ReadReason(filepath.Join(cfg.Spool.Folder, "refused.BAD.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.File != "refused.tmp" || !strings.HasPrefix(r.Key, "test-") || r.Server == "" || r.When == "" ||
-		!strings.HasPrefix(r.Reply, "550 5.1.1") || r.What != "The recipient's address does not exist." ||
-		!strings.Contains(r.Action, "library system") {
-		t.Fatalf("parsed %+v", r)
-	}
-}
-
-func TestParseReason_Lines(t *testing.T) {
-	for _, tc := range []struct {
-		name, text string
-		want       Reason
-	}{
-		{"crlf", "intro\r\n\r\nFile:     a b.tmp\r\nKey:      host-1-xyz\r\nReply:    550 no\r\n\r\nWhat happened: Bad.\r\nWhat to do:    Fix it.\r\n",
-			Reason{File: "a b.tmp", Key: "host-1-xyz", Reply: "550 no", What: "Bad.", Action: "Fix it."}},
-		{"lf, no key", "File: x.eml\nWhat happened: The file has no recipients.\n",
-			Reason{File: "x.eml", What: "The file has no recipients."}},
-		{"first wins", "File: one.tmp\nFile: two.tmp\n", Reason{File: "one.tmp"}},
-		{"not labels", "the File: is here\n  Key: indented\n", Reason{}},
-		{"empty", "", Reason{}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := ParseReason([]byte(tc.text))
-			tc.want.Text = tc.text
-			if got != tc.want {
-				t.Fatalf("ParseReason =\n%+v, want\n%+v", got, tc.want)
-			}
-		})
+	if r.File != "refused.tmp" || !strings.HasPrefix(r.Key, "test-") || r.Server == "" || r.At.IsZero() ||
+		!strings.HasPrefix(r.Reply, "550 5.1.1") || r.Cause != "address-unknown" || r.Text == "" || strings.Contains(r.Text, "-- spoolgate --") {
+		t.Fatalf("read back %+v", r)
 	}
 }
 
