@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,24 +17,29 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/overdue"
+	"github.com/spoolgate/spoolgate/installer"
 )
 
 func init() {
-	register("report", command{usage: "[--config FILE] [--date YYYY-MM-DD] [--send]",
-		summary: "print the daily log to the librarian (default: today); --send queues it now", run: cmdReport, order: 45})
+	register("report", command{usage: "[--config FILE] [--date YYYY-MM-DD] [--send | --json]",
+		summary: "print the daily log to the librarian (default: today); --send queues it now, --json prints its facts", run: cmdReport, order: 45})
 }
 
 func cmdReport(args []string, stdout, stderr io.Writer) error {
 	var (
-		date string
-		send bool
+		date         string
+		send, asJSON bool
 	)
 	path, err := flags("report", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&date, "date", "", "the day to report, YYYY-MM-DD (default: today, in [service] timezone)")
 		fs.BoolVar(&send, "send", false, "queue the report to [log] daily_to instead of printing it (once per day)")
+		fs.BoolVar(&asJSON, "json", false, "print the report's facts as one JSON document")
 	})
 	if err != nil {
 		return err
+	}
+	if send && asJSON {
+		return &exitError{2, errors.New("report: give --send or --json, not both")}
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -53,11 +59,26 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if j != nil {
 		defer j.Close()
 	}
-	r, err := daily.Compose(context.Background(), cfg, day, reportInputs(cfg, day, j, now))
+	in := reportInputs(cfg, day, j, now)
+	// The relay's health is only as current as the gateway that recorded
+	// it: a report of a gateway that is not running says so first.
+	running, err := installer.InstanceRunning(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "report: cannot tell whether spoolgate is running: %v\n", err)
+		running = true // say what the record says, not that it stopped
+	}
+	in.NotRunning = !running
+	r, err := daily.Compose(context.Background(), cfg, day, in)
 	if err != nil {
 		return err
 	}
-	if !send {
+	switch {
+	case asJSON:
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // replies quote <addresses>
+		return enc.Encode(r.Summary())
+	case !send:
 		fmt.Fprintf(stdout, "Subject: %s\n\n%s", r.Subject(), r.Text())
 		return nil
 	}
