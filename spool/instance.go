@@ -257,6 +257,9 @@ func readHolder(path string) *LockedError {
 
 // sameFile tells whether the open file f is still the one at path.
 func sameFile(f *os.File, path string) bool {
+	if deletePending(f) {
+		return false
+	}
 	a, err := f.Stat()
 	if err != nil {
 		return false

@@ -82,6 +82,12 @@ func TestLockInstance_FolderRecreated(t *testing.T) {
 	exists := func() bool { _, err := os.Lstat(lock); return err == nil }
 
 	// The lock file alone removed: not taken again within the grace.
+	if os.Getenv("SPOOLGATE_UNDER_WINE") != "" {
+		// wine keeps a deleted file that is still open in its folder and
+		// does not report the deletion as pending (Windows does), so the
+		// loss cannot be seen until the folder goes.
+		t.Skip("wine does not report a pending deletion")
+	}
 	if err := os.Remove(lock); err != nil {
 		t.Fatal(err)
 	}

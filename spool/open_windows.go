@@ -2,6 +2,7 @@ package spool
 
 import (
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -31,4 +32,23 @@ func createFile(path string, access, disposition, flags uint32) (*os.File, error
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	return os.NewFile(uintptr(h), path), nil
+}
+
+// fileStandardInfo is FILE_STANDARD_INFO.
+type fileStandardInfo struct {
+	AllocationSize int64
+	EndOfFile      int64
+	NumberOfLinks  uint32
+	DeletePending  byte
+	Directory      byte
+}
+
+// deletePending tells whether the open file f has been deleted: under
+// Windows' older semantics (and wine's) its name stays in the folder, with
+// the deletion pending, until the last handle is closed.
+func deletePending(f *os.File) bool {
+	var info fileStandardInfo
+	err := windows.GetFileInformationByHandleEx(windows.Handle(f.Fd()), windows.FileStandardInfo,
+		(*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)))
+	return err == nil && (info.DeletePending != 0 || info.NumberOfLinks == 0)
 }

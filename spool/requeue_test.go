@@ -210,3 +210,32 @@ func TestMakeFolder(t *testing.T) {
 		t.Errorf("a file: %v", err)
 	}
 }
+
+// Enqueue writes a file the spool takes, under a name fitted to the
+// patterns, and never over another.
+func TestEnqueue(t *testing.T) {
+	dir := spooltest.TempDir(t)
+	s := New(Options{Dir: dir, Patterns: []string{"ILS_*.txt"}, Instance: "box1"})
+	name, err := s.Enqueue("daily-2026-11-25", ".eml", []byte("hello"))
+	if err != nil || name != "ILS_daily-2026-11-25.txt" {
+		t.Fatalf("Enqueue = %q, %v", name, err)
+	}
+	if st, _, _ := s.Classify(name); st != Waiting {
+		t.Errorf("%s is not a waiting name", name)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != "hello" {
+		t.Errorf("content %q", b)
+	}
+	if _, err := s.Enqueue("daily-2026-11-25", ".eml", []byte("again")); !errors.Is(err, os.ErrExist) {
+		t.Errorf("a second file of that name: %v, want ErrExist", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != "hello" {
+		t.Errorf("the first file was replaced: %q", b)
+	}
+	if got := names(t, dir); got != name {
+		t.Errorf("left behind: %s", got)
+	}
+	if _, err := New(Options{Dir: dir, Patterns: []string{"[ab].txt"}}).Enqueue("x", ".eml", nil); !errors.Is(err, ErrNoName) {
+		t.Errorf("no pattern gives a name: %v, want ErrNoName", err)
+	}
+}

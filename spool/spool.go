@@ -19,8 +19,9 @@
 // than the settle time Scan and List report it, since it is most likely a
 // message whose writer and the patterns disagree (an ILS writing .txt).
 //
-// Only this package names the files: it claims, defers, releases, removes,
-// quarantines (writing a Reason it alone reads back) and requeues them.
+// Only this package names the files: it enqueues the ones spoolgate writes
+// itself, and claims, defers, releases, removes, quarantines (writing a
+// Reason it alone reads back) and requeues them.
 //
 // Claiming is a rename, which is atomic on one file system: of two instances
 // racing for a file, one wins and the other gets ErrGone. Lock is the
@@ -662,6 +663,22 @@ func (h *entryHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// Enqueue writes data into the queue folder as a new waiting message file
+// named by NameFor(stem, ext), atomically and never over an existing file
+// (an error wrapping fs.ErrExist; ErrNoName when no pattern gives a name).
+// It is for the files spoolgate writes itself: a test message, the daily
+// log. It returns the name.
+func (s *Spool) Enqueue(stem, ext string, data []byte) (string, error) {
+	name := s.NameFor(stem, ext)
+	if name == "" {
+		return "", fmt.Errorf("enqueue %s: %w (%s)", stem+ext, ErrNoName, strings.Join(s.o.Patterns, ", "))
+	}
+	if err := createExclusive(s.o.Dir, name, data, 0o644); err != nil {
+		return "", fmt.Errorf("enqueue %s: %w", name, err)
+	}
+	return name, nil
 }
 
 // NameFor returns a name this spool takes as a waiting message file, for a
