@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/message"
@@ -19,14 +22,19 @@ import (
 // deliver sends one claimed file and leaves it in its next state. It reports
 // whether the relay accepted the message, and, when the file was deferred,
 // its new entry and when it is due.
+//
+// Every outcome is journaled with its cause (package cause), per
+// recipient, before the file changes state; the .BAD.txt, the views and
+// the daily log render from those records.
 func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.Sender, j job) (accepted bool, deferred *spool.Entry, due time.Time) {
 	e := j.entry
 	log := g.log.With("file", e.Orig, "key", e.Key)
+	claim := journal.Claim{Key: e.Key, File: e.Orig, Size: e.Size}
 
 	if max := g.cfg.Spool.MaxSize; max > 0 && e.Size > max {
-		g.refuse(e, nil, badReport{
-			Reason: fmt.Sprintf("The file is %s, more than the %s that [spool] max_size allows.", sizeText(e.Size), sizeText(max)),
-			Action: "Send large attachments as links, or raise max_size if the mail relay accepts messages this large.",
+		g.refuseFile(e, claim, nil, failure{
+			Cause:  cause.MessageTooLarge,
+			Detail: fmt.Sprintf("%s > [spool] max_size %s", sizeText(e.Size), sizeText(max)),
 		})
 		return false, nil, due
 	}
@@ -34,15 +42,15 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	if err != nil {
 		// The file is claimed but unreadable: keep it queued and say why.
 		log.Error("cannot read a claimed file; it stays queued", "error", err)
-		return g.postpone(e, journal.State{}, nil, "", "cannot read the file: "+err.Error())
+		return g.postpone(e, journal.State{}, nil, failure{Cause: cause.FileUnreadable, Detail: err.Error()})
 	}
 	msg, chain, err := g.parse(raw, e.Key, log)
 	if err != nil {
 		var me *message.Error
 		if !errors.As(err, &me) {
-			me = &message.Error{Reason: "The file cannot be read as a message.", Err: err}
+			me = &message.Error{Reason: "the file cannot be read as a message", Err: err}
 		}
-		g.refuse(e, nil, badReport{Reason: me.Error(), Action: "Correct the file (or the program that wrote it) and drop it in the queue again."})
+		g.refuseFile(e, claim, nil, failure{Cause: messageCause(me), Detail: me.Error()})
 		return false, nil, due
 	}
 
@@ -52,106 +60,164 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 			log.Error("cannot read this message's history from the journal; recipients that already got it may get it again", "error", err)
 		}
 	}
-	to := remaining(msg.Recipients, st)
-	claim := journal.Claim{
+	sum := sha256.Sum256(raw)
+	claim = journal.Claim{
 		Key: e.Key, File: e.Orig, MessageID: msg.MessageID, From: msg.Sender, To: msg.Recipients,
 		Subject: msg.Subject, Size: int64(len(msg.Data)), Kind: msg.Kind, Unit: msg.Unit,
+		Hash: hex.EncodeToString(sum[:]),
+	}
+	to := remaining(msg.Recipients, st)
+	if len(to) > 0 {
+		var release func()
+		if to, release = g.dedupe(claim, to, log); release != nil {
+			defer release()
+		}
 	}
 	if len(to) == 0 {
-		// Everyone got it before a crash or restart: only the file is left.
+		// Everyone got it (before a crash or restart, or from an
+		// identical file): only the file is left.
 		g.journal.Claimed(claim, nil)
 		g.finish(e)
 		return false, nil, due
 	}
 
 	s := pick(chain)
+	health := g.healthName(chain)
 	g.journal.Begin(claim, g.chainName(chain), to, nil)
 	res, err := s.Send(ctx, &relay.Delivery{
 		From: msg.Sender, To: to, Data: msg.Data, DataUTF8: msg.DataUTF8,
 		NeedsUTF8: msg.NeedsUTF8, EightBit: msg.EightBit,
 	})
-	if errors.Is(err, relay.ErrUnreachable) {
-		// Nothing was attempted: put the file back as it was.
-		g.unreachable(err)
-		if j.retried {
-			d, derr := g.spool.Defer(e)
-			if derr != nil {
-				log.Error("cannot put a file back in the queue", "error", derr)
-				return false, nil, due
-			}
-			return false, &d, g.now().Add(g.cfg.Spool.Interval)
-		}
-		if _, rerr := g.spool.Release(e); rerr != nil {
-			log.Error("cannot put a file back in the queue", "error", rerr)
-		}
-		g.mu.Lock()
-		g.dirty = true
-		g.mu.Unlock()
-		return false, nil, due
-	}
 	if err != nil {
-		re := asRelayError(err)
-		if re.Permanent {
-			log.Warn("the relay refused the message", "server", re.Server, "reply", replyOf(re))
-			g.refuse(e, to, reportFor(re))
+		f := failureOf(err)
+		if errors.Is(err, relay.ErrUnreachable) || f.Cause.HoldsQueue() {
+			// About the session, not this message: the queue waits.
+			return g.hold(e, j, to, health, f)
+		}
+		if f.Permanent {
+			log.Warn("the relay refused the message", "server", f.Server, "reply", f.Reply, "cause", f.Cause)
+			g.health.Up(health)
+			g.refuseFile(e, claim, to, f)
 			return false, nil, due
 		}
-		log.Warn("temporary failure; the message will be retried", "server", re.Server, "error", re)
-		return g.postpone(e, st, to, re.Server, replyOf(re))
+		log.Warn("temporary failure; the message will be retried", "server", f.Server, "reply", f.Reply, "cause", f.Cause)
+		return g.postpone(e, st, to, f)
 	}
+	g.up(health)
 
 	// The relay answered: record each recipient's fate.
-	if len(res.Refused) > 0 {
-		refused := keys(res.Refused)
-		for _, r := range refused {
-			re := res.Refused[r]
-			g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusFailed, Server: res.Server, Reply: replyOf(re)}, nil)
-			log.Warn("the relay refused a recipient", "to", r, "reply", replyOf(re))
-		}
+	var refused []journal.Recipient
+	for _, r := range keys(res.Refused) {
+		f := failureOf(res.Refused[r])
+		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusFailed, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
+		refused = append(refused, journal.Recipient{Address: r, Status: journal.StatusFailed, Reply: f.Reply, Cause: string(f.Cause)})
+		log.Warn("the relay refused a recipient", "to", r, "reply", f.Reply, "cause", f.Cause)
 	}
 	for _, r := range keys(res.Deferred) {
-		re := res.Deferred[r]
-		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusDeferred, Server: res.Server, Reply: replyOf(re)}, nil)
+		f := failureOf(res.Deferred[r])
+		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusDeferred, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
 	}
 	if len(res.Accepted) == 0 {
 		if len(res.Deferred) > 0 {
-			return g.postpone(e, st, keys(res.Deferred), res.Server, firstReply(res.Deferred))
+			return g.postpone(e, st, keys(res.Deferred), failureOf(res.Deferred[keys(res.Deferred)[0]]))
 		}
-		g.refuse(e, nil, reportFor(firstError(res.Refused))) // already journalled above
+		f := failureOf(res.Refused[keys(res.Refused)[0]])
+		f.Recipients = refused
+		g.quarantine(e, f) // already journaled above
 		return false, nil, due
 	}
 	log.Info("sent", "to", strings.Join(res.Accepted, ", "), "server", res.Server, "reply", res.Reply)
+	sent := journal.Outcome{Key: e.Key, To: res.Accepted, Status: journal.StatusSent, Server: res.Server, Reply: res.Reply, QueueID: res.QueueID}
 	if len(res.Deferred) == 0 {
 		// Remove the file only once the journal holds the outcome.
 		g.unrecorded.Add(1)
-		g.journal.Record(journal.Outcome{Key: e.Key, To: res.Accepted, Status: journal.StatusSent, Server: res.Server, Reply: res.Reply},
-			func(err error) {
-				g.unrecorded.Add(-1)
-				if err != nil {
-					log.Error("the journal could not record a sent message; removing the file anyway so it is not sent twice", "error", err)
-				}
-				g.finish(e)
-			})
+		g.journal.Record(sent, func(err error) {
+			g.unrecorded.Add(-1)
+			if err != nil {
+				log.Error("the journal could not record a sent message; removing the file anyway so it is not sent twice", "error", err)
+			}
+			g.finish(e)
+		})
 		return true, nil, due
 	}
-	g.journal.Record(journal.Outcome{Key: e.Key, To: res.Accepted, Status: journal.StatusSent, Server: res.Server, Reply: res.Reply}, nil)
+	g.journal.Record(sent, nil)
 	st.Delivered = append(st.Delivered, res.Accepted...)
-	_, d, at := g.postpone(e, st, keys(res.Deferred), res.Server, firstReply(res.Deferred))
+	_, d, at := g.postpone(e, st, keys(res.Deferred), failureOf(res.Deferred[keys(res.Deferred)[0]]))
 	return true, d, at
+}
+
+// failure is what went wrong with a message, or with some of its
+// recipients: the one cause that explains it and the relay's exact words.
+type failure struct {
+	Cause      cause.Cause
+	Permanent  bool
+	Stage      string
+	Server     string
+	Reply      string // the relay's reply, or spoolgate's own words for a local refusal
+	Detail     string // what spoolgate found itself (a parser's words, a limit), or ""
+	Recipients []journal.Recipient
+}
+
+// failureOf reads what a relay error means. An error wrapping
+// relay.ErrUnreachable names each server's reason; the first server's is
+// the one to report (a backup relay's is less telling).
+func failureOf(err error) failure {
+	var re *relay.Error
+	if !errors.As(err, &re) {
+		return failure{Cause: cause.Unreachable, Reply: err.Error()}
+	}
+	f := failure{Cause: re.Cause, Permanent: re.Permanent, Stage: re.Stage, Server: re.Server, Reply: re.Reply}
+	if f.Reply == "" {
+		f.Reply = re.Error()
+	}
+	if f.Cause == "" {
+		f.Cause = cause.Unknown
+	}
+	return f
+}
+
+// messageCause is what a message the parser refused means.
+func messageCause(me *message.Error) cause.Cause {
+	if me.Cause != "" {
+		return cause.Cause(me.Cause)
+	}
+	return cause.NotAMessage
+}
+
+// hold puts a claimed file back after a failure that concerns the relay,
+// the login or the sender rather than this message: no file is set aside
+// for it. The chain is recorded unavailable and the queue waits, backing
+// off, until the next attempt.
+func (g *Gateway) hold(e spool.Entry, j job, to []string, chain string, f failure) (bool, *spool.Entry, time.Time) {
+	next := g.pause(chain, f)
+	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: next}, nil)
+	if j.retried {
+		d, err := g.spool.Defer(e)
+		if err != nil {
+			g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
+			return false, nil, time.Time{}
+		}
+		return false, &d, next
+	}
+	if _, err := g.spool.Release(e); err != nil {
+		g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
+	}
+	g.mu.Lock()
+	g.dirty = true
+	g.mu.Unlock()
+	return false, nil, time.Time{}
 }
 
 // postpone defers a claimed file after a temporary failure, or quarantines
 // it once retry_for has passed since the first attempt. st is the message's
 // state before this attempt (zero for a first attempt), so the delay grows
 // with the attempts made, whatever the journal has committed meanwhile.
-func (g *Gateway) postpone(e spool.Entry, st journal.State, to []string, server, reply string) (bool, *spool.Entry, time.Time) {
+func (g *Gateway) postpone(e spool.Entry, st journal.State, to []string, f failure) (bool, *spool.Entry, time.Time) {
 	if first := st.First; !first.IsZero() && g.now().Sub(first) >= g.cfg.Spool.RetryFor {
-		g.refuse(e, to, badReport{
-			Server: server, Reply: reply,
-			Reason: fmt.Sprintf("The message could not be delivered for %s (since %s); spoolgate gave up as [spool] retry_for says.",
-				g.cfg.Spool.RetryFor, first.Local().Format("2006-01-02 15:04")),
-			Action: "Check that the mail relay is running and accepts mail from this machine (spoolgate check), then put the file back in the queue.",
-		})
+		last := f.Cause
+		f.Cause = cause.Expired
+		f.Detail = fmt.Sprintf("retry_for %s, first attempt %s, last: %s", g.cfg.Spool.RetryFor, first.Local().Format("2006-01-02 15:04"), last)
+		g.refuseFile(e, journal.Claim{Key: e.Key}, to, f)
 		return false, nil, time.Time{}
 	}
 	d, err := g.spool.Defer(e)
@@ -160,26 +226,40 @@ func (g *Gateway) postpone(e spool.Entry, st journal.State, to []string, server,
 		return false, nil, time.Time{}
 	}
 	due := g.now().Add(g.retryDelay(st.Attempts + 1))
-	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: server, Reply: reply, Next: due}, nil)
+	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: due}, nil)
 	return false, &d, due
 }
 
-// refuse quarantines a claimed file and journals the failure.
-func (g *Gateway) refuse(e spool.Entry, to []string, r badReport) {
-	if len(to) > 0 {
-		g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusFailed, Server: r.Server, Reply: r.Reply}, nil)
+// refuseFile journals a refusal of the whole file for the recipients to
+// (all that are not yet sent or failed, if to is empty), then quarantines
+// the file. claim is journaled first when the file was never claimed in
+// the journal (a file refused before it was read as a message).
+func (g *Gateway) refuseFile(e spool.Entry, claim journal.Claim, to []string, f failure) {
+	if claim.File != "" {
+		g.journal.Claimed(claim, nil)
 	}
-	g.quarantine(e, r)
+	reply := f.Reply
+	if reply == "" {
+		reply = f.Detail
+	}
+	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusFailed, Server: f.Server, Reply: reply, Cause: string(f.Cause)}, nil)
+	if len(f.Recipients) == 0 {
+		for _, r := range to {
+			f.Recipients = append(f.Recipients, journal.Recipient{Address: r, Status: journal.StatusFailed, Reply: f.Reply, Cause: string(f.Cause)})
+		}
+	}
+	g.quarantine(e, f)
 }
 
-func (g *Gateway) quarantine(e spool.Entry, r badReport) {
-	r.File, r.Key, r.At = e.Orig, e.Key, g.now()
-	name, err := g.spool.Quarantine(e, spool.Reason{File: r.File, Key: r.Key, At: r.At, Server: r.Server, Reply: r.Reply, Text: r.String()})
+// quarantine sets a claimed file aside as .BAD with its reason.
+func (g *Gateway) quarantine(e spool.Entry, f failure) {
+	r := g.badReason(e, f)
+	name, err := g.spool.Quarantine(e, r)
 	if err != nil {
 		g.log.Error("cannot set a refused file aside", "file", e.Orig, "error", err)
 		return
 	}
-	g.log.Warn("file refused; set aside as .BAD", "file", e.Orig, "bad", name, "reason", r.Reason)
+	g.log.Warn("file refused; set aside as .BAD", "file", e.Orig, "bad", name, "cause", f.Cause, "reply", f.Reply)
 }
 
 // finish removes a file whose message needs no more sending.
@@ -214,33 +294,6 @@ func keys(m map[string]*relay.Error) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func firstError(m map[string]*relay.Error) *relay.Error {
-	if k := keys(m); len(k) > 0 {
-		return m[k[0]]
-	}
-	return &relay.Error{Permanent: true}
-}
-
-func firstReply(m map[string]*relay.Error) string { return replyOf(firstError(m)) }
-
-func asRelayError(err error) *relay.Error {
-	var re *relay.Error
-	if errors.As(err, &re) {
-		return re
-	}
-	return &relay.Error{Stage: "send", Err: err}
-}
-
-func replyOf(e *relay.Error) string {
-	if e == nil {
-		return ""
-	}
-	if e.Reply != "" {
-		return e.Reply
-	}
-	return e.Error()
 }
 
 func sizeText(n int64) string {

@@ -33,7 +33,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/message"
 	"github.com/spoolgate/spoolgate/gateway/relay"
@@ -64,6 +66,7 @@ type Gateway struct {
 	log        *slog.Logger
 	spool      *spool.Spool
 	journal    *journal.Journal
+	health     *health.Tracker // the relay chains' health, recorded in the data folder
 	opts       message.Options // [message] defaults
 	now        func() time.Time
 	senders    []relay.Sender
@@ -72,17 +75,23 @@ type Gateway struct {
 	scanMu     sync.Mutex   // one scan at a time
 	unrecorded atomic.Int64 // accepted by the relay, not yet committed to the journal
 
-	mu        sync.Mutex
-	ready     []spool.Entry          // settled waiting files from the last scan, oldest first
-	deferred  map[string]*retryEntry // by key
-	dirty     bool                   // something may have changed since the last scan
-	settling  time.Time              // when an unsettled file may be ready
-	accepted  []time.Time            // relay acceptances within the last Interval
-	inflight  int                    // claimed and not yet decided
-	paused    bool                   // no relay reachable: wait for the next tick
-	folderErr string                 // last scan error, logged once
-	wakes     []chan struct{}        // one per worker
-	resched   chan struct{}          // tells the loop to recompute its alarm
+	mu          sync.Mutex
+	ready       []spool.Entry          // settled waiting files from the last scan, oldest first
+	deferred    map[string]*retryEntry // by key
+	dirty       bool                   // something may have changed since the last scan
+	settling    time.Time              // when an unsettled file may be ready
+	accepted    []time.Time            // relay acceptances within the last Interval
+	inflight    int                    // claimed and not yet decided
+	pausedUntil time.Time              // the relay is unavailable: the queue waits until then
+	folderErr   string                 // last scan error, logged once
+	wakes       []chan struct{}        // one per worker
+	resched     chan struct{}          // tells the loop to recompute its alarm
+
+	// Files of one content are sent one at a time, so that the dedupe
+	// window sees the first one's outcome (see dedupe).
+	sending     map[string]bool // content hashes being sent
+	waiting     map[string]int  // workers waiting for a hash in sending
+	sendingDone *sync.Cond      // on mu: a hash left sending
 }
 
 type retryEntry struct {
@@ -116,7 +125,10 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		deferred: map[string]*retryEntry{},
 		dirty:    true,
 		resched:  make(chan struct{}, 1),
+		sending:  map[string]bool{},
+		waiting:  map[string]int{},
 	}
+	g.sendingDone = sync.NewCond(&g.mu)
 	for _, o := range opts {
 		o(g)
 	}
@@ -154,6 +166,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		return nil, err
 	}
 	g.journal = j
+	g.health = health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, g.chainNames(), g.now)
 	for range g.senders {
 		g.wakes = append(g.wakes, make(chan struct{}, 1))
 	}
@@ -214,6 +227,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return fmt.Errorf("instance lock in the queue folder: %w", err)
 	}
 	defer unlockQueue()
+	if err := g.health.Start(); err != nil {
+		g.log.Error("cannot record the relay's health in the data folder; queue and status will not show it", "error", err)
+	}
 	if err := g.recover(); err != nil {
 		return err
 	}
@@ -269,7 +285,7 @@ func (g *Gateway) loop(ctx context.Context) {
 			return
 		case <-tick.C:
 			g.mu.Lock()
-			g.dirty, g.paused = true, false
+			g.dirty = true
 			g.mu.Unlock()
 			if g.now().Sub(lastPurge) >= 24*time.Hour {
 				lastPurge = g.now()
@@ -295,6 +311,9 @@ func (g *Gateway) nextAlarm() time.Duration {
 	next := now.Add(time.Hour)
 	if !g.settling.IsZero() && g.settling.Before(next) {
 		next = g.settling
+	}
+	if g.pausedUntil.After(now) && g.pausedUntil.Before(next) {
+		next = g.pausedUntil
 	}
 	for _, r := range g.deferred {
 		if r.due.Before(next) {
@@ -397,7 +416,7 @@ func (g *Gateway) worker(ctx context.Context, s relay.Sender, wake <-chan struct
 func (g *Gateway) mayWork() bool {
 	for {
 		g.mu.Lock()
-		if g.paused || !g.roomLocked() {
+		if g.pausedLocked() || !g.roomLocked() {
 			g.mu.Unlock()
 			return false
 		}
@@ -459,7 +478,7 @@ func (g *Gateway) next() (job, bool) {
 	}
 	for {
 		g.mu.Lock()
-		if g.paused || !g.roomLocked() {
+		if g.pausedLocked() || !g.roomLocked() {
 			g.mu.Unlock()
 			g.reschedule()
 			return job{}, false
@@ -569,18 +588,6 @@ func (g *Gateway) retryDelay(attempts int) time.Duration {
 	return d*4/5 + time.Duration(rand.Int64N(int64(d)*2/5+1))
 }
 
-// unreachable records that no relay could be reached: log once, then wait
-// for the next tick.
-func (g *Gateway) unreachable(err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.paused {
-		g.paused = true
-		g.log.Error("no relay server can be reached; the queue waits and spoolgate tries again at the next check",
-			"next_check", g.now().Add(g.cfg.Spool.Interval).Format(time.TimeOnly), "error", err)
-	}
-}
-
 // settle ends a job: the rate window, the in-flight count, and the retry
 // schedule for a deferred file.
 func (g *Gateway) settle(accepted bool, deferred *spool.Entry, due time.Time) {
@@ -606,7 +613,7 @@ func (g *Gateway) process(ctx context.Context, pick func(*config.Server) relay.S
 	defer func() {
 		if r := recover(); r != nil {
 			g.log.Error("internal error while handling a file; it is set aside", "file", j.entry.Orig, "panic", r, "stack", string(debug.Stack()))
-			g.quarantine(j.entry, badReport{Reason: "spoolgate hit an internal error on this file. This is a bug: please report it with the file.", Detail: fmt.Sprint(r)})
+			g.refuseFile(j.entry, journal.Claim{Key: j.entry.Key, File: j.entry.Orig}, nil, failure{Cause: cause.InternalError, Detail: fmt.Sprint(r)})
 		}
 		g.settle(accepted, deferred, due)
 	}()

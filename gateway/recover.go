@@ -27,7 +27,7 @@ func (g *Gateway) recover() error {
 			return fmt.Errorf("read the journal at start: %w", err)
 		}
 		switch {
-		case st.Found && st.Status == journal.StatusSent:
+		case st.Found && (st.Status == journal.StatusSent || st.Status == journal.StatusPartlySent):
 			g.finish(e)
 			g.log.Info("recovered: the relay had accepted this message before the restart; not sending it again", "file", e.Orig, "key", e.Key)
 		case st.Found && st.Attempts > 0:

@@ -37,6 +37,20 @@ type sentRecord struct {
 	Kind      string    `json:"kind,omitempty"`
 	Unit      string    `json:"unit,omitempty"`
 	Attempts  int       `json:"attempts"`
+	// Cause is what the message's last failure meant (package cause),
+	// or "" when nothing failed.
+	Cause      string          `json:"cause"`
+	Recipients []sentRecipient `json:"recipients"`
+}
+
+// sentRecipient is one recipient's own outcome in `sent --json`.
+type sentRecipient struct {
+	Address string    `json:"address"`
+	Status  string    `json:"status"`
+	Reply   string    `json:"reply"`
+	Cause   string    `json:"cause"`
+	QueueID string    `json:"queue_id,omitempty"`
+	Time    time.Time `json:"time"`
 }
 
 func init() {
@@ -88,7 +102,8 @@ func parseSince(s string) (time.Duration, error) {
 	return d + days, nil
 }
 
-var statuses = []journal.Status{journal.StatusQueued, journal.StatusAttempted, journal.StatusSent, journal.StatusDeferred, journal.StatusFailed}
+var statuses = []journal.Status{journal.StatusQueued, journal.StatusAttempted, journal.StatusSent, journal.StatusPartlySent,
+	journal.StatusDeferred, journal.StatusFailed, journal.StatusSkipped}
 
 func cmdSent(args []string, stdout, stderr io.Writer) error {
 	since := sinceFlag{d: 24 * time.Hour, text: "24h"}
@@ -98,8 +113,8 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	)
 	path, err := flags("sent", args, stderr, func(fs *flag.FlagSet) {
 		fs.Var(&since, "since", "show records of this long ago and newer (e.g. 2h, 72h, 7d, or all)")
-		fs.StringVar(&to, "to", "", "only messages to a recipient containing this text (e.g. a patron's address)")
-		fs.StringVar(&status, "status", "", "only messages with this status: sent, deferred, failed, queued or attempted")
+		fs.StringVar(&to, "to", "", "only recipients whose address contains this text (e.g. a patron's address)")
+		fs.StringVar(&status, "status", "", "only recipients (or messages) with this status: sent, partly-sent, deferred, failed, skipped, queued or attempted")
 		fs.StringVar(&fn, "file", "", "only messages whose file name contains this text")
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object a line")
 	})
@@ -108,7 +123,7 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	}
 	status = strings.ToLower(strings.TrimSpace(status))
 	if status != "" && !slices.Contains(statuses, journal.Status(status)) {
-		return &exitError{2, fmt.Errorf("sent: --status %q: want one of sent, deferred, failed, queued, attempted", status)}
+		return &exitError{2, fmt.Errorf("sent: --status %q: want one of sent, partly-sent, deferred, failed, skipped, queued, attempted", status)}
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -134,21 +149,34 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, r := range recs {
-			if err := enc.Encode(sentRecord{
+			out := sentRecord{
 				Time: r.Time, File: r.File, MessageID: r.MessageID, From: r.From, To: r.To, Subject: r.Subject,
 				Status: string(r.Status), Server: r.Server, Reply: r.Reply, QueueID: relay.ParseQueueID(r.Reply), QueueKey: r.Key, Size: r.Size,
-				Kind: r.Kind, Unit: r.Unit, Attempts: r.Attempts,
-			}); err != nil {
+				Kind: r.Kind, Unit: r.Unit, Attempts: r.Attempts, Cause: r.Cause, Recipients: []sentRecipient{},
+			}
+			if out.To == nil {
+				out.To = []string{}
+			}
+			for _, rc := range r.Recipients {
+				out.Recipients = append(out.Recipients, sentRecipient{Address: rc.Address, Status: string(rc.Status),
+					Reply: rc.Reply, Cause: rc.Cause, QueueID: rc.QueueID, Time: rc.Time})
+			}
+			if err := enc.Encode(out); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	// One row a recipient: a librarian asks about a patron, not a file.
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tSTATUS\tFILE\tTO\tSUBJECT\tREPLY")
+	fmt.Fprintln(tw, "TIME\tSTATUS\tTO\tFILE\tSUBJECT\tCAUSE\tREPLY")
+	rows := 0
 	for _, r := range recs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04:05"), r.Status, r.File,
-			strings.Join(r.To, ", "), clip(r.Subject, 40), clip(r.Reply, 60))
+		for _, rc := range sentRows(r, f) {
+			rows++
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rc.Time.Local().Format("2006-01-02 15:04:05"), rc.Status,
+				orDash(rc.Address), r.File, clip(r.Subject, 40), orDash(rc.Cause), clip(oneLine(rc.Reply), 60))
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -157,8 +185,35 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	if since.d == 0 {
 		what = "in the journal"
 	}
-	fmt.Fprintf(stdout, "%d message(s) %s%s\n", len(recs), what, filterText(f))
+	fmt.Fprintf(stdout, "%d recipient(s) of %d message(s) %s%s\n", rows, len(recs), what, filterText(f))
 	return nil
+}
+
+// sentRows are the rows of one message in the text view: its recipients
+// that the filter asks for, or, for a file refused before it named any
+// recipient, the message itself.
+func sentRows(r journal.Record, f journal.Filter) []journal.Recipient {
+	if len(r.Recipients) == 0 {
+		return []journal.Recipient{{Status: r.Status, Reply: r.Reply, Cause: r.Cause, Time: r.Time}}
+	}
+	var out []journal.Recipient
+	for _, rc := range r.Recipients {
+		if f.To != "" && !strings.Contains(strings.ToLower(rc.Address), strings.ToLower(f.To)) {
+			continue
+		}
+		if f.Status != "" && rc.Status != f.Status && r.Status != f.Status {
+			continue
+		}
+		out = append(out, rc)
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // filterText says which filters were given, for the summary line.

@@ -16,10 +16,13 @@ import (
 
 	"github.com/jordan-wright/email"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/relay"
+	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
 )
 
@@ -167,7 +170,7 @@ func waitTest(cfg *config.Config, name, to string, timeout time.Duration, stdout
 	}
 	switch last.State {
 	case spool.Waiting:
-		return &exitError{1, fmt.Errorf("the test message was not taken from the queue within %s: the service doesn't seem to be running (check spoolgate status). %s stays in the queue and goes out when the service runs", timeout, name)}
+		return &exitError{1, fmt.Errorf("the test message was not taken from the queue within %s: %s. %s stays in the queue and goes out when it can", timeout, whyWaiting(cfg), name)}
 	case spool.Deferred:
 		return &exitError{1, fmt.Errorf("the test message is still deferred after %s (last error: %s); the service keeps retrying it: spoolgate queue shows it, spoolgate check tests the relay", timeout, oneLine(lastError))}
 	}
@@ -216,4 +219,40 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// whyWaiting says why a file was not taken from the queue: the service is
+// not running (its instance lock is free), or it runs and the relay is
+// unavailable (its health record), or it runs and is busy or limited.
+func whyWaiting(cfg *config.Config) string {
+	running, err := installer.InstanceRunning(cfg)
+	if err != nil {
+		return "cannot tell whether the service runs (" + err.Error() + ")"
+	}
+	if !running {
+		return "the service is not running (no spoolgate holds instance " + cfg.Spool.Instance + "'s lock in " + cfg.Spool.Data + "; start it with spoolgate start)"
+	}
+	rec, err := health.Read(cfg.Spool.Data, cfg.Spool.Instance)
+	if err != nil {
+		return "the service is running, but its relay health cannot be read (" + err.Error() + ")"
+	}
+	if h := rec.Worst(); h.State == health.Unavailable {
+		return "the service is running, but the relay is unavailable: " + relayText(h)
+	}
+	return "the service is running and the relay is available; it may be waiting for the rate window ([spool] batch and interval) or busy with older files (spoolgate queue shows the queue)"
+}
+
+// relayText is an unavailable relay in one line, for the admin: the cause
+// in words, the relay's exact reply, since when and the next attempt.
+func relayText(h health.Relay) string {
+	meaning, _ := cause.Explain("en", cause.Cause(h.Cause))
+	s := strings.TrimSuffix(meaning, ".")
+	if h.Reply != "" {
+		s += " (" + oneLine(h.Reply) + ")"
+	}
+	s += "; unavailable since " + h.Since.Local().Format("2006-01-02 15:04")
+	if !h.NextAttempt.IsZero() {
+		s += ", next attempt " + h.NextAttempt.Local().Format("15:04:05")
+	}
+	return s
 }

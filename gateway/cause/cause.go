@@ -56,10 +56,12 @@ const (
 	QuotaExceeded  Cause = "quota-exceeded"  // a sending quota or rate (5.4.5, 4.5.3, 421 4.7.x)
 
 	// Others.
-	Expired   Cause = "expired"   // temporary failures lasted past [spool] retry_for
-	Temporary Cause = "temporary" // any other temporary failure (4xx)
-	Refused   Cause = "refused"   // any other permanent refusal (5xx)
-	Unknown   Cause = "unknown"   // nothing more is known
+	AlreadySent   Cause = "already-sent"   // the recipient got an identical message ([spool] dedupe_window)
+	InternalError Cause = "internal-error" // spoolgate failed on the file: a bug
+	Expired       Cause = "expired"        // temporary failures lasted past [spool] retry_for
+	Temporary     Cause = "temporary"      // any other temporary failure (4xx)
+	Refused       Cause = "refused"        // any other permanent refusal (5xx)
+	Unknown       Cause = "unknown"        // nothing more is known
 )
 
 // all is every cause, in the order of the constants.
@@ -68,7 +70,7 @@ var all = []Cause{
 	MessageTooLarge, SpamPolicy, ContentRefused, NoRecipients, NotAMessage, FileUnreadable,
 	RelayingDenied, Blocklisted, ClientRefused, SenderRefused, AuthRequired, LoginRefused,
 	TLSFailed, Unreachable, QuotaExceeded,
-	Expired, Temporary, Refused, Unknown,
+	AlreadySent, InternalError, Expired, Temporary, Refused, Unknown,
 }
 
 // All returns every cause, recipient causes first and Unknown last: the

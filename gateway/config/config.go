@@ -152,23 +152,31 @@ type Unit struct {
 	Language   string  // normalised language code, or ""
 	Contact    string  // free text for notices: address, phone, opening hours; " | " in the file becomes a line break
 	SMTP       *Server // the chain head named by smtp = NAME (Servers[NAME]), or nil for [smtp]; nil in capture mode
+
+	// DisplayName is the unit's name as patrons read it in notices:
+	// [unit.NAME] name, else the unit's own from_name, else Name. Never
+	// empty after Load.
+	DisplayName string
 }
 
 // Spool is the [spool] section.
 type Spool struct {
-	Folder     string        // absolute path of the queue folder
-	Patterns   []string      // file name patterns (filepath.Match syntax) of message files
-	Batch      int           // at most this many accepted messages per Interval; 0 = no limit
-	Interval   time.Duration // the rate window and the rescan period
-	Settle     time.Duration // a file must be unchanged this long before it is taken
-	RetryFor   time.Duration // how long temporary failures are retried
-	RetryDelay time.Duration // first retry delay; it doubles, up to RetryMax
-	RetryMax   time.Duration // longest delay between two retries
-	MaxSize    int64         // bytes
-	Charset    string        // canonical lower-case name, e.g. "windows-1252"
-	Encoding   encoding.Encoding
-	Data       string // absolute path of the data folder (journal, state)
-	Instance   string // this instance's name in claimed file names: [A-Za-z0-9-]+
+	Folder   string        // absolute path of the queue folder
+	Patterns []string      // file name patterns (filepath.Match syntax) of message files
+	Batch    int           // at most this many accepted messages per Interval; 0 = no limit
+	Interval time.Duration // the rate window and the rescan period
+	Settle   time.Duration // a file must be unchanged this long before it is taken
+	RetryFor time.Duration // how long temporary failures are retried
+	// A file whose content is identical to one sent to a recipient within
+	// DedupeWindow is not sent to that recipient again; 0 = off.
+	DedupeWindow time.Duration
+	RetryDelay   time.Duration // first retry delay; it doubles, up to RetryMax
+	RetryMax     time.Duration // longest delay between two retries
+	MaxSize      int64         // bytes
+	Charset      string        // canonical lower-case name, e.g. "windows-1252"
+	Encoding     encoding.Encoding
+	Data         string // absolute path of the data folder (journal, state)
+	Instance     string // this instance's name in claimed file names: [A-Za-z0-9-]+
 }
 
 // Server is [smtp] or one [smtp.NAME] section, linked by Next.

@@ -71,6 +71,8 @@ func knownKeys() map[string]map[string]keyDef {
 				func(t *target) *time.Duration { return &spool(t).Settle }),
 			"retry_for": durationKey(0, false, "retry_for = 48h",
 				func(t *target) *time.Duration { return &spool(t).RetryFor }),
+			"dedupe_window": durationKey(0, false, "dedupe_window = 7d",
+				func(t *target) *time.Duration { return &spool(t).DedupeWindow }),
 			"retry_delay": durationKey(time.Second, false, "retry_delay = 1m",
 				func(t *target) *time.Duration { return &spool(t).RetryDelay }),
 			"retry_max": durationKey(time.Second, false, "retry_max = 1h",
@@ -283,6 +285,11 @@ func knownKeys() map[string]map[string]keyDef {
 		kindColumns: columnKeys(),
 
 		kindUnit: {
+			"name": {set: func(t *target, v string) string {
+				n, problem := parseDisplayName(v)
+				unit(t).DisplayName = n
+				return problem
+			}},
 			"from":      addressKey("from", func(t *target) *string { return &unit(t).From }),
 			"from_name": textKey(func(t *target) *string { return &unit(t).FromName }),
 			"return_path": {set: func(t *target, v string) string {

@@ -26,6 +26,7 @@ const (
 	DefaultInterval       = 3 * time.Minute
 	DefaultSettle         = 2 * time.Second
 	DefaultRetryFor       = 48 * time.Hour
+	DefaultDedupeWindow   = 7 * 24 * time.Hour
 	DefaultRetryDelay     = time.Minute
 	DefaultRetryMax       = time.Hour
 	DefaultMaxSize        = 25 << 20
@@ -145,18 +146,19 @@ func newLoader(path string) *loader {
 	l.cfg = &Config{
 		File: abs,
 		Spool: Spool{
-			Patterns:   slices.Clone(defaultPatterns),
-			Batch:      DefaultBatch,
-			Interval:   DefaultInterval,
-			Settle:     DefaultSettle,
-			RetryFor:   DefaultRetryFor,
-			RetryDelay: DefaultRetryDelay,
-			RetryMax:   DefaultRetryMax,
-			MaxSize:    DefaultMaxSize,
-			Charset:    DefaultCharset,
-			Encoding:   unicode.UTF8,
-			Data:       l.abs(DefaultData),
-			Instance:   sanitizeInstance(host),
+			Patterns:     slices.Clone(defaultPatterns),
+			Batch:        DefaultBatch,
+			Interval:     DefaultInterval,
+			Settle:       DefaultSettle,
+			RetryFor:     DefaultRetryFor,
+			DedupeWindow: DefaultDedupeWindow,
+			RetryDelay:   DefaultRetryDelay,
+			RetryMax:     DefaultRetryMax,
+			MaxSize:      DefaultMaxSize,
+			Charset:      DefaultCharset,
+			Encoding:     unicode.UTF8,
+			Data:         l.abs(DefaultData),
+			Instance:     sanitizeInstance(host),
 		},
 		Journal: Journal{Retention: DefaultRetention},
 		Log: Log{Days: DefaultLogDays, Level: slog.LevelInfo,
@@ -600,9 +602,11 @@ func (l *loader) validateOverdue() {
 	o.Notices = set
 }
 
-// validateUnits links each unit to its relay.
+// validateUnits gives each unit its display name and links it to its
+// relay.
 func (l *loader) validateUnits() {
 	for _, d := range l.units {
+		d.unit.DisplayName = cmp.Or(d.unit.DisplayName, d.unit.FromName, d.unit.Name)
 		if d.smtp == "" {
 			continue
 		}

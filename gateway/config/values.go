@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
@@ -342,6 +344,29 @@ func parseContact(v string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// maxDisplayName is the longest [unit.NAME] name, in characters: a name
+// that patrons read under a notice, not a paragraph.
+const maxDisplayName = 100
+
+// parseDisplayName reads a unit's name as patrons read it in notices: one
+// line without control characters (a tab included), at most
+// maxDisplayName characters. It returns the name, or what is wrong.
+func parseDisplayName(v string) (string, string) {
+	want := fmt.Sprintf("want the unit's name as patrons read it in notices, on one line of at most %d characters "+
+		"(e.g. name = Östra biblioteket; its address and opening hours go in contact), or leave it empty for the unit's from_name", maxDisplayName)
+	v = strings.TrimSpace(v)
+	if i := strings.IndexFunc(v, func(r rune) bool {
+		return unicode.IsControl(r) || r == '\uFEFF' || r == '\u2028' || r == '\u2029'
+	}); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		return "", fmt.Sprintf("it holds the control character U+%04X; %s", r, want)
+	}
+	if n := utf8.RuneCountInString(v); n > maxDisplayName {
+		return "", fmt.Sprintf("it is %d characters long; %s", n, want)
+	}
+	return v, ""
 }
 
 // loadZone reads an IANA time zone name. The zone database is built in

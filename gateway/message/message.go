@@ -62,7 +62,11 @@ type Message struct {
 // Error is a reason a file cannot be relayed. It is always permanent.
 type Error struct {
 	Reason string // plain language a librarian can act on
-	Err    error  // an underlying cause, or nil
+	// Cause is what the refusal means, an id of package cause
+	// ("no-recipients", "bad-address", "message-too-large"); ""
+	// means "not-a-message".
+	Cause string
+	Err   error // an underlying cause, or nil
 }
 
 func (e *Error) Error() string {

@@ -34,7 +34,7 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 		return nil, &Error{Reason: "the file is empty"}
 	}
 	if opts.MaxSize > 0 && int64(len(raw)) > opts.MaxSize {
-		return nil, &Error{Reason: fmt.Sprintf("the file is %d bytes; [spool] max_size allows at most %d", len(raw), opts.MaxSize)}
+		return nil, &Error{Reason: fmt.Sprintf("the file is %d bytes; [spool] max_size allows at most %d", len(raw), opts.MaxSize), Cause: "message-too-large"}
 	}
 	if i := bytes.IndexByte(raw, 0); i >= 0 {
 		return nil, &Error{Reason: fmt.Sprintf("the file contains NUL bytes (the first on line %d), so it is not a text message — was a binary file dropped in the queue?", lineOf(raw, i))}
@@ -331,13 +331,13 @@ func (p *parser) envelope(m *Message) error {
 				return err
 			}
 			if len(list) != 1 {
-				return &Error{Reason: fmt.Sprintf("the X-Sender header (line %d) must hold exactly one address, not %q", f.line, v)}
+				return &Error{Reason: fmt.Sprintf("the X-Sender header (line %d) must hold exactly one address, not %q", f.line, v), Cause: "bad-address"}
 			}
 			m.Sender = list[0]
 		}
 	}
 	if len(m.Recipients) == 0 {
-		return &Error{Reason: "the file has no recipients: add a To: line or X-Receiver: lines"}
+		return &Error{Reason: "the file has no recipients: add a To: line or X-Receiver: lines", Cause: "no-recipients"}
 	}
 	if c := trimAngle(p.opts.CopyTo); c != "" {
 		add(c)
@@ -369,7 +369,7 @@ func (p *parser) addressList(f *field) ([]string, error) {
 	}
 	list, bad, err := parseAddressList(unfold(v))
 	if bad != "" {
-		return nil, &Error{Reason: fmt.Sprintf("the address %s in the %s header (line %d) is not valid", quoteShort([]byte(bad)), p.name(f), f.line), Err: err}
+		return nil, &Error{Reason: fmt.Sprintf("the address %s in the %s header (line %d) is not valid", quoteShort([]byte(bad)), p.name(f), f.line), Cause: "bad-address", Err: err}
 	}
 	return list, nil
 }

@@ -232,7 +232,7 @@ func TestScan_Units(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Message.ReturnPath = "bounces@example.org"
 	cfg.Units = map[string]*config.Unit{
-		"Ostra": {Name: "Ostra", From: "ostra@example.org", FromName: "Östra biblioteket", Language: "sv",
+		"Ostra": {Name: "Ostra", DisplayName: "Östra filialen", From: "ostra@example.org", FromName: "Östra biblioteket", Language: "sv",
 			Contact: "Storgatan 1\n08-123 456 78"},
 		"Bokbuss": {Name: "Bokbuss", ReturnPath: "buss-bounces@example.org"},
 	}
@@ -271,6 +271,10 @@ func TestScan_Units(t *testing.T) {
 	if !strings.Contains(anna.text, "Storgatan 1") {
 		t.Errorf("the unit's contact is not in the notice:\n%s", anna.text)
 	}
+	// Signed with the unit's display name, not the export's unit code.
+	if !strings.Contains(anna.text, "Östra filialen") || strings.Contains(anna.text, "OSTRA") {
+		t.Errorf("the notice is not signed with the unit's display name:\n%s", anna.text)
+	}
 	// [message] return_path is set, and the unit sets none: it applies.
 	if !strings.HasPrefix(anna.raw, "X-Sender: bounces@example.org\r\n") {
 		t.Errorf("no X-Sender with [message] return_path:\n%.200s", anna.raw)
@@ -291,6 +295,10 @@ func TestScan_Units(t *testing.T) {
 	}
 	if tom.subject != "1 item is overdue" {
 		t.Errorf("the default language: subject %q", tom.subject)
+	}
+	// A unit without a section is named as the export names it.
+	if !strings.Contains(tom.text, "Nowhere") {
+		t.Errorf("an unconfigured unit's notice is not signed with the export's name:\n%s", tom.text)
 	}
 	find("4", "Ostra")
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `"Nowhere"`) {

@@ -1,6 +1,7 @@
 package overdue
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -37,7 +38,7 @@ func itemOf(l *loans.Loan) string {
 // unitInfo is what a row's unit means for its notices.
 type unitInfo struct {
 	name       string // the [unit.NAME] NAME, "" when none applies
-	display    string // the unit's name in the notice: the row's, as in the export
+	display    string // the unit's name in the notice: its config.Unit DisplayName, or the row's text for a unit without a section
 	from       string
 	fromName   string
 	returnPath string
@@ -56,7 +57,7 @@ func (s *scanner) unitFor(text string) *unitInfo {
 	u := &unitInfo{display: strings.TrimSpace(text), from: cu.From, fromName: cu.FromName,
 		returnPath: cu.ReturnPath, language: cu.Language, contact: cu.Contact}
 	if ok {
-		u.name = cu.Name
+		u.name, u.display = cu.Name, cmp.Or(cu.DisplayName, u.display)
 	} else if k != "" {
 		w := fmt.Sprintf("the loans export names the unit %q, which has no [unit.NAME] section; its notices go out with the [message] settings", u.display)
 		s.res.Warnings = append(s.res.Warnings, w)

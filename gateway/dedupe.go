@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/cause"
+	"github.com/spoolgate/spoolgate/gateway/journal"
+)
+
+// dedupe drops from to the recipients who were sent a file of the same
+// content (c.Hash) within [spool] dedupe_window, recording each as skipped
+// with the earlier send; so a .BAD file renamed back, or a notice the
+// library system drops twice, reaches nobody twice. It returns the
+// recipients left, and a function to call once this delivery's outcome is
+// recorded: until then another worker with a file of the same content
+// waits, so that it sees this one's outcome.
+func (g *Gateway) dedupe(c journal.Claim, to []string, log *slog.Logger) ([]string, func()) {
+	w := g.cfg.Spool.DedupeWindow
+	if w <= 0 || c.Hash == "" {
+		return to, nil
+	}
+	g.mu.Lock()
+	for g.sending[c.Hash] {
+		g.waiting[c.Hash]++
+		g.sendingDone.Wait()
+		g.waiting[c.Hash]--
+		if g.waiting[c.Hash] == 0 {
+			delete(g.waiting, c.Hash)
+		}
+	}
+	g.sending[c.Hash] = true
+	g.mu.Unlock()
+	release := func() {
+		g.mu.Lock()
+		waiters := g.waiting[c.Hash] > 0
+		g.mu.Unlock()
+		if waiters {
+			// The next one must see this outcome in the journal.
+			_ = g.journal.Flush()
+		}
+		g.mu.Lock()
+		delete(g.sending, c.Hash)
+		g.mu.Unlock()
+		g.sendingDone.Broadcast()
+	}
+
+	earlier, err := g.journal.DeliveredBefore(c.Hash, c.Key, g.now().Add(-w))
+	if err != nil {
+		log.Error("cannot look up earlier sends of this content in the journal; sending it to every recipient", "error", err)
+		return to, release
+	}
+	if len(earlier) == 0 {
+		return to, release
+	}
+	var left []string
+	claimed := false
+	for _, r := range to {
+		e, ok := earlier[strings.ToLower(r)]
+		if !ok {
+			left = append(left, r)
+			continue
+		}
+		if !claimed {
+			g.journal.Claimed(c, nil)
+			claimed = true
+		}
+		g.journal.Record(journal.Outcome{
+			Key: c.Key, To: []string{r}, Status: journal.StatusSkipped, Cause: string(cause.AlreadySent),
+			Reply: fmt.Sprintf("sent before, %s, as %s (%s)", e.At.Local().Format(time.DateTime), e.File, e.Key),
+		}, nil)
+		log.Info("not sent again: this recipient got an identical message within [spool] dedupe_window", "to", r,
+			"earlier", e.At.Local().Format(time.DateTime), "earlier_file", e.File)
+	}
+	return left, release
+}

@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/cause"
+	"github.com/spoolgate/spoolgate/gateway/config"
+)
+
+// healthName names a relay chain in the health record: "smtp" for [smtp]
+// (and for capture mode), "smtp.NAME" for a unit's [smtp.NAME].
+func (g *Gateway) healthName(chain *config.Server) string {
+	if chain == nil || g.cfg.Capture != "" || chain == g.cfg.SMTP {
+		return "smtp"
+	}
+	return "smtp." + chain.Name
+}
+
+// chainNames are the chains of the health record: [smtp] and each
+// [smtp.NAME] a unit uses.
+func (g *Gateway) chainNames() []string {
+	names := []string{"smtp"}
+	if g.cfg.Capture != "" {
+		return names
+	}
+	seen := map[string]bool{"smtp": true}
+	for _, u := range g.cfg.Units {
+		if n := g.healthName(u.SMTP); u.SMTP != nil && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// pause records that chain is unavailable for f's cause, and makes the
+// queue wait until the next attempt: the [spool] interval after the first
+// failure, doubled after each one in a row, at most [spool] retry_max (or
+// the interval, if that is longer). It returns when the next attempt is.
+func (g *Gateway) pause(chain string, f failure) time.Time {
+	prev := g.health.Get(chain)
+	delay := g.cfg.Spool.Interval
+	limit := max(g.cfg.Spool.RetryMax, delay)
+	if prev.State == "unavailable" {
+		for i := 0; i < prev.Failures && delay < limit; i++ {
+			delay *= 2
+		}
+	}
+	delay = min(delay, limit)
+	next := g.now().Add(delay)
+	h, changed := g.health.Down(chain, string(f.Cause), f.Server, f.Reply, next)
+	g.mu.Lock()
+	if next.After(g.pausedUntil) {
+		g.pausedUntil = next
+	}
+	g.mu.Unlock()
+	g.reschedule()
+	meaning, _ := cause.Explain("en", f.Cause)
+	msg := fmt.Sprintf("relay unavailable: %s; the queue waits and spoolgate tries again at %s", lowerFirst(meaning), next.Format(time.TimeOnly))
+	if changed {
+		g.log.Error(msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime))
+	} else {
+		g.log.Warn(msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime), "attempts", h.Failures)
+	}
+	if err := g.health.Err(); err != nil {
+		g.log.Error("cannot record the relay's health in the data folder; queue and status will not show it", "error", err)
+	}
+	return next
+}
+
+// unreachable records that the worker could not connect to [smtp]'s chain.
+func (g *Gateway) unreachable(err error) {
+	g.pause(g.healthName(nil), failureOf(err))
+}
+
+// up records that chain answered a message, and says so when it had been
+// unavailable.
+func (g *Gateway) up(chain string) {
+	was, recovered := g.health.Up(chain)
+	if !recovered {
+		return
+	}
+	g.mu.Lock()
+	g.pausedUntil = time.Time{}
+	g.mu.Unlock()
+	g.log.Info("the relay works again", "chain", chain, "unavailable_since", was.Since.Format(time.DateTime),
+		"cause", was.Cause, "attempts", was.Failures)
+}
+
+// pausedLocked tells whether the queue waits for an unavailable relay.
+func (g *Gateway) pausedLocked() bool { return g.now().Before(g.pausedUntil) }
+
+func lowerFirst(s string) string {
+	for i, r := range s {
+		if i == 0 && r >= 'A' && r <= 'Z' {
+			return string(r+'a'-'A') + s[1:]
+		}
+		break
+	}
+	return s
+}
