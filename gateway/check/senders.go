@@ -117,14 +117,6 @@ func sendersFor(cfg *config.Config, srv *config.Server) []sender {
 	return l
 }
 
-// senderProbe is what the MAIL step needs of a *relay.Conn: Probe sends
-// MAIL FROM:<from>, then RSET (and EHLO again), and returns the refusal
-// as a *relay.Error of stage "mail". Until relay.Conn has that method,
-// the step is skipped.
-type senderProbe interface {
-	Probe(ctx context.Context, from string) error
-}
-
 // probeSenders is the MAIL step: it asks srv about each sender in turn.
 // It stops early when an answer concerns the session rather than the
 // sender (a login is required, the connection is gone): every other
@@ -135,13 +127,8 @@ func (s *serverCheck) probeSenders(ctx context.Context, c *relay.Conn) {
 		s.add("MAIL", StatusSkip, "no sender of this config is sent through this server", "")
 		return
 	}
-	p, ok := any(c).(senderProbe)
-	if !ok {
-		s.add("MAIL", StatusSkip, "this build cannot ask the server about senders (relay.Conn has no Probe)", "")
-		return
-	}
 	for i, snd := range senders {
-		err := p.Probe(ctx, snd.addr)
+		err := c.Probe(ctx, snd.addr)
 		if err == nil {
 			s.add("MAIL", StatusOK, fmt.Sprintf("MAIL FROM:<%s> accepted (%s); RSET, nothing sent", snd.addr, strings.Join(snd.keys, ", ")), "")
 			continue

@@ -9,23 +9,8 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
-	"github.com/spoolgate/spoolgate/gateway/relay"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
 )
-
-// canProbe reports whether relay.Conn asks about senders (Probe); the MAIL
-// step is skipped without it.
-func canProbe() bool {
-	_, ok := any(&relay.Conn{}).(senderProbe)
-	return ok
-}
-
-func needProbe(t *testing.T) {
-	t.Helper()
-	if !canProbe() {
-		t.Skip("relay.Conn has no Probe(ctx, from) yet: the MAIL step is skipped")
-	}
-}
 
 // stageLog is a Fault that records every stage the server was asked about
 // and answers as answer says (nil: the normal answer).
@@ -95,7 +80,6 @@ func mailSteps(r *Report) []Step {
 }
 
 func TestRun_MailAccepted(t *testing.T) {
-	needProbe(t)
 	log := &stageLog{}
 	srv := smtptest.NewServer(t, smtptest.WithFault(log.fault), smtptest.WithAuth("lib", "pw"))
 	cfg := loadConfig(t, smtpFor(srv, "security = none", "username = lib", "password = pw"))
@@ -122,7 +106,6 @@ func TestRun_MailAccepted(t *testing.T) {
 }
 
 func TestRun_MailRefused(t *testing.T) {
-	needProbe(t)
 	const refusal = "553 5.7.1 <library@example.org>: Sender address rejected: not owned by user lib"
 	log := &stageLog{answer: func(stage smtptest.Stage, _ string) *smtptest.Reply {
 		if stage == smtptest.StageMail {
@@ -158,7 +141,6 @@ func TestRun_MailRefused(t *testing.T) {
 // A relay that wants a login refuses MAIL with 530: that is the answer for
 // every sender, so the check asks about one only.
 func TestRun_MailNeedsLogin(t *testing.T) {
-	needProbe(t)
 	log := &stageLog{}
 	srv := smtptest.NewServer(t, smtptest.WithFault(log.fault), smtptest.WithAuth("lib", "pw"))
 	cfg := loadConfig(t, smtpFor(srv, "security = none", "\n[unit.central]\nfrom = central@example.org\nreturn_path = central@example.org"))
@@ -182,7 +164,6 @@ func TestRun_MailNeedsLogin(t *testing.T) {
 // Only a unit's sender is refused: [message]'s passes; the unit's
 // return_path (its envelope sender) fails, its From-only address warns.
 func TestRun_MailUnitSenders(t *testing.T) {
-	needProbe(t)
 	log := &stageLog{answer: func(stage smtptest.Stage, arg string) *smtptest.Reply {
 		if stage == smtptest.StageMail && strings.HasPrefix(arg, "central") {
 			return smtptest.Refuse(550, [3]int{5, 7, 1}, "Sender "+arg+" not allowed")
@@ -222,7 +203,6 @@ func TestRun_MailUnitSenders(t *testing.T) {
 // A unit with a relay of its own has its senders asked on that relay, and
 // [message]'s on [smtp].
 func TestRun_MailPerChain(t *testing.T) {
-	needProbe(t)
 	mainLog, branchLog := &stageLog{}, &stageLog{}
 	mainSrv := smtptest.NewServer(t, smtptest.WithFault(mainLog.fault))
 	branchSrv := smtptest.NewServer(t, smtptest.WithFault(branchLog.fault))
