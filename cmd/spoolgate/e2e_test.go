@@ -229,10 +229,10 @@ from_name = Example Library
 	if bytes.Contains(pl.Data, []byte("X-Receiver")) || bytes.Contains(pl.Data, []byte("X-Sender")) {
 		t.Error("X-Sender/X-Receiver must be removed before sending")
 	}
-	// aiosmtpd offers SMTPUTF8, so the windows-1250 subject goes out as
-	// UTF-8, with SMTPUTF8 on MAIL FROM.
-	if !bytes.Contains(pl.Data, []byte("Subject: Przypomnienie o zwrocie książki\r\n")) || !strings.Contains(fmt.Sprint(pl.MailOptions), "SMTPUTF8") {
-		t.Errorf("the windows-1250 subject must go out as UTF-8 with SMTPUTF8 (options %v):\n%s", pl.MailOptions, pl.Data)
+	// aiosmtpd offers SMTPUTF8, but every address is ASCII: the windows-1250
+	// subject goes out RFC 2047-encoded, without SMTPUTF8.
+	if !bytes.Contains(pl.Data, []byte("Subject: Przypomnienie o zwrocie =?utf-8?b?a3NpxIXFvGtp?=\r\n")) || strings.Contains(fmt.Sprint(pl.MailOptions), "SMTPUTF8") {
+		t.Errorf("the windows-1250 subject must go out RFC 2047-encoded, without SMTPUTF8 (options %v):\n%s", pl.MailOptions, pl.Data)
 	}
 	if !bytes.Contains(pl.Data, []byte("Content-Type: text/plain; charset=windows-1250\r\n")) {
 		t.Errorf("the 8-bit body with no charset must get one declared:\n%s", pl.Data)
