@@ -14,10 +14,10 @@ import (
 
 // InstanceLock is the lock file that a running spoolgate of cfg's instance
 // holds for as long as it relays, as the service or in the foreground:
-// instance-NAME.lock in the data folder. gateway.Run takes it; the name
-// here must stay the one it uses.
+// instance-NAME.lock in the data folder (spool.DataLockName). gateway.Run
+// takes it.
 func InstanceLock(cfg *config.Config) string {
-	return filepath.Join(cfg.Spool.Data, "instance-"+cfg.Spool.Instance+".lock")
+	return filepath.Join(cfg.Spool.Data, spool.DataLockName(cfg.Spool.Instance))
 }
 
 // InstanceRunning says whether a spoolgate of cfg's instance is running,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
+	"github.com/spoolgate/spoolgate/spool"
 )
 
 // LogFolder is the log files' folder inside the data folder.
@@ -27,7 +27,7 @@ const LogFolder = logfile.Folder
 // not stop spoolgate: the sinks get a warning that says why, and
 // everything else.
 func openLog(cfg *config.Config, sinks ...slog.Handler) (log *slog.Logger, closeFile func()) {
-	os.MkdirAll(cfg.Spool.Data, 0o770) // a failure shows in logfile.Open's error
+	spool.MakeFolder(cfg.Spool.Data, 0o770) // only inside a folder that exists; a failure shows in logfile.Open's error
 	lf, err := logfile.Open(filepath.Join(cfg.Spool.Data, LogFolder), cfg.Log.Days)
 	if err != nil {
 		log = slog.New(fanout(sinks))

@@ -20,6 +20,14 @@ func InstanceLockName(instance string) string {
 	return ".spoolgate-instance-" + instance + ".lock"
 }
 
+// DataLockName is the name of the lock file that a running gateway of the
+// instance named instance holds in its data folder for as long as it runs
+// (as the service or in the foreground); whoever asks whether it runs
+// probes that lock.
+func DataLockName(instance string) string {
+	return "instance-" + instance + ".lock"
+}
+
 // IsInstanceLock tells whether name is the name of an instance's lock file
 // in the queue folder.
 func IsInstanceLock(name string) bool {

@@ -26,6 +26,7 @@ type QueueSummary struct {
 	Waiting  int       // files waiting to be taken
 	Oldest   time.Time // modification time of the oldest waiting file; zero if none
 	Deferred int       // this instance's files waiting for a retry
+	Sending  int       // this instance's files being sent
 	Bad      int       // .BAD files
 	// Files whose names match no [spool] pattern, there for at least
 	// [spool] settle: never sent (an ILS writing .txt, say).
@@ -45,7 +46,7 @@ func Summary(cfg *config.Config) (*QueueSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &QueueSummary{Waiting: snap.Waiting, Oldest: snap.Oldest, Deferred: len(snap.Deferred), Bad: snap.Bad,
+	q := &QueueSummary{Waiting: snap.Waiting, Oldest: snap.Oldest, Deferred: len(snap.Deferred), Sending: len(snap.Sending), Bad: snap.Bad,
 		Unmatched: snap.NUnmatched, Folder: cfg.Spool.Folder, now: now}
 	j, err := OpenJournal(cfg)
 	if err != nil {

@@ -116,6 +116,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/notice"
+	"github.com/spoolgate/spoolgate/spool"
 )
 
 // StateFile is the state database's file name in the data folder.
@@ -434,7 +435,7 @@ func newScanner(cfg *config.Config, day time.Time, opts Options) (*scanner, erro
 	}
 	if !opts.DryRun {
 		// As gateway.New does: a manual scan before the first start works.
-		if err := os.MkdirAll(cfg.Spool.Folder, 0o770); err != nil {
+		if err := spool.MakeFolder(cfg.Spool.Folder, 0o770); err != nil {
 			return nil, fmt.Errorf("overdue: create the queue folder: %w", err)
 		}
 	}
