@@ -422,7 +422,8 @@ func TestE2E_Queue(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("queue exit %d", code)
 	}
-	wantAll(t, "queue", out, "Queue folder: "+queue, "Waiting: 3 (oldest 2h ago)", "w0.tmp", "w1.tmp", "and 1 more",
+	wantAll(t, "queue", out, "spoolgate is not running: nothing is being sent (nothing sent yet)\n\nQueue folder: "+queue,
+		"Waiting: 3 (oldest 2h ago)\n  Why they wait: spoolgate is not running", "w0.tmp", "w1.tmp", "and 1 more",
 		"Being sent: 1", "x.tmp  by instance box2",
 		"Deferred (temporary failures, retried automatically): 1", "  busy.eml\n", "next attempt: ", "(in ", "attempts:     1", "last error:   451 4.3.0 try again later",
 		".BAD (refused for good, not retried): 2", "refused.BAD  (was refused.eml)", "what happened: ", " (address-unknown)\n",
@@ -438,7 +439,8 @@ func TestE2E_Queue(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &q); code != 0 || err != nil {
 		t.Fatalf("queue --json: exit %d, %v\n%s", code, err, js)
 	}
-	if q.Waiting != 3 || len(q.Files) != 3 || q.Files[0].Name != "w0.tmp" || len(q.Sending) != 1 || len(q.Deferred) != 1 || len(q.Bad) != 2 || q.Instance != "box1" {
+	if q.Waiting != 3 || len(q.Files) != 3 || q.Files[0].Name != "w0.tmp" || len(q.Sending) != 1 || len(q.Deferred) != 1 || len(q.Bad) != 2 || q.Instance != "box1" ||
+		q.Running || q.Relay.State != "not-running" || q.WhyWaiting == nil || q.WhyWaiting.Reason != "not-running" {
 		t.Fatalf("queue --json: %+v", q)
 	}
 	def := q.Deferred[0]

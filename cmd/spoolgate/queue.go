@@ -14,6 +14,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
+	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
 )
 
@@ -23,19 +24,55 @@ func init() {
 
 // queueJSON is `spoolgate queue --json`: one JSON document.
 type queueJSON struct {
-	Folder   string          `json:"folder"`
-	Instance string          `json:"instance"`
-	Time     time.Time       `json:"time"`
-	Waiting  int             `json:"waiting"`
-	Oldest   *time.Time      `json:"oldest,omitempty"`
-	Files    []queueFileJSON `json:"waiting_files"` // the oldest --limit waiting files
-	Sending  []queueFileJSON `json:"sending"`
-	Deferred []queueFileJSON `json:"deferred"`
-	Bad      []queueFileJSON `json:"bad"`
+	Folder   string     `json:"folder"`
+	Instance string     `json:"instance"`
+	Time     time.Time  `json:"time"`
+	Running  bool       `json:"running"` // a spoolgate of the instance holds its instance lock
+	LastSent *time.Time `json:"last_sent,omitempty"`
+	Relay    relayJSON  `json:"relay"`
+	// Why the waiting files wait, when some do.
+	WhyWaiting *whyJSON        `json:"why_waiting,omitempty"`
+	RateWindow *windowJSON     `json:"rate_window,omitempty"` // with [spool] batch, while spoolgate runs
+	Waiting    int             `json:"waiting"`
+	Oldest     *time.Time      `json:"oldest,omitempty"`
+	Files      []queueFileJSON `json:"waiting_files"` // the oldest --limit waiting files
+	Sending    []queueFileJSON `json:"sending"`
+	Deferred   []queueFileJSON `json:"deferred"`
+	Bad        []queueFileJSON `json:"bad"`
 	// Files no [spool] pattern takes, there for at least [spool] settle:
 	// never sent.
 	Patterns  []string        `json:"patterns"`
 	Unmatched []unmatchedJSON `json:"unmatched"`
+}
+
+// relayJSON is the relay chain that most needs attention, as the running
+// gateway recorded it.
+type relayJSON struct {
+	// State is available, unavailable, unknown (nothing went to a relay
+	// since spoolgate started, or its record cannot be read: error says
+	// why) or not-running (no spoolgate of the instance runs, so nothing
+	// is being sent).
+	State       string     `json:"state"`
+	Chain       string     `json:"chain,omitempty"` // smtp, or smtp.NAME
+	Since       *time.Time `json:"since,omitempty"`
+	Cause       string     `json:"cause,omitempty"`
+	Server      string     `json:"server,omitempty"`
+	Reply       string     `json:"reply,omitempty"` // the relay's, verbatim
+	NextAttempt *time.Time `json:"next_attempt,omitempty"`
+	Text        string     `json:"text"` // the line queue and status lead with
+	Error       string     `json:"error,omitempty"`
+}
+
+type whyJSON struct {
+	Reason string `json:"reason"` // not-running, relay, rate-window, settling or sending
+	Text   string `json:"text"`
+}
+
+type windowJSON struct {
+	Batch    int        `json:"batch"`
+	Interval int64      `json:"interval_seconds"`
+	Accepted int        `json:"accepted"` // by the relay in the last interval
+	Opens    *time.Time `json:"opens,omitempty"`
 }
 
 type unmatchedJSON struct {
@@ -94,10 +131,56 @@ func cmdQueue(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return queueErr(cfg, err)
 	}
+	h := relayHealth(cfg, stderr)
 	if asJSON {
-		return writeQueueJSON(stdout, q)
+		return writeQueueJSON(stdout, q, h, cfg)
 	}
-	return writeQueueText(stdout, q)
+	return writeQueueText(stdout, q, h, cfg)
+}
+
+// relayHealth reads the relay's health for queue and status; what it
+// cannot read it says on stderr, and the view goes on.
+func relayHealth(cfg *config.Config, stderr io.Writer) *inspect.Health {
+	running, err := installer.InstanceRunning(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: cannot tell whether spoolgate is running: %v\n", err)
+		running = true // say what its record says, not that it stopped
+	}
+	return healthOf(cfg, running, stderr)
+}
+
+// healthOf reads the relay's health once whether spoolgate runs is known.
+func healthOf(cfg *config.Config, running bool, stderr io.Writer) *inspect.Health {
+	h := inspect.ReadHealth(cfg, running, time.Now())
+	if h.JournalErr != "" {
+		fmt.Fprintf(stderr, "warning: %s\n", h.JournalErr)
+	}
+	return h
+}
+
+// whyWait says why the waiting files of q wait.
+func whyWait(h *inspect.Health, cfg *config.Config, q *inspect.Queue) (reason, text string) {
+	sending := 0
+	for _, f := range q.Sending {
+		if f.Owner == q.Instance {
+			sending++
+		}
+	}
+	return h.Why(cfg, q.NWaiting, q.Oldest, sending)
+}
+
+func relayOf(h *inspect.Health) relayJSON {
+	r := h.Relay
+	j := relayJSON{State: h.State(), Chain: r.Chain, Cause: r.Cause, Server: r.Server, Reply: r.Reply, Text: h.Line(), Error: h.Err}
+	if !r.Since.IsZero() {
+		since := r.Since
+		j.Since = &since
+	}
+	if !r.NextAttempt.IsZero() {
+		next := r.NextAttempt
+		j.NextAttempt = &next
+	}
+	return j
 }
 
 // queueErr says what a missing queue folder means.
@@ -108,10 +191,23 @@ func queueErr(cfg *config.Config, err error) error {
 	return err
 }
 
-func writeQueueJSON(w io.Writer, q *inspect.Queue) error {
+func writeQueueJSON(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *config.Config) error {
 	out := queueJSON{Folder: q.Folder, Instance: q.Instance, Time: q.Taken, Waiting: q.NWaiting,
+		Running: h.Running, Relay: relayOf(h),
 		Files: []queueFileJSON{}, Sending: []queueFileJSON{}, Deferred: []queueFileJSON{}, Bad: []queueFileJSON{},
 		Patterns: q.Patterns, Unmatched: []unmatchedJSON{}}
+	if !h.LastSent.IsZero() {
+		out.LastSent = &h.LastSent
+	}
+	if reason, text := whyWait(h, cfg, q); reason != "" {
+		out.WhyWaiting = &whyJSON{Reason: reason, Text: text}
+	}
+	if win := h.Window; win.Batch > 0 && h.Running {
+		out.RateWindow = &windowJSON{Batch: win.Batch, Interval: int64(win.Interval / time.Second), Accepted: win.Accepted}
+		if !win.Opens.IsZero() {
+			out.RateWindow.Opens = &win.Opens
+		}
+	}
 	if !q.Oldest.IsZero() {
 		out.Oldest = &q.Oldest
 	}
@@ -160,15 +256,19 @@ func writeQueueJSON(w io.Writer, q *inspect.Queue) error {
 	return enc.Encode(out)
 }
 
-func writeQueueText(w io.Writer, q *inspect.Queue) error {
+func writeQueueText(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *config.Config) error {
 	now := q.Taken
 	ago := func(t time.Time) string { return inspect.Age(now.Sub(t)) + " ago" }
+	fmt.Fprintf(w, "%s\n\n", h.Line())
 	fmt.Fprintf(w, "Queue folder: %s\n\n", q.Folder)
 
 	if q.NWaiting == 0 {
 		fmt.Fprintf(w, "Waiting: none\n")
 	} else {
 		fmt.Fprintf(w, "Waiting: %d (oldest %s)\n", q.NWaiting, ago(q.Oldest))
+		if _, why := whyWait(h, cfg, q); why != "" {
+			fmt.Fprintf(w, "  Why they wait: %s.\n", why)
+		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range q.Waiting {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Name, sizeText(f.Size), ago(f.ModTime))

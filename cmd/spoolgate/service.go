@@ -99,13 +99,14 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// A spoolgate run in a console relays as the service would; only its
-	// instance lock shows it.
+	// instance lock shows it. The relay's health is only current while
+	// one runs.
+	running, runErr := installer.InstanceRunning(cfg)
 	foreground := false
 	if stErr != nil || st != installer.Running {
-		running, err := installer.InstanceRunning(cfg)
 		switch {
-		case err != nil:
-			fmt.Fprintf(stdout, "Spoolgate: unknown (%v)\n", err)
+		case runErr != nil:
+			fmt.Fprintf(stdout, "Spoolgate: unknown (%v)\n", runErr)
 		case running && stErr != nil:
 			foreground = true
 			fmt.Fprintf(stdout, "Spoolgate: running (as the service or in the foreground)\n")
@@ -115,7 +116,14 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 		default:
 			fmt.Fprintf(stdout, "Spoolgate: not running\n")
 		}
+	} else if runErr != nil {
+		fmt.Fprintf(stderr, "warning: cannot tell whether spoolgate is running: %v\n", runErr)
 	}
+	if runErr != nil {
+		running = true // say what its record says, not that it stopped
+	}
+	h := healthOf(cfg, running, stderr)
+	fmt.Fprintf(stdout, "%s\n", h.Line())
 	q, err := inspect.Summary(cfg)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -124,6 +132,9 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("queue: %w", err)
 	default:
 		fmt.Fprintf(stdout, "%s\n", q)
+		if _, why := h.Why(cfg, q.Waiting, q.Oldest, q.Sending); why != "" {
+			fmt.Fprintf(stdout, "Why they wait: %s.\n", why)
+		}
 	}
 	switch {
 	case foreground:

@@ -16,7 +16,6 @@ import (
 
 	"github.com/jordan-wright/email"
 
-	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
@@ -237,22 +236,7 @@ func whyWaiting(cfg *config.Config) string {
 		return "the service is running, but its relay health cannot be read (" + err.Error() + ")"
 	}
 	if h := rec.Worst(); h.State == health.Unavailable {
-		return "the service is running, but the relay is unavailable: " + relayText(h)
+		return "the service is running, but the relay is " + inspect.RelayLine(h, time.Now())
 	}
 	return "the service is running and the relay is available; it may be waiting for the rate window ([spool] batch and interval) or busy with older files (spoolgate queue shows the queue)"
-}
-
-// relayText is an unavailable relay in one line, for the admin: the cause
-// in words, the relay's exact reply, since when and the next attempt.
-func relayText(h health.Relay) string {
-	meaning, _ := cause.Explain("en", cause.Cause(h.Cause))
-	s := strings.TrimSuffix(meaning, ".")
-	if h.Reply != "" {
-		s += " (" + oneLine(h.Reply) + ")"
-	}
-	s += "; unavailable since " + h.Since.Local().Format("2006-01-02 15:04")
-	if !h.NextAttempt.IsZero() {
-		s += ", next attempt " + h.NextAttempt.Local().Format("15:04:05")
-	}
-	return s
 }
