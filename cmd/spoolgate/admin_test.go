@@ -190,7 +190,7 @@ func TestE2E_TestWait_NoService(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	wantAll(t, "stderr", errOut, "doesn't seem to be running", "spoolgate status", "stays in the queue")
+	wantAll(t, "stderr", errOut, "the service is not running", "spoolgate start", "stays in the queue")
 	names := dirNames(queue)
 	if len(names) != 1 || !strings.HasPrefix(names[0], "spoolgate-test-") || !strings.HasSuffix(names[0], ".eml") || !strings.Contains(out, names[0]) {
 		t.Fatalf("the test file must stay in the queue, named in the output: %v\n%s", names, out)
