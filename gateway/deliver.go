@@ -90,9 +90,12 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	})
 	if err != nil {
 		f := failureOf(err)
-		if errors.Is(err, relay.ErrUnreachable) || f.Cause.HoldsQueue() {
-			// About the session, not this message: the queue waits.
-			return g.hold(e, j, to, health, f)
+		if errors.Is(err, relay.ErrUnreachable) || f.Cause.HoldsQueue() && f.Cause != cause.Unreachable {
+			// About the session, not this message: the queue waits. (A
+			// connection lost in the middle of this message is a
+			// temporary failure of the message, below: the relay may
+			// have it.)
+			return g.hold(e, to, health, f)
 		}
 		if f.Permanent {
 			log.Warn("the relay refused the message", "server", f.Server, "reply", f.Reply, "cause", f.Cause)
@@ -186,26 +189,18 @@ func messageCause(me *message.Error) cause.Cause {
 
 // hold puts a claimed file back after a failure that concerns the relay,
 // the login or the sender rather than this message: no file is set aside
-// for it. The chain is recorded unavailable and the queue waits, backing
-// off, until the next attempt.
-func (g *Gateway) hold(e spool.Entry, j job, to []string, chain string, f failure) (bool, *spool.Entry, time.Time) {
+// for it, and retry_for does not run out for it. The chain is recorded
+// unavailable and the queue waits, backing off, until the next attempt;
+// the file is deferred until then, keeping its key and its history.
+func (g *Gateway) hold(e spool.Entry, to []string, chain string, f failure) (bool, *spool.Entry, time.Time) {
 	next := g.pause(chain, f)
-	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: next}, nil)
-	if j.retried {
-		d, err := g.spool.Defer(e)
-		if err != nil {
-			g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
-			return false, nil, time.Time{}
-		}
-		return false, &d, next
-	}
-	if _, err := g.spool.Release(e); err != nil {
+	d, err := g.spool.Defer(e)
+	if err != nil {
 		g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
+		return false, nil, time.Time{}
 	}
-	g.mu.Lock()
-	g.dirty = true
-	g.mu.Unlock()
-	return false, nil, time.Time{}
+	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: next}, nil)
+	return false, &d, next
 }
 
 // postpone defers a claimed file after a temporary failure, or quarantines

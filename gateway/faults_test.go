@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
 )
@@ -148,7 +149,10 @@ func TestFault_Failover(t *testing.T) {
 
 // TestFault_Refusals: a refusal at MAIL, RCPT or DATA is an answer, not a
 // reason to fail over. A 4xx defers the file (and it is delivered once
-// the server takes it); a 5xx sets it aside as .BAD with the reply.
+// the server takes it); a 5xx about the message or its recipients sets it
+// aside as .BAD with the reply; a 5xx about the session (the sender, the
+// login) holds the queue: nothing is set aside, the relay is recorded
+// unavailable, and the file goes once the relay takes it.
 func TestFault_Refusals(t *testing.T) {
 	const (
 		ok   = "ok@example.net"
@@ -158,11 +162,12 @@ func TestFault_Refusals(t *testing.T) {
 		name  string
 		fault smtptest.Fault
 		to    string
-		want  string // deferred, bad, or sent (with some refused for good)
+		want  string // deferred, bad, held, or sent (with some refused for good)
 		reply string // in the journal (and the .BAD.txt)
 	}{
 		{"451 at MAIL", smtptest.At(smtptest.StageMail, smtptest.Refuse(451, [3]int{4, 3, 0}, "mail: local error")), ok, "deferred", "451"},
-		{"550 at MAIL", smtptest.At(smtptest.StageMail, smtptest.Refuse(550, [3]int{5, 7, 1}, "sender rejected")), ok, "bad", "550"},
+		{"550 at MAIL", smtptest.At(smtptest.StageMail, smtptest.Refuse(550, [3]int{5, 7, 1}, "sender rejected")), ok, "held", "550"},
+		{"530 at MAIL", smtptest.At(smtptest.StageMail, smtptest.Refuse(530, [3]int{5, 7, 0}, "Authentication required")), ok, "held", "530"},
 		{"450 at RCPT for all", smtptest.At(smtptest.StageRcpt, smtptest.Refuse(450, [3]int{4, 2, 1}, "mailbox unavailable")), ok + ", " + gone, "deferred", "450"},
 		{"550 at RCPT for all", smtptest.At(smtptest.StageRcpt, smtptest.Refuse(550, [3]int{5, 1, 1}, "no such user")), ok + ", " + gone, "bad", "550"},
 		{"450 at RCPT for some", smtptest.AtRcpt(gone, smtptest.Refuse(450, [3]int{4, 2, 1}, "mailbox busy")), ok + ", " + gone, "deferred", "450"},
@@ -176,6 +181,7 @@ func TestFault_Refusals(t *testing.T) {
 			srv := smtptest.NewServer(t, smtptest.WithFault(tc.fault))
 			cfg := testConfig(t, srv)
 			cfg.SMTP.Pipelining = pipelining
+			cfg.Spool.Interval = 2 * time.Second // a held queue's next attempt
 			r := start(t, cfg)
 			drop(t, cfg, "m.eml", msg(tc.to, "refusal"))
 			j := openJournal(t, cfg)
@@ -226,13 +232,26 @@ func TestFault_Refusals(t *testing.T) {
 				if n := len(srv.Messages()); n != 0 {
 					t.Errorf("the server took %d messages", n)
 				}
+			case "held":
+				waitFor(t, "the relay is recorded unavailable", func() bool {
+					rec, err := health.Read(cfg.Spool.Data, cfg.Spool.Instance)
+					return err == nil && rec.Relay("smtp").State == health.Unavailable && strings.Contains(rec.Relay("smtp").Reply, tc.reply)
+				})
+				waitFor(t, "the journal says deferred", func() bool { return record().Status == journal.StatusDeferred })
+				if n := hasSuffix(files(t, cfg.Spool.Folder), ".BAD"); n != 0 {
+					t.Fatalf("a refusal of the session set a file aside: %v", files(t, cfg.Spool.Folder))
+				}
+				srv.SetFault(nil)
+				srv.WaitMessages(t, 1, 60*time.Second)
+				waitEmpty(t, cfg)
+				waitFor(t, "the journal says sent", func() bool { return record().Status == journal.StatusSent })
 			case "sent":
 				got := srv.WaitMessages(t, 1, 60*time.Second)
 				waitEmpty(t, cfg)
 				if fmt.Sprint(got[0].To) != "["+ok+"]" {
 					t.Errorf("delivered to %v", got[0].To)
 				}
-				waitFor(t, "the journal says sent", func() bool { return record().Status == journal.StatusSent })
+				waitFor(t, "the journal says partly-sent", func() bool { return record().Status == journal.StatusPartlySent })
 				st, _ := j.State(record().Key)
 				if fmt.Sprint(st.Delivered) != "["+ok+"]" || fmt.Sprint(st.Failed) != "["+gone+"]" {
 					t.Errorf("state %+v", st)
@@ -384,7 +403,7 @@ func TestFault_ChainDownThenBack(t *testing.T) {
 	for i := 0; i < n; i++ {
 		drop(t, cfg, fmt.Sprintf("d%d.eml", i), msg("a@example.net", fmt.Sprintf("backlog %d", i)))
 	}
-	waitFor(t, "the outage is logged", func() bool { return strings.Contains(r.log.String(), "no relay server can be reached") })
+	waitFor(t, "the outage is logged", func() bool { return strings.Contains(r.log.String(), "relay unavailable: ") })
 	// Let it try at another check or two while down.
 	waitFor(t, "the gateway knocked at least twice", func() bool { return g.Connections() >= 2 })
 	if got := files(t, cfg.Spool.Folder); len(got) != n || hasSuffix(got, ".eml") != n {
@@ -404,7 +423,7 @@ func TestFault_ChainDownThenBack(t *testing.T) {
 			t.Errorf("message %d delivered %d times", i, subj[fmt.Sprintf("backlog %d", i)])
 		}
 	}
-	if l := r.log.String(); strings.Count(l, "no relay server can be reached") > g.Connections() {
+	if l := r.log.String(); strings.Count(l, "relay unavailable: ") > g.Connections() {
 		t.Errorf("the outage was logged more often than the gateway checked")
 	}
 	stillRunning(t, cfg, srv)

@@ -216,11 +216,11 @@ func TestRun_UnreachableRenamesNothing(t *testing.T) {
 	cfg.SMTP.Next = serverConfig("backup", host, port)
 	r := start(t, cfg)
 	drop(t, cfg, "wait.tmp", msg("a@example.net", "waiting"))
-	waitFor(t, "the outage is logged", func() bool { return strings.Contains(r.log.String(), "no relay server can be reached") })
+	waitFor(t, "the outage is logged", func() bool { return strings.Contains(r.log.String(), "relay unavailable: ") })
 	if got := files(t, cfg.Spool.Folder); len(got) != 1 || got[0] != "wait.tmp" {
 		t.Fatalf("queue = %v, want wait.tmp untouched", got)
 	}
-	if n := strings.Count(r.log.String(), "no relay server can be reached"); n != 1 {
+	if n := strings.Count(r.log.String(), "relay unavailable: "); n != 1 {
 		t.Fatalf("logged %d times, want once per check", n)
 	}
 }

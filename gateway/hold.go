@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
@@ -57,11 +58,11 @@ func (g *Gateway) pause(chain string, f failure) time.Time {
 	g.mu.Unlock()
 	g.reschedule()
 	meaning, _ := cause.Explain("en", f.Cause)
-	msg := fmt.Sprintf("relay unavailable: %s; the queue waits and spoolgate tries again at %s", lowerFirst(meaning), next.Format(time.TimeOnly))
+	msg := fmt.Sprintf("%s; the queue waits and spoolgate tries again at %s", lowerFirst(strings.TrimSuffix(meaning, ".")), next.Format(time.TimeOnly))
 	if changed {
-		g.log.Error(msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime))
+		g.log.Error("relay unavailable: "+msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime))
 	} else {
-		g.log.Warn(msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime), "attempts", h.Failures)
+		g.log.Info("relay still unavailable: "+msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime), "attempts", h.Failures)
 	}
 	if err := g.health.Err(); err != nil {
 		g.log.Error("cannot record the relay's health in the data folder; queue and status will not show it", "error", err)
