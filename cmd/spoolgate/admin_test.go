@@ -173,7 +173,7 @@ func TestE2E_TestWait_Refused(t *testing.T) {
 		t.Fatalf("test --wait against a refusing relay: exit %d, want 1\n%s%s", code, out, errOut)
 	}
 	wantAll(t, "test --wait", out, "Refused: the service set it aside as spoolgate-test-", ".BAD",
-		"550 5.7.1 relaying denied", "What happened: The mail relay does not allow this machine")
+		"550 5.7.1 relaying denied", "What happened: The mail relay does not let this machine send mail")
 	wantAll(t, "stderr", errOut, "not sent")
 	if len(srv.Messages()) != 0 {
 		t.Errorf("the relay received %d messages", len(srv.Messages()))
@@ -532,4 +532,22 @@ func sortWords(s string) string {
 	w := strings.Fields(s)
 	slices.Sort(w)
 	return strings.Join(w, " ")
+}
+
+// test --wait against a running service whose relay wants a login: the
+// file waits (nothing is set aside), and --wait says that the service runs
+// but the relay is unavailable, with the cause and the relay's reply.
+func TestE2E_TestWait_RelayUnavailable(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.At(smtptest.StageMail, smtptest.Refuse(530, [3]int{5, 7, 0}, "Authentication required"))))
+	_, cfg, queue := relayConfig(t, srv.Port(), "")
+	startDaemon(t, cfg)
+	spooltest.WaitFor(t, "the queue folder exists", func() bool { return fileExists(queue) })
+	out, errOut, code := spoolgate(t, "test", "--config", cfg, "--to", "admin@example.org", "--wait", "--timeout", "5s")
+	if code != 1 {
+		t.Fatalf("test --wait against a relay that wants a login: exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	wantAll(t, "stderr", errOut, "the service is running, but the relay is unavailable", "530 5.7.0 Authentication required", "next attempt")
+	if strings.Contains(out+errOut, ".BAD") || strings.Contains(errOut, "not running") {
+		t.Errorf("test --wait blames the file or the service:\n%s%s", out, errOut)
+	}
 }

@@ -167,10 +167,14 @@ func waitTest(cfg *config.Config, name, to string, timeout time.Duration, stdout
 		}
 		time.Sleep(testPoll)
 	}
+	why := func() string { w, _ := whyWaiting(cfg); return w }
 	switch last.State {
 	case spool.Waiting:
-		return &exitError{1, fmt.Errorf("the test message was not taken from the queue within %s: %s. %s stays in the queue and goes out when it can", timeout, whyWaiting(cfg), name)}
+		return &exitError{1, fmt.Errorf("the test message was not taken from the queue within %s: %s. %s stays in the queue and goes out when it can", timeout, why(), name)}
 	case spool.Deferred:
+		if why, down := whyWaiting(cfg); down {
+			return &exitError{1, fmt.Errorf("the test message is still waiting after %s: %s; it goes out once the relay takes mail again (spoolgate check tests the relay)", timeout, why)}
+		}
 		return &exitError{1, fmt.Errorf("the test message is still deferred after %s (last error: %s); the service keeps retrying it: spoolgate queue shows it, spoolgate check tests the relay", timeout, oneLine(lastError))}
 	}
 	return &exitError{1, fmt.Errorf("the test message is still being sent after %s (as %s); spoolgate queue shows it", timeout, last.Name)}
@@ -223,20 +227,21 @@ func randHex(n int) string {
 // whyWaiting says why a file was not taken from the queue: the service is
 // not running (its instance lock is free), or it runs and the relay is
 // unavailable (its health record), or it runs and is busy or limited.
-func whyWaiting(cfg *config.Config) string {
+// relayDown tells whether that is the relay being unavailable.
+func whyWaiting(cfg *config.Config) (why string, relayDown bool) {
 	running, err := installer.InstanceRunning(cfg)
 	if err != nil {
-		return "cannot tell whether the service runs (" + err.Error() + ")"
+		return "cannot tell whether the service runs (" + err.Error() + ")", false
 	}
 	if !running {
-		return "the service is not running (no spoolgate holds instance " + cfg.Spool.Instance + "'s lock in " + cfg.Spool.Data + "; start it with spoolgate start)"
+		return "the service is not running (no spoolgate holds instance " + cfg.Spool.Instance + "'s lock in " + cfg.Spool.Data + "; start it with spoolgate start)", false
 	}
 	rec, err := health.Read(cfg.Spool.Data, cfg.Spool.Instance)
 	if err != nil {
-		return "the service is running, but its relay health cannot be read (" + err.Error() + ")"
+		return "the service is running, but its relay health cannot be read (" + err.Error() + ")", false
 	}
 	if h := rec.Worst(); h.State == health.Unavailable {
-		return "the service is running, but the relay is " + inspect.RelayLine(h, time.Now())
+		return "the service is running, but the relay is " + inspect.RelayLine(h, time.Now()), true
 	}
-	return "the service is running and the relay is available; it may be waiting for the rate window ([spool] batch and interval) or busy with older files (spoolgate queue shows the queue)"
+	return "the service is running and the relay is available; it may be waiting for the rate window ([spool] batch and interval) or busy with older files (spoolgate queue shows the queue)", false
 }
