@@ -13,6 +13,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
@@ -46,21 +47,11 @@ type queueJSON struct {
 }
 
 // relayJSON is the relay chain that most needs attention, as the running
-// gateway recorded it.
+// gateway recorded it (the same fields as report --json's relay), and the
+// line queue and status lead with.
 type relayJSON struct {
-	// State is available, unavailable, unknown (nothing went to a relay
-	// since spoolgate started, or its record cannot be read: error says
-	// why) or not-running (no spoolgate of the instance runs, so nothing
-	// is being sent).
-	State       string     `json:"state"`
-	Chain       string     `json:"chain,omitempty"` // smtp, or smtp.NAME
-	Since       *time.Time `json:"since,omitempty"`
-	Cause       string     `json:"cause,omitempty"`
-	Server      string     `json:"server,omitempty"`
-	Reply       string     `json:"reply,omitempty"` // the relay's, verbatim
-	NextAttempt *time.Time `json:"next_attempt,omitempty"`
-	Text        string     `json:"text"` // the line queue and status lead with
-	Error       string     `json:"error,omitempty"`
+	health.View
+	Text string `json:"text"`
 }
 
 type whyJSON struct {
@@ -170,17 +161,7 @@ func whyWait(h *inspect.Health, cfg *config.Config, q *inspect.Queue) (reason, t
 }
 
 func relayOf(h *inspect.Health) relayJSON {
-	r := h.Relay
-	j := relayJSON{State: h.State(), Chain: r.Chain, Cause: r.Cause, Server: r.Server, Reply: r.Reply, Text: h.Line(), Error: h.Err}
-	if !r.Since.IsZero() {
-		since := r.Since
-		j.Since = &since
-	}
-	if !r.NextAttempt.IsZero() {
-		next := r.NextAttempt
-		j.NextAttempt = &next
-	}
-	return j
+	return relayJSON{View: h.View(), Text: h.Line()}
 }
 
 // queueErr says what a missing queue folder means.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
+	"github.com/spoolgate/spoolgate/gateway/health"
 )
 
 // Summary is the report's facts for programs (spoolgate report --json):
@@ -32,20 +33,9 @@ type Summary struct {
 	Warnings []WarningSummary `json:"warnings"`
 }
 
-// RelaySummary is the relay's health as the gateway recorded it.
-type RelaySummary struct {
-	// State is available, unavailable, unknown (nothing went to it since
-	// the gateway started) or not-recorded (no record: Error says why
-	// when one exists but could not be read).
-	State       string     `json:"state"`
-	Chain       string     `json:"chain,omitempty"` // smtp, or smtp.NAME
-	Since       *time.Time `json:"since,omitempty"`
-	Cause       string     `json:"cause,omitempty"`
-	Server      string     `json:"server,omitempty"`
-	Reply       string     `json:"reply,omitempty"`
-	NextAttempt *time.Time `json:"next_attempt,omitempty"`
-	Error       string     `json:"error,omitempty"`
-}
+// RelaySummary is the relay's health as the gateway recorded it, with the
+// fields of every view's (health.View).
+type RelaySummary = health.View
 
 // KindSummary is the day's outcomes of one kind of message ("" is the
 // library system's own mail).
@@ -98,11 +88,11 @@ func (r *Report) Summary() Summary {
 			Bad: r.Queue.Bad, Unmatched: r.Queue.Unmatched, LastSent: timeOrNil(r.Queue.LastSent), Error: r.Queue.Err},
 	}
 	h := r.Relay
-	s.Relay = RelaySummary{State: "not-recorded", Error: h.Err}
+	rel := health.Relay{State: health.Unknown}
 	if h.Recorded {
-		s.Relay = RelaySummary{State: string(h.State), Chain: h.Chain, Since: timeOrNil(h.Since), Cause: h.Cause,
-			Server: h.Server, Reply: h.Reply, NextAttempt: timeOrNil(h.NextAttempt)}
+		rel = h.Relay
 	}
+	s.Relay = health.ViewOf(rel, r.Running, h.Err)
 	for _, k := range r.kindOrder() {
 		s.ByKind = append(s.ByKind, KindSummary{Kind: k, Counts: *r.Figures[k]})
 	}

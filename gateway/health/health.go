@@ -35,6 +35,10 @@ const (
 	Available   State = "available"
 	Unavailable State = "unavailable"
 	Unknown     State = "unknown"
+	// NotRunning is a view's state when no gateway of the instance runs:
+	// whatever the last one recorded, nothing is being sent. A Tracker
+	// never records it.
+	NotRunning State = "not-running"
 )
 
 // Relay is one chain's health.
@@ -91,6 +95,45 @@ func (r *Record) Worst() Relay {
 		return Relay{State: Unknown}
 	}
 	return *w
+}
+
+// View is a relay chain's health as every view prints it in JSON (queue
+// --json, report --json), so that they print the same facts under the same
+// names.
+type View struct {
+	// State is available, unavailable, unknown (nothing went to a relay
+	// since the gateway started, or its record is missing or unreadable:
+	// Error says why) or not-running (no gateway of the instance runs).
+	State       State      `json:"state"`
+	Chain       string     `json:"chain,omitempty"` // smtp, or smtp.NAME
+	Since       *time.Time `json:"since,omitempty"`
+	Cause       string     `json:"cause,omitempty"` // package cause
+	Server      string     `json:"server,omitempty"`
+	Reply       string     `json:"reply,omitempty"` // the relay's, verbatim
+	NextAttempt *time.Time `json:"next_attempt,omitempty"`
+	Error       string     `json:"error,omitempty"` // why the record could not be read
+}
+
+// ViewOf is r as a view prints it: running says whether a gateway of the
+// instance runs (if not, the state is NotRunning, whatever r says);
+// readErr is why its record could not be read, or "".
+func ViewOf(r Relay, running bool, readErr string) View {
+	v := View{State: r.State, Chain: r.Chain, Cause: r.Cause, Server: r.Server, Reply: r.Reply, Error: readErr}
+	switch {
+	case !running:
+		v.State = NotRunning
+	case v.State == "":
+		v.State = Unknown
+	}
+	if !r.Since.IsZero() {
+		t := r.Since
+		v.Since = &t
+	}
+	if !r.NextAttempt.IsZero() {
+		t := r.NextAttempt
+		v.NextAttempt = &t
+	}
+	return v
 }
 
 // FileName is the record's name in the data folder for instance.

@@ -15,7 +15,7 @@ import (
 
 // NotRunning is the relay's state in a view when no spoolgate of the
 // instance runs: whatever the last one recorded, nothing is being sent.
-const NotRunning health.State = "not-running"
+const NotRunning = health.NotRunning
 
 // Health is the relay's health as queue and status show it: whether a
 // spoolgate of the instance runs, the relay chain that most needs
@@ -147,6 +147,9 @@ func (w *Window) count(j *journal.Journal, started, now time.Time) error {
 // State is the relay's state as views name it: available, unavailable,
 // unknown or not-running.
 func (h *Health) State() string { return string(h.Relay.State) }
+
+// View is the relay's health as --json views print it.
+func (h *Health) View() health.View { return health.ViewOf(h.Relay, h.Running, h.Err) }
 
 // Line is the relay's health in one line, for the admin, e.g.
 //
