@@ -65,18 +65,17 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 
 	now := time.Now()
 	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
-	name := sp.NameFor("spoolgate-test-"+now.Format("20060102-150405")+"-"+randHex(3), ".eml")
-	if name == "" {
-		return fmt.Errorf("test: cannot name a test file that [spool] pattern = %s takes: add a pattern like *.eml", strings.Join(cfg.Spool.Patterns, ", "))
-	}
 	data, err := testMessage(cfg, to, now)
 	if err != nil {
 		return err
 	}
-	if err := spool.WriteFile(cfg.Spool.Folder, name, data, 0o644); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return queueErr(cfg, err)
-		}
+	name, err := sp.Enqueue("spoolgate-test-"+now.Format("20060102-150405")+"-"+randHex(3), ".eml", data)
+	switch {
+	case errors.Is(err, spool.ErrNoName):
+		return fmt.Errorf("test: cannot name a test file that [spool] pattern = %s takes: add a pattern like *.eml", strings.Join(cfg.Spool.Patterns, ", "))
+	case errors.Is(err, fs.ErrNotExist):
+		return queueErr(cfg, err)
+	case err != nil:
 		return err
 	}
 	fmt.Fprintf(stdout, "Dropped %s in %s, to %s.\n", name, cfg.Spool.Folder, to)

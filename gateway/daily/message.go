@@ -158,10 +158,11 @@ func Queue(cfg *config.Config, r *Report, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := spool.WriteFile(cfg.Spool.Folder, name, data, 0o644); err != nil {
+	written, err := sp.Enqueue(stem, ".eml", data)
+	if err != nil {
 		return "", fmt.Errorf("daily log: %w", err)
 	}
-	return name, saveState(cfg, r.Day)
+	return written, saveState(cfg, r.Day)
 }
 
 // inQueue returns the name of the file in the queue folder that holds the
