@@ -189,6 +189,15 @@ func scanRecipients(st *sql.Stmt, key string) ([]Recipient, error) {
 	return out, rows.Err()
 }
 
+// deliveredBefore is DeliveredBefore's query. The term hash != '' lets
+// SQLite use the partial index messages_hash (it cannot tell that the
+// parameter is not ''): without it, every message of the journal would be
+// read for every message sent.
+const deliveredBefore = `SELECT lower(r.addr), max(r.at), m.key, m.file
+		FROM messages m JOIN recipients r ON r.key = m.key
+		WHERE m.hash = ?1 AND m.hash != '' AND m.key != ?2 AND r.status IN ('sent', 'skipped') AND r.at >= ?3
+		GROUP BY lower(r.addr)`
+
 // Earlier is a recipient's earlier send of the same content.
 type Earlier struct {
 	At   time.Time
@@ -207,10 +216,7 @@ func (j *Journal) DeliveredBefore(hash, except string, since time.Time) (map[str
 	if hash == "" {
 		return nil, nil
 	}
-	rows, err := j.rdb.QueryContext(context.Background(), `SELECT lower(r.addr), max(r.at), m.key, m.file
-		FROM messages m JOIN recipients r ON r.key = m.key
-		WHERE m.hash = ? AND m.key != ? AND r.status IN ('sent', 'skipped') AND r.at >= ?
-		GROUP BY lower(r.addr)`, hash, except, nanos(since))
+	rows, err := j.rdb.QueryContext(context.Background(), deliveredBefore, hash, except, nanos(since))
 	if err != nil {
 		return nil, j.readError(err)
 	}

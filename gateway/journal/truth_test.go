@@ -2,6 +2,7 @@ package journal
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,29 @@ func TestJournal_DeliveredBefore(t *testing.T) {
 	flush(t, j)
 	if s := state(t, j, "k2"); s.Status != StatusSent || len(s.Delivered) != 1 {
 		t.Fatalf("State after a skip = %+v", s)
+	}
+}
+
+// DeliveredBefore runs for every message sent: it must find a hash through
+// the index, not by reading every message of the journal.
+func TestDeliveredBefore_UsesTheHashIndex(t *testing.T) {
+	f := newFixture(t, options{})
+	rows, err := rawDB(t, f.path).Query("EXPLAIN QUERY PLAN "+deliveredBefore, "h", "k", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	joined := strings.Join(plan, "; ")
+	if !strings.Contains(joined, "messages_hash") || strings.Contains(joined, "SCAN m") {
+		t.Fatalf("DeliveredBefore's plan does not use messages_hash: %s", joined)
 	}
 }
