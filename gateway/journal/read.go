@@ -189,10 +189,10 @@ func scanRecipients(st *sql.Stmt, key string) ([]Recipient, error) {
 	return out, rows.Err()
 }
 
-// deliveredBefore is DeliveredBefore's query. The term hash != ” lets
-// SQLite use the partial index messages_hash (it cannot tell that the
-// parameter is not ”): without it, every message of the journal would be
-// read for every message sent.
+// deliveredBefore is DeliveredBefore's query. Its term that the hash is
+// not empty lets SQLite use the partial index messages_hash (it cannot
+// tell that the parameter is not empty): without it, every message of the
+// journal would be read for every message sent.
 const deliveredBefore = `SELECT lower(r.addr), max(r.at), m.key, m.file
 		FROM messages m JOIN recipients r ON r.key = m.key
 		WHERE m.hash = ?1 AND m.hash != '' AND m.key != ?2 AND r.status IN ('sent', 'skipped') AND r.at >= ?3
