@@ -41,6 +41,8 @@ type Journal struct {
 	wconn *sql.Conn // that connection
 	st    stmts
 	rdb   *sql.DB // read-only connections for State, Query, LastSent
+	// delivered is deliveredBefore, prepared on rdb.
+	delivered *sql.Stmt
 
 	mu      sync.Mutex
 	queue   []*event
@@ -128,17 +130,25 @@ func open(path string, log *slog.Logger, o options) (*Journal, error) {
 		st.close()
 		return fail(err)
 	}
+	// Prepared once: the gateway runs it for every message it sends.
+	delivered, err := rdb.PrepareContext(ctx, deliveredBefore)
+	if err != nil {
+		rdb.Close()
+		st.close()
+		return fail(err)
+	}
 
 	j := &Journal{
-		path:    path,
-		log:     log,
-		now:     time.Now,
-		wdb:     wdb,
-		wconn:   wconn,
-		st:      st,
-		rdb:     rdb,
-		wake:    make(chan struct{}, 1),
-		stopped: make(chan struct{}),
+		path:      path,
+		log:       log,
+		now:       time.Now,
+		wdb:       wdb,
+		wconn:     wconn,
+		st:        st,
+		rdb:       rdb,
+		delivered: delivered,
+		wake:      make(chan struct{}, 1),
+		stopped:   make(chan struct{}),
 	}
 	go j.writer()
 	return j, nil
@@ -287,7 +297,7 @@ func (j *Journal) Close() error {
 		j.signal()
 		ferr := (<-e.reply).err
 		<-j.stopped
-		j.closeErr = errors.Join(ferr, j.st.close(), j.wconn.Close(), j.wdb.Close(), j.rdb.Close())
+		j.closeErr = errors.Join(ferr, j.st.close(), j.wconn.Close(), j.wdb.Close(), j.delivered.Close(), j.rdb.Close())
 	})
 	return j.closeErr
 }

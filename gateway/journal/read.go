@@ -216,7 +216,7 @@ func (j *Journal) DeliveredBefore(hash, except string, since time.Time) (map[str
 	if hash == "" {
 		return nil, nil
 	}
-	rows, err := j.rdb.QueryContext(context.Background(), deliveredBefore, hash, except, nanos(since))
+	rows, err := j.delivered.QueryContext(context.Background(), hash, except, nanos(since))
 	if err != nil {
 		return nil, j.readError(err)
 	}
