@@ -53,18 +53,10 @@ func BadText(lang string, r spool.Reason) string {
 			fmt.Fprintf(&b, "  %s: %s (%s)\r\n", oneLine(rc.Address), label, oneLine(rc.Reply))
 		}
 	}
-	fmt.Fprintf(&b, "\r\n%s\r\n", fmt.Sprintf(w.Retry, "spoolgate retry "+quoteArg(r.File)))
+	fmt.Fprintf(&b, "\r\n%s\r\n", fmt.Sprintf(w.Retry, spool.RetryCommand(r.File)))
 	return b.String()
 }
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
-
-// quoteArg quotes a file name for a command line when it needs it.
-func quoteArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\"'&;|<>()$`\\*?[]#~%!") {
-		return s
-	}
-	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
 }

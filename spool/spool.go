@@ -517,6 +517,17 @@ func IsBadOf(name, orig string) bool {
 	return true
 }
 
+// RetryCommand is the command that puts the file named name (a BAD
+// file's, or the name it had in the queue) back with Requeue, quoted for
+// a command line when it needs it: the one instruction .BAD.txt files and
+// the daily log give.
+func RetryCommand(name string) string {
+	if name == "" || strings.ContainsAny(name, " \t\"'&;|<>()$`\\*?[]#~%!") {
+		name = `"` + strings.ReplaceAll(name, `"`, `\"`) + `"`
+	}
+	return "spoolgate retry " + name
+}
+
 // ReasonPath is the path of the reason file of the BAD file named bad.
 func (s *Spool) ReasonPath(bad string) string {
 	return filepath.Join(s.o.Dir, bad+".txt")

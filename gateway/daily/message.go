@@ -172,14 +172,12 @@ func inQueue(sp *spool.Spool, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("daily log: read queue folder: %w", err)
 	}
-	base := strings.TrimSuffix(name, filepath.Ext(name))
 	for _, de := range ents {
 		st, orig, _ := sp.Classify(de.Name())
 		switch {
 		case st == spool.Ignored:
 		case st == spool.Bad:
-			// The gateway names a refused abc.eml abc.BAD, or abc.N.BAD.
-			if rest, ok := strings.CutSuffix(de.Name(), spool.SuffixBad); ok && (rest == base || strings.HasPrefix(rest, base+".")) {
+			if spool.IsBadOf(de.Name(), name) {
 				return de.Name(), nil
 			}
 		case strings.EqualFold(orig, name):

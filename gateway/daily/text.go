@@ -12,6 +12,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/notice"
+	"github.com/spoolgate/spoolgate/spool"
 )
 
 // problem is what most needs attention, in the order the subject leads
@@ -430,17 +431,9 @@ func (r *Report) failures(b *strings.Builder) {
 		field(t.LDetail, oneLine(detail))
 		field(t.LToDo, action)
 		if f.Bad != "" {
-			field(t.LRetry, fmt.Sprintf(t.RetryCmd, "spoolgate retry "+quoteArg(f.Bad)))
+			field(t.LRetry, fmt.Sprintf(t.RetryCmd, spool.RetryCommand(f.Bad)))
 		}
 	}
-}
-
-// quoteArg quotes a file name for a command line when it needs it.
-func quoteArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\"'&;|<>()$`\\*?[]#~%!") {
-		return s
-	}
-	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
 }
 
 // size writes a byte count for people.
