@@ -16,11 +16,6 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/notice"
 )
 
-// exportMaxAge is the age past which the loans export is reported as old:
-// the ILS writes it every night, and the daily log warns at the same age
-// (gateway/daily, loansExport).
-const exportMaxAge = 24 * time.Hour
-
 // checkOverdue checks what the morning overdue scan reads: the loans
 // export (LOANS: a regular file spoolgate can read; COLUMNS: its header
 // against [overdue.columns]; AGE: when the ILS last wrote it) and the
@@ -134,7 +129,7 @@ func addAge(fi fs.FileInfo, now time.Time, path string, add func(string, Status,
 	age := now.Sub(mod)
 	when := mod.Format("2006-01-02 15:04")
 	switch {
-	case age > exportMaxAge:
+	case age > loans.MaxAge:
 		add("AGE", StatusWarn, fmt.Sprintf("written %s, %s ago", when, roughDuration(age)),
 			fmt.Sprintf("The library system writes the export every night, so this one is old: the morning scan would send notices from old loans. Check the library system's export job, or set loans in [overdue] to where it now writes (%s).", path))
 	case age < -time.Hour:

@@ -46,6 +46,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/gateway/notice"
 )
@@ -392,7 +393,7 @@ func (r *Report) loansExport() {
 		r.warn("loans-missing", r.t.WLoansMissing, o.Loans)
 	case err != nil:
 		r.warn("loans-unreadable", r.t.WLoansStat, o.Loans, err)
-	case r.Made.Sub(fi.ModTime()) > 24*time.Hour:
+	case r.Made.Sub(fi.ModTime()) > loans.MaxAge:
 		r.warn("loans-old", r.t.WLoansOld, o.Loans, r.dateTime(fi.ModTime()))
 	}
 }

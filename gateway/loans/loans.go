@@ -113,6 +113,10 @@ import (
 	"golang.org/x/text/transform"
 )
 
+// MaxAge is the age past which an export is old: the library system writes
+// it every night. check and the daily log warn of an older one.
+const MaxAge = 24 * time.Hour
+
 // Options says how to read an export. The zero value reads UTF-8 (with or
 // without a BOM), detects the delimiter, expects the default column names
 // and reads dates in time.Local.
