@@ -15,8 +15,8 @@ import (
 // with the earlier send; so a .BAD file renamed back, or a notice the
 // library system drops twice, reaches nobody twice. It returns the
 // recipients left, and a function to call once this delivery's outcome is
-// recorded: until then another worker with a file of the same content
-// waits, so that it sees this one's outcome.
+// recorded: until the journal has it, another worker with a file of the
+// same content waits, so that it sees this one's outcome.
 func (g *Gateway) dedupe(c journal.Claim, to []string, log *slog.Logger) ([]string, func()) {
 	w := g.cfg.Spool.DedupeWindow
 	if w <= 0 || c.Hash == "" {
@@ -24,27 +24,19 @@ func (g *Gateway) dedupe(c journal.Claim, to []string, log *slog.Logger) ([]stri
 	}
 	g.mu.Lock()
 	for g.sending[c.Hash] {
-		g.waiting[c.Hash]++
 		g.sendingDone.Wait()
-		g.waiting[c.Hash]--
-		if g.waiting[c.Hash] == 0 {
-			delete(g.waiting, c.Hash)
-		}
 	}
 	g.sending[c.Hash] = true
 	g.mu.Unlock()
 	release := func() {
-		g.mu.Lock()
-		waiters := g.waiting[c.Hash] > 0
-		g.mu.Unlock()
-		if waiters {
-			// The next one must see this outcome in the journal.
-			_ = g.journal.Flush()
-		}
-		g.mu.Lock()
-		delete(g.sending, c.Hash)
-		g.mu.Unlock()
-		g.sendingDone.Broadcast()
+		// Once this delivery's outcome is durable, so that the next file
+		// of this content finds it in the journal.
+		g.journal.Then(func(error) {
+			g.mu.Lock()
+			delete(g.sending, c.Hash)
+			g.mu.Unlock()
+			g.sendingDone.Broadcast()
+		})
 	}
 
 	earlier, err := g.journal.DeliveredBefore(c.Hash, c.Key, g.now().Add(-w))

@@ -89,8 +89,7 @@ type Gateway struct {
 
 	// Files of one content are sent one at a time, so that the dedupe
 	// window sees the first one's outcome (see dedupe).
-	sending     map[string]bool // content hashes being sent
-	waiting     map[string]int  // workers waiting for a hash in sending
+	sending     map[string]bool // content hashes being sent, until their outcome is durable
 	sendingDone *sync.Cond      // on mu: a hash left sending
 }
 
@@ -126,7 +125,6 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		dirty:    true,
 		resched:  make(chan struct{}, 1),
 		sending:  map[string]bool{},
-		waiting:  map[string]int{},
 	}
 	g.sendingDone = sync.NewCond(&g.mu)
 	for _, o := range opts {

@@ -139,3 +139,27 @@ func TestDeliveredBefore_UsesTheHashIndex(t *testing.T) {
 		t.Fatalf("DeliveredBefore's plan does not use messages_hash: %s", joined)
 	}
 }
+
+// Then runs its callback once the events before it are committed: a second
+// reader then sees them.
+func TestJournal_ThenAfterCommit(t *testing.T) {
+	j := newFixture(t, options{}).j
+	j.Claimed(Claim{Key: "k", File: "f.eml", To: []string{"a@example.org"}}, nil)
+	j.Record(Outcome{Key: "k", To: []string{"a@example.org"}, Status: StatusSent, Reply: "250 ok"}, nil)
+	seen := make(chan State, 1)
+	j.Then(func(err error) {
+		if err != nil {
+			t.Errorf("Then: %v", err)
+		}
+		s, _ := j.State("k")
+		seen <- s
+	})
+	select {
+	case s := <-seen:
+		if s.Status != StatusSent {
+			t.Fatalf("in Then, State = %+v; want the sent outcome committed", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Then's callback did not run")
+	}
+}

@@ -23,6 +23,7 @@ const (
 	evRetried
 	evPurge
 	evFlush // no write: reports the errors since the last flush
+	evThen  // no write: calls done once the events before it are committed
 )
 
 // event is one queued write.
@@ -105,6 +106,14 @@ func (j *Journal) Record(o Outcome, done func(error)) {
 // done is as for Claimed.
 func (j *Journal) Retried(key string, done func(error)) {
 	j.push(&event{kind: evRetried, key: key, done: done})
+}
+
+// Then calls done, on the writer goroutine, once every event queued before
+// it is committed (err nil) or could not be written, without waiting for
+// that: so a caller can act on what is durable without holding up its
+// own work. done is as for Claimed.
+func (j *Journal) Then(done func(error)) {
+	j.push(&event{kind: evThen, done: done})
 }
 
 // Flush waits until every event queued before it is committed (or failed)
@@ -202,7 +211,7 @@ func (j *Journal) writer() {
 // commit writes batch in one transaction, then tells each event's waiter
 // the result, in order. No lock is held while callbacks run.
 func (j *Journal) commit(batch []*event) {
-	writes := slices.ContainsFunc(batch, func(e *event) bool { return e.kind != evFlush && e.bad == nil })
+	writes := slices.ContainsFunc(batch, func(e *event) bool { return e.kind != evFlush && e.kind != evThen && e.bad == nil })
 	var txErr error
 	if writes {
 		if txErr = j.apply(batch); txErr != nil {
