@@ -198,7 +198,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// Two gateways of one instance would each take the other's claimed
 	// files for a crashed run's and send them again.
 	// A short wait: a status probe may hold it shared for a moment.
-	lock := filepath.Join(g.cfg.Spool.Data, spool.DataLockName(g.cfg.Spool.Instance))
+	lock := InstanceLock(g.cfg)
 	unlock, err := spool.Lock(ctx, lock, true, 2*time.Second, nil)
 	if errors.Is(err, spool.ErrLocked) {
 		return fmt.Errorf("another spoolgate of instance %s ([spool] instance, the host name by default) is already running with the data folder %s (it holds %s); "+

@@ -14,8 +14,12 @@
 // working folder.
 //
 // Uninstall, Start, Stop, Restart and Status talk to the service manager
-// through kardianos/service; Run (run.go) is the service itself. Nothing
-// here exits the process.
+// through kardianos/service. Run hands `spoolgate run` to the service
+// manager when it started the process (Program is what the manager
+// starts and stops, logging to the system log too), and otherwise runs
+// it in the foreground. What a running spoolgate is made of (the gateway,
+// its daily jobs, its log file) is wired in package daemon, not here.
+// Nothing here exits the process.
 package installer
 
 import (

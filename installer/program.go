@@ -10,6 +10,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/daemon"
 )
 
 // stopGrace is how much longer than the relay's answer time-out Stop waits
@@ -66,8 +67,8 @@ func (p *Program) start() error {
 		p.system.Error("spoolgate cannot start: " + err.Error())
 		return err
 	}
-	log, closeLog := openLog(cfg, newSystemHandler(p.system, cfg.Log.Level))
-	g, err := gateway.New(cfg, log, withSchedule(log))
+	log, closeLog := daemon.OpenLog(cfg, newSystemHandler(p.system, cfg.Log.Level))
+	g, err := daemon.New(cfg, log)
 	if err != nil {
 		log.Error("spoolgate cannot start", "error", err)
 		closeLog()

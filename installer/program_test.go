@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/daemon"
+	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
 	"github.com/spoolgate/spoolgate/spool"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
@@ -106,9 +108,9 @@ func startProgram(t *testing.T, p *Program) {
 // logFileText returns the text of the log files in the site's data folder.
 func logFileText(t *testing.T, cfgPath string) string {
 	t.Helper()
-	names, _ := filepath.Glob(filepath.Join(filepath.Dir(cfgPath), "data", LogFolder, "spoolgate-*.log"))
+	names, _ := filepath.Glob(filepath.Join(filepath.Dir(cfgPath), "data", logfile.Folder, "spoolgate-*.log"))
 	if len(names) == 0 {
-		t.Fatalf("no log file in %s", filepath.Join(filepath.Dir(cfgPath), "data", LogFolder))
+		t.Fatalf("no log file in %s", filepath.Join(filepath.Dir(cfgPath), "data", logfile.Folder))
 	}
 	var b strings.Builder
 	for _, n := range names {
@@ -295,14 +297,14 @@ func TestRunForeground_LogsToStderrAndFile(t *testing.T) {
 	stderr := &spooltest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runForeground(ctx, cfgPath, stderr) }()
+	go func() { done <- daemon.Foreground(ctx, cfgPath, stderr) }()
 	srv.WaitMessages(t, 1, 60*time.Second)
 	spooltest.WaitFor(t, "the sent message is logged", func() bool { return strings.Contains(stderr.String(), "msg=sent") })
 	cancel()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("runForeground: %v", err)
+			t.Fatalf("daemon.Foreground: %v", err)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("runForeground did not return after its context ended")
@@ -321,7 +323,7 @@ func TestRunForeground_InvalidConfig(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte("[spool]\nfolder = queue\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := runForeground(context.Background(), cfgPath, &spooltest.Buffer{})
+	err := daemon.Foreground(context.Background(), cfgPath, &spooltest.Buffer{})
 	if !errors.Is(err, config.ErrConfig) {
 		t.Errorf("runForeground with an invalid config: %v, want a config error", err)
 	}

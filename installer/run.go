@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 
 	"github.com/kardianos/service"
 
-	"github.com/spoolgate/spoolgate/gateway"
-	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/daemon"
 )
 
 // RunOptions are what `spoolgate run` passes to Run.
@@ -45,31 +43,7 @@ func Run(configPath string, o RunOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	defer stop()
-	return runForeground(ctx, configPath, o.Stderr)
-}
-
-// runForeground runs the gateway until ctx ends.
-func runForeground(ctx context.Context, configPath string, stderr io.Writer) error {
-	cfg, err := config.Load(configPath)
-	if err != nil {
-		return err
-	}
-	log, closeLog := openLog(cfg, slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.Level}))
-	defer closeLog()
-	g, err := gateway.New(cfg, log, withSchedule(log))
-	if err != nil {
-		return err
-	}
-	// Say which signal stopped it, before the gateway says it stops: a
-	// closed terminal sends SIGHUP, and an admin who finds it stopped
-	// should learn why.
-	runCtx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	defer context.AfterFunc(ctx, func() {
-		log.Info("told to stop", "why", context.Cause(ctx).Error())
-		cancel()
-	})()
-	return g.Run(runCtx)
+	return daemon.Foreground(ctx, configPath, o.Stderr)
 }
 
 // runService runs a Program under the service manager.

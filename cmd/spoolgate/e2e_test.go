@@ -117,16 +117,16 @@ func sinkMessages(t *testing.T, dir string) []sunk {
 	return out
 }
 
-// daemon is the real binary running in the foreground, as an admin runs it.
-type daemon struct {
+// runningBinary is the real binary running in the foreground, as an admin runs it.
+type runningBinary struct {
 	cmd    *exec.Cmd
 	stderr *spooltest.Buffer
 	done   chan error
 }
 
-func startDaemon(t *testing.T, config string) *daemon {
+func startDaemon(t *testing.T, config string) *runningBinary {
 	t.Helper()
-	d := &daemon{cmd: exec.Command(binary, "run", "--config", config), stderr: &spooltest.Buffer{}, done: make(chan error, 1)}
+	d := &runningBinary{cmd: exec.Command(binary, "run", "--config", config), stderr: &spooltest.Buffer{}, done: make(chan error, 1)}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -141,10 +141,10 @@ func startDaemon(t *testing.T, config string) *daemon {
 	return d
 }
 
-func (d *daemon) log() string { return d.stderr.String() }
+func (d *runningBinary) log() string { return d.stderr.String() }
 
 // stop sends SIGTERM and returns the exit code.
-func (d *daemon) stop(t *testing.T) int {
+func (d *runningBinary) stop(t *testing.T) int {
 	t.Helper()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -275,7 +275,7 @@ from_name = Example Library
 
 // startQuickstart runs the binary on a copy of examples/quickstart.ini in
 // a folder of its own.
-func startQuickstart(t *testing.T) (dir, cfg string, d *daemon) {
+func startQuickstart(t *testing.T) (dir, cfg string, d *runningBinary) {
 	t.Helper()
 	dir = spooltest.TempDir(t)
 	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart.ini"))

@@ -64,7 +64,7 @@ func TestE2E_NohupKeepsSIGHUPIgnored(t *testing.T) {
 	}
 	cfg := writeConfig(t, dir, string(b))
 	// The shell ignores SIGHUP as nohup does, and exec keeps it ignored.
-	d := &daemon{cmd: exec.Command("/bin/sh", "-c", `trap "" HUP; exec "$0" run --config "$1"`, binary, cfg),
+	d := &runningBinary{cmd: exec.Command("/bin/sh", "-c", `trap "" HUP; exec "$0" run --config "$1"`, binary, cfg),
 		stderr: &spooltest.Buffer{}, done: make(chan error, 1)}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {

@@ -11,11 +11,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
-	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
 )
 
@@ -132,7 +132,7 @@ func cmdQueue(args []string, stdout, stderr io.Writer) error {
 // relayHealth reads the relay's health for queue and status; what it
 // cannot read it says on stderr, and the view goes on.
 func relayHealth(cfg *config.Config, stderr io.Writer) *inspect.Health {
-	running, err := installer.InstanceRunning(cfg)
+	running, err := gateway.InstanceRunning(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "warning: cannot tell whether spoolgate is running: %v\n", err)
 		running = true // say what its record says, not that it stopped

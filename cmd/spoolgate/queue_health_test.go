@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
-	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -135,7 +135,7 @@ from = library@example.org
 	}
 
 	// Running (it holds its instance lock), its relay refusing the login.
-	lock, err := spool.Lock(context.Background(), installer.InstanceLock(cfg), true, 0, nil)
+	lock, err := spool.Lock(context.Background(), gateway.InstanceLock(cfg), true, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/daemon"
 	"github.com/spoolgate/spoolgate/gateway/daily"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
-	"github.com/spoolgate/spoolgate/gateway/journal"
-	"github.com/spoolgate/spoolgate/gateway/overdue"
-	"github.com/spoolgate/spoolgate/installer"
 )
 
 func init() {
@@ -59,10 +58,10 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if j != nil {
 		defer j.Close()
 	}
-	in := reportInputs(cfg, day, j, now)
+	in := daemon.DailyInputs(cfg, j, day, now, nil)
 	// The relay's health is only as current as the gateway that recorded
 	// it: a report of a gateway that is not running says so first.
-	running, err := installer.InstanceRunning(cfg)
+	running, err := gateway.InstanceRunning(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "report: cannot tell whether spoolgate is running: %v\n", err)
 		running = true // say what the record says, not that it stopped
@@ -94,11 +93,4 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Queued %s in %s, to %s.\nSubject: %s\n", name, cfg.Spool.Folder, strings.Join(r.To(), ", "), r.Subject())
 	return nil
-}
-
-// reportInputs gathers what the daily log reads besides the config: the
-// journal and the day's overdue scans, as recorded.
-func reportInputs(cfg *config.Config, day time.Time, j *journal.Journal, now time.Time) daily.Inputs {
-	n, _ := overdue.RecordedSummary(cfg, day) // a scan that can't be read shows as "did not run"
-	return daily.Inputs{Journal: j, Now: now, Notices: n}
 }

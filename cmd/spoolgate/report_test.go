@@ -19,7 +19,6 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
-	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -97,7 +96,7 @@ from_name = Example Library
 
 	// While it runs, with its relay available, a day without failures is
 	// all well.
-	unlock, err := spool.Lock(context.Background(), installer.InstanceLock(cfg), true, 0, nil)
+	unlock, err := spool.Lock(context.Background(), gateway.InstanceLock(cfg), true, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +219,7 @@ language = sv
 	}
 	// The gateway runs (it holds its instance lock), and its relay refuses
 	// the login.
-	lock, err := spool.Lock(context.Background(), installer.InstanceLock(cfg), true, 0, nil)
+	lock, err := spool.Lock(context.Background(), gateway.InstanceLock(cfg), true, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/installer"
@@ -101,7 +102,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	// A spoolgate run in a console relays as the service would; only its
 	// instance lock shows it. The relay's health is only current while
 	// one runs.
-	running, runErr := installer.InstanceRunning(cfg)
+	running, runErr := gateway.InstanceRunning(cfg)
 	foreground := false
 	if stErr != nil || st != installer.Running {
 		switch {

@@ -16,12 +16,12 @@ import (
 
 	"github.com/jordan-wright/email"
 
+	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/relay"
-	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
 )
 
@@ -228,7 +228,7 @@ func randHex(n int) string {
 // unavailable (its health record), or it runs and is busy or limited.
 // relayDown tells whether that is the relay being unavailable.
 func whyWaiting(cfg *config.Config) (why string, relayDown bool) {
-	running, err := installer.InstanceRunning(cfg)
+	running, err := gateway.InstanceRunning(cfg)
 	if err != nil {
 		return "cannot tell whether the service runs (" + err.Error() + ")", false
 	}

@@ -57,7 +57,7 @@ type Window struct {
 func (w Window) Full(sending int) bool { return w.Batch > 0 && w.Accepted+sending >= w.Batch }
 
 // ReadHealth reads the relay's health of cfg's instance at now. running
-// says whether a spoolgate of the instance runs (installer.InstanceRunning
+// says whether a spoolgate of the instance runs (gateway.InstanceRunning
 // asks its instance lock); a health record is only current when one does.
 // What it cannot read it says in Err and JournalErr, and shows the rest: a
 // view of the queue goes on without it. It never creates the journal or

@@ -1,4 +1,15 @@
-package installer
+// Package daemon wires a running spoolgate together, in one place: the
+// gateway (the relay engine), the daily jobs beside it under the scheduler
+// (the morning overdue scan and the daily log to the librarian), and the
+// log a running spoolgate writes. `spoolgate run` uses it in the
+// foreground (Foreground) and as the OS service (the installer's Program
+// calls New and OpenLog), and `spoolgate report` composes the daily log
+// from the same inputs the scheduled job does (DailyInputs), so what the
+// librarian gets by mail and what the admin prints cannot differ in what
+// they read.
+//
+// Nothing here exits the process or talks to a service manager.
+package daemon
 
 import (
 	"context"
@@ -6,10 +17,19 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway"
+	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/daily"
+	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/overdue"
 	"github.com/spoolgate/spoolgate/gateway/schedule"
 )
+
+// New returns the gateway of cfg with its daily jobs, logging to log, ready
+// to Run. An error says why it cannot start (it wraps config.ErrConfig when
+// the config is at fault).
+func New(cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
+	return gateway.New(cfg, log, withSchedule(log))
+}
 
 // withSchedule runs the daily jobs beside the relay: the morning overdue
 // scan at [overdue] at (when enabled) and the daily log to the librarian at
@@ -49,18 +69,21 @@ func Jobs(g *gateway.Gateway, log *slog.Logger) []schedule.Job {
 	}
 	if cfg.Log.Daily {
 		jobs = append(jobs, daily.Job(cfg, func(day time.Time) daily.Inputs {
-			return DailyInputs(g, day, log)
+			return DailyInputs(cfg, g.Journal(), day, time.Time{}, log)
 		}, log))
 	}
 	return jobs
 }
 
-// DailyInputs gathers what the daily log of day reports besides the journal:
-// the day's overdue scans, as recorded.
-func DailyInputs(g *gateway.Gateway, day time.Time, log *slog.Logger) daily.Inputs {
-	n, err := overdue.RecordedSummary(g.Config(), day)
-	if err != nil {
+// DailyInputs gathers what the daily log of day reads besides the config:
+// the journal j (nil: nothing was ever sent) and the day's overdue scans as
+// recorded, as of now (the zero time: the moment it is composed). A scan
+// record that cannot be read is logged to log (nil: not logged) and shows
+// in the daily log as a scan that did not run.
+func DailyInputs(cfg *config.Config, j *journal.Journal, day, now time.Time, log *slog.Logger) daily.Inputs {
+	n, err := overdue.RecordedSummary(cfg, day)
+	if err != nil && log != nil {
 		log.Warn("cannot read the day's overdue scan for the daily log", "error", err)
 	}
-	return daily.Inputs{Journal: g.Journal(), Notices: n}
+	return daily.Inputs{Journal: j, Now: now, Notices: n}
 }

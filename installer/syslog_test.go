@@ -1,7 +1,6 @@
 package installer
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/daemon"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -78,24 +78,6 @@ func TestSystemHandler_Level(t *testing.T) {
 	}
 }
 
-func TestFanout_WritesToEverySink(t *testing.T) {
-	var a, b bytes.Buffer
-	ha := slog.NewTextHandler(&a, &slog.HandlerOptions{Level: slog.LevelDebug})
-	hb := slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelWarn})
-	log := slog.New(fanout{ha, hb}).With("instance", "lib1").WithGroup("g")
-	log.Debug("debug only to a", "k", 1)
-	log.Warn("to both", "k", 2)
-	if !strings.Contains(a.String(), `msg="debug only to a" instance=lib1 g.k=1`) || !strings.Contains(a.String(), `msg="to both" instance=lib1 g.k=2`) {
-		t.Errorf("sink a:\n%s", a.String())
-	}
-	if strings.Contains(b.String(), "debug only") || !strings.Contains(b.String(), `msg="to both" instance=lib1 g.k=2`) {
-		t.Errorf("sink b:\n%s", b.String())
-	}
-	if (fanout{hb}).Enabled(context.Background(), slog.LevelInfo) {
-		t.Error("a fan-out of warn handlers must not be enabled for info")
-	}
-}
-
 func TestOpenLog_FileAndSystemLog(t *testing.T) {
 	dir := spooltest.TempDir(t)
 	cfg := &config.Config{
@@ -103,14 +85,14 @@ func TestOpenLog_FileAndSystemLog(t *testing.T) {
 		Log:   config.Log{Days: 30, Level: slog.LevelInfo},
 	}
 	rec := &sysRecorder{}
-	log, closeLog := openLog(cfg, newSystemHandler(rec, cfg.Log.Level))
+	log, closeLog := daemon.OpenLog(cfg, newSystemHandler(rec, cfg.Log.Level))
 	log.Debug("below the level")
 	log.Info("sent", "to", "patron@example.net")
 	closeLog()
 	log.Info("after the close: to the system log only")
-	names, _ := filepath.Glob(filepath.Join(dir, "data", LogFolder, logfile.Prefix+"*"+logfile.Suffix))
+	names, _ := filepath.Glob(filepath.Join(dir, "data", logfile.Folder, logfile.Prefix+"*"+logfile.Suffix))
 	if len(names) != 1 {
-		t.Fatalf("log files in data/%s: %v, want one", LogFolder, names)
+		t.Fatalf("log files in data/%s: %v, want one", logfile.Folder, names)
 	}
 	path := names[0]
 	b, err := os.ReadFile(path)
@@ -121,27 +103,6 @@ func TestOpenLog_FileAndSystemLog(t *testing.T) {
 		t.Errorf("log file:\n%s", b)
 	}
 	if got := rec.text(); got != "I: sent to=patron@example.net\nI: after the close: to the system log only" {
-		t.Errorf("system log: %q", got)
-	}
-}
-
-func TestOpenLog_WithoutLogFile(t *testing.T) {
-	dir := spooltest.TempDir(t)
-	data := filepath.Join(dir, "data")
-	if err := os.MkdirAll(data, 0o770); err != nil {
-		t.Fatal(err)
-	}
-	// A file where the log folder should be: no log file can be opened.
-	if err := os.WriteFile(filepath.Join(data, LogFolder), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := &config.Config{Spool: config.Spool{Data: data}, Log: config.Log{Days: 30, Level: slog.LevelInfo}}
-	rec := &sysRecorder{}
-	log, closeLog := openLog(cfg, newSystemHandler(rec, cfg.Log.Level))
-	log.Info("still logged")
-	closeLog()
-	got := rec.all()
-	if len(got) != 2 || !strings.HasPrefix(got[0], "W: logging without a log file error=") || got[1] != "I: still logged" {
 		t.Errorf("system log: %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-package installer
+package gateway
 
 import (
 	"context"
@@ -14,8 +14,7 @@ import (
 
 // InstanceLock is the lock file that a running spoolgate of cfg's instance
 // holds for as long as it relays, as the service or in the foreground:
-// instance-NAME.lock in the data folder (spool.DataLockName). gateway.Run
-// takes it.
+// instance-NAME.lock in the data folder (spool.DataLockName). Run takes it.
 func InstanceLock(cfg *config.Config) string {
 	return filepath.Join(cfg.Spool.Data, spool.DataLockName(cfg.Spool.Instance))
 }
