@@ -10,8 +10,8 @@ import (
 
 	"gopkg.in/ini.v1"
 
+	"github.com/spoolgate/spoolgate/gateway/lang"
 	"github.com/spoolgate/spoolgate/gateway/loans"
-	"github.com/spoolgate/spoolgate/gateway/notice"
 
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -83,7 +83,7 @@ func FuzzLoad(f *testing.F) {
 func checkNotices(t *testing.T, c *Config) {
 	t.Helper()
 	clockOK := func(k Clock) bool { return k.Hour >= 0 && k.Hour < 24 && k.Minute >= 0 && k.Minute < 60 }
-	langOK := func(l string) bool { code, ok := notice.Language(l); return ok && code == l }
+	langOK := func(l string) bool { code, ok := lang.Parse(l); return ok && code == l }
 	o := c.Overdue
 	if !clockOK(o.At) || o.Encoding == nil || o.Columns == nil || o.Notices == nil || !langOK(o.Language) ||
 		(o.Enabled && !filepath.IsAbs(o.Loans)) || (o.Templates != "" && !filepath.IsAbs(o.Templates)) ||

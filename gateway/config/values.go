@@ -17,7 +17,7 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 
-	"github.com/spoolgate/spoolgate/gateway/notice"
+	"github.com/spoolgate/spoolgate/gateway/lang"
 )
 
 const day = 24 * time.Hour
@@ -312,24 +312,15 @@ func parseAddressList(key, v string) (addrs []string, problem string) {
 	return addrs, ""
 }
 
-// languageHints maps what people write for a language spoolgate has, but
-// which is not a language code, to the code.
-var languageHints = map[string]string{
-	"english": "en", "se": "sv", "swedish": "sv", "svenska": "sv",
-	"norwegian": "nb", "norsk": "nb", "bokmål": "nb", "bokmal": "nb", "nn": "nb",
-	"polish": "pl", "polski": "pl", "czech": "cs", "čeština": "cs", "cestina": "cs", "cz": "cs",
-	"russian": "ru", "русский": "ru",
-}
-
-// lookupLanguage reads a language code as notice.Language does (sv, sv-SE,
-// swe, no) and returns the code of a built-in language.
+// lookupLanguage reads a language code as lang.Parse does (sv, sv-SE,
+// swe, no) and returns the code of a language spoolgate writes.
 func lookupLanguage(key, v string) (code, problem string) {
-	if code, ok := notice.Language(v); ok {
+	if code, ok := lang.Parse(v); ok {
 		return code, ""
 	}
 	want := fmt.Sprintf("want one of the languages spoolgate writes: %s (e.g. %s = sv)",
-		strings.Join(notice.Languages(), ", "), key)
-	if hint, ok := languageHints[strings.ToLower(v)]; ok {
+		strings.Join(lang.Codes(), ", "), key)
+	if hint, ok := lang.Hint(v); ok {
 		return "", fmt.Sprintf("unknown language; did you mean %s? %s", hint, want)
 	}
 	return "", "unknown language; " + want

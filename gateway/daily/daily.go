@@ -46,6 +46,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/lang"
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/gateway/notice"
@@ -229,9 +230,9 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 	if loc == nil {
 		loc = time.Local
 	}
-	lang, ok := notice.Language(cfg.Log.Language)
+	code, ok := lang.Parse(cfg.Log.Language)
 	if !ok {
-		lang = "en"
+		code = "en"
 	}
 	now := in.Now
 	if now.IsZero() {
@@ -242,9 +243,9 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 	end := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 	host, _ := os.Hostname()
 	r := &Report{
-		Day: start, Lang: lang, Made: now, Host: host, Running: !in.NotRunning,
+		Day: start, Lang: code, Made: now, Host: host, Running: !in.NotRunning,
 		Figures: map[string]*Counts{}, Notices: in.Notices,
-		cfg: cfg, loc: loc, t: languages[lang], journal: in.Journal,
+		cfg: cfg, loc: loc, t: languages[code], journal: in.Journal,
 	}
 
 	var recs, deferred []journal.Record

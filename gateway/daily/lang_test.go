@@ -12,6 +12,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
+	"github.com/spoolgate/spoolgate/gateway/lang"
 	"github.com/spoolgate/spoolgate/gateway/notice"
 )
 
@@ -22,7 +23,7 @@ func verbs(s string) []string { return verb.FindAllString(s, -1) }
 
 func TestTexts_EveryLanguageIsComplete(t *testing.T) {
 	en := reflect.ValueOf(*languages["en"])
-	for _, lang := range notice.Languages() {
+	for _, lang := range lang.Codes() {
 		tx, ok := languages[lang]
 		if !ok {
 			t.Errorf("no texts for %s", lang)
@@ -132,7 +133,7 @@ func fullReport(lang string) *Report {
 
 func TestText_EveryLanguageRenders(t *testing.T) {
 	english := fullReport("en").Text()
-	for _, lang := range notice.Languages() {
+	for _, lang := range lang.Codes() {
 		r := fullReport(lang)
 		text, subject := r.Text(), r.Subject()
 		for _, s := range []string{text, subject} {
@@ -285,7 +286,7 @@ func TestSubject_AllWellOnlyWhenItIs(t *testing.T) {
 // cause's text in the report's language, the relay's reply verbatim, and
 // the next attempt.
 func TestText_RelayHealthFirst(t *testing.T) {
-	for _, lang := range notice.Languages() {
+	for _, lang := range lang.Codes() {
 		r := fullReport(lang)
 		since := r.Day.Add(14*time.Hour + 2*time.Minute)
 		r.Relay = RelayHealth{Recorded: true, Relay: health.Relay{Chain: "smtp", State: health.Unavailable, Since: since,

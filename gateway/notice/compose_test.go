@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/lang"
 	"github.com/spoolgate/spoolgate/gateway/message"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -363,7 +364,7 @@ func mustLoad(t *testing.T) *Set {
 // file: the recipients, subject, kind and unit come through.
 func TestMessage_QueueReaderAcceptsIt(t *testing.T) {
 	s := mustLoad(t)
-	for _, lang := range Languages() {
+	for _, lang := range lang.Codes() {
 		d := testData(Reminder, 3)
 		n, err := s.Render(lang, Reminder, d)
 		if err != nil {

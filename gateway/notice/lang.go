@@ -19,7 +19,8 @@ type language struct {
 	date     func(l *language, t time.Time) string
 }
 
-// languages are the built-in languages, by ISO 639-1 code.
+// languages are the words and rules of each language spoolgate writes, by
+// its code: one entry for each of lang.Codes (a test checks it).
 var languages = map[string]*language{
 	"en": {
 		code: "en", name: "English",
@@ -72,42 +73,6 @@ var languages = map[string]*language{
 		plural:   pluralRussian,
 		date:     dayMonthYear("", " г."),
 	},
-}
-
-// languageOrder is the order in which languages are listed and loaded.
-var languageOrder = []string{"en", "sv", "nb", "pl", "cs", "ru"}
-
-// aliases maps other spellings an ILS uses (ISO 639-2 codes, macro
-// languages) to a built-in code.
-var aliases = map[string]string{
-	"eng": "en",
-	"swe": "sv",
-	"no":  "nb", "nob": "nb", "nor": "nb",
-	"pol": "pl",
-	"ces": "cs", "cze": "cs",
-	"rus": "ru",
-}
-
-// Languages returns the codes of the built-in languages: en, sv, nb, pl, cs
-// and ru.
-func Languages() []string { return append([]string(nil), languageOrder...) }
-
-// Language returns the built-in language code for a code as an ILS or a
-// config might write it: case is ignored, a region is dropped ("sv-SE",
-// "sv_SE" → "sv"), ISO 639-2 codes and "no" are accepted ("swe" → "sv",
-// "no" → "nb"). ok is false for an empty or unknown code.
-func Language(code string) (lang string, ok bool) {
-	c := strings.ToLower(strings.TrimSpace(code))
-	if i := strings.IndexAny(c, "-_."); i >= 0 {
-		c = c[:i]
-	}
-	if a, found := aliases[c]; found {
-		c = a
-	}
-	if _, found := languages[c]; !found {
-		return "", false
-	}
-	return c, true
 }
 
 // Plural returns which of forms a count n takes in language lang, by the

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata" // named zones under wine and on bare Windows
+
+	"github.com/spoolgate/spoolgate/gateway/lang"
 )
 
 func TestPlural_Rules(t *testing.T) {
@@ -130,27 +132,23 @@ func TestFormatDate_PerLanguage(t *testing.T) {
 	}
 }
 
-func TestLanguage_Spellings(t *testing.T) {
-	cases := map[string]string{
-		"en": "en", "EN": "en", "en-GB": "en", "eng": "en",
-		"sv": "sv", "sv-SE": "sv", "sv_SE": "sv", "swe": "sv", " SV ": "sv",
-		"nb": "nb", "no": "nb", "nb-NO": "nb", "nob": "nb", "nor": "nb",
-		"pl": "pl", "pol": "pl", "pl_PL.UTF-8": "pl",
-		"cs": "cs", "cze": "cs", "ces": "cs", "cs-CZ": "cs",
-		"ru": "ru", "rus": "ru", "ru-RU": "ru",
+// TestLanguages_OnePerCode: the dates, weekdays and plural rules cover
+// exactly the languages spoolgate writes (package lang), so Load finds
+// every language it is asked for and knows no other.
+func TestLanguages_OnePerCode(t *testing.T) {
+	codes := lang.Codes()
+	if len(languages) != len(codes) {
+		t.Errorf("%d languages here, %d codes in package lang (%s)", len(languages), len(codes), strings.Join(codes, ", "))
 	}
-	for in, want := range cases {
-		if got, ok := Language(in); !ok || got != want {
-			t.Errorf("Language(%q) = %q, %v; want %q", in, got, ok, want)
+	for _, code := range codes {
+		l, ok := languages[code]
+		if !ok {
+			t.Errorf("no language %s", code)
+			continue
 		}
-	}
-	for _, in := range []string{"", "de", "fi", "nn-x", "english"} {
-		if got, ok := Language(in); ok {
-			t.Errorf("Language(%q) = %q, want not ok", in, got)
+		if l.code != code {
+			t.Errorf("languages[%s].code = %s", code, l.code)
 		}
-	}
-	if got := strings.Join(Languages(), ","); got != "en,sv,nb,pl,cs,ru" {
-		t.Errorf("Languages() = %s", got)
 	}
 }
 

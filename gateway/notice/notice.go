@@ -5,7 +5,7 @@
 //   - There are three kinds of notice: "warning" (loans fall due in a few
 //     days), "overdue" (loans fell due yesterday, or a few days ago) and
 //     "reminder" (a second notice for loans still not returned).
-//   - A Set holds one template per language (Languages: en, sv, nb, pl, cs,
+//   - A Set holds one template per language (lang.Codes: en, sv, nb, pl, cs,
 //     ru) and kind. <folder>/<lang>/<kind>.txt in a custom folder replaces
 //     the built-in one; a file the folder lacks falls back to the built-in of
 //     that language and kind. A .txt template's first line is "Subject: …",
@@ -57,6 +57,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/spoolgate/spoolgate/gateway/lang"
 )
 
 // The kinds of notice.
@@ -171,8 +173,8 @@ type options struct {
 // DefaultLanguage sets the language Render uses when a patron's language is
 // empty or not one spoolgate has (the config's [overdue] language). Without
 // it the default is English.
-func DefaultLanguage(lang string) Option {
-	return func(o *options) { o.lang = lang }
+func DefaultLanguage(code string) Option {
+	return func(o *options) { o.lang = code }
 }
 
 //go:embed templates
@@ -198,9 +200,9 @@ func Load(folder string, opts ...Option) (*Set, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	def, ok := Language(o.lang)
+	def, ok := lang.Parse(o.lang)
 	if !ok {
-		return nil, fmt.Errorf("notice: the default language %q is not one spoolgate has (%s)", o.lang, strings.Join(languageOrder, ", "))
+		return nil, fmt.Errorf("notice: the default language %q is not one spoolgate has (%s)", o.lang, strings.Join(lang.Codes(), ", "))
 	}
 	custom := map[string]source{}
 	if folder != "" {
@@ -210,7 +212,7 @@ func Load(folder string, opts ...Option) (*Set, error) {
 		}
 	}
 	s := &Set{lang: def, templates: map[string]*tmpl{}}
-	for _, code := range languageOrder {
+	for _, code := range lang.Codes() {
 		for _, kind := range Kinds() {
 			key := code + "/" + kind
 			txt, ok := custom[key+".txt"]
@@ -265,7 +267,7 @@ func readFolder(folder string) (map[string]source, error) {
 		}
 		code := strings.ToLower(e.Name())
 		if _, ok := languages[code]; !ok {
-			return nil, &Error{File: dir, Err: fmt.Errorf("is not a language spoolgate has; name language folders %s", strings.Join(languageOrder, ", "))}
+			return nil, &Error{File: dir, Err: fmt.Errorf("is not a language spoolgate has; name language folders %s", strings.Join(lang.Codes(), ", "))}
 		}
 		if other, dup := seen[code]; dup {
 			return nil, &Error{File: dir, Err: fmt.Errorf("is the same language as %s; keep one of them", other)}
@@ -444,17 +446,18 @@ func samples(kind string) []Data {
 	}
 }
 
-// Render writes the notice of a kind for the data, in language lang. An
-// empty lang, or one spoolgate doesn't have, takes the Set's default
-// language; Language lists the spellings understood. The data is made safe
-// first (see the package comment); its Kind and Language are set to what is
-// rendered. It is an error when the kind is unknown or there are no items.
-func (s *Set) Render(lang, kind string, d Data) (*Notice, error) {
-	code, ok := Language(lang)
+// Render writes the notice of a kind for the data, in the language of code
+// (a language code such as sv or sv-SE). An empty code, or a language spoolgate doesn't have, takes the Set's default
+// language; lang.Parse says which spellings are understood. The data is
+// made safe first (see the package comment); its Kind and Language are set
+// to what is rendered. It is an error when the kind is unknown or there are
+// no items.
+func (s *Set) Render(code, kind string, d Data) (*Notice, error) {
+	c, ok := lang.Parse(code)
 	if !ok {
-		code = s.lang
+		c = s.lang
 	}
-	t := s.templates[code+"/"+kind]
+	t := s.templates[c+"/"+kind]
 	if t == nil {
 		return nil, fmt.Errorf("notice: unknown kind %q (want warning, overdue or reminder)", kind)
 	}
@@ -462,7 +465,7 @@ func (s *Set) Render(lang, kind string, d Data) (*Notice, error) {
 		return nil, fmt.Errorf("notice: a %s notice for %q has no items", kind, oneLine(d.Patron.Name))
 	}
 	d = clean(d)
-	d.Kind, d.Language = kind, code
+	d.Kind, d.Language = kind, c
 	return t.render(d)
 }
 
@@ -471,12 +474,12 @@ func (s *Set) DefaultLanguage() string { return s.lang }
 
 // HasHTML reports whether the notices of a language and kind have an HTML
 // part.
-func (s *Set) HasHTML(lang, kind string) bool {
-	code, ok := Language(lang)
+func (s *Set) HasHTML(code, kind string) bool {
+	c, ok := lang.Parse(code)
 	if !ok {
-		code = s.lang
+		c = s.lang
 	}
-	t := s.templates[code+"/"+kind]
+	t := s.templates[c+"/"+kind]
 	return t != nil && t.html != nil
 }
 

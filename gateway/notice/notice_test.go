@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/spoolgate/spoolgate/gateway/lang"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
@@ -86,7 +87,7 @@ func TestRender_EveryBuiltinTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, lang := range Languages() {
+	for _, lang := range lang.Codes() {
 		for _, kind := range Kinds() {
 			for _, count := range []int{1, 3, 5} {
 				t.Run(fmt.Sprintf("%s/%s/%d", lang, kind, count), func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/spoolgate/spoolgate/gateway/lang"
 )
 
 // Every built-in notice is signed with the unit's name (as patrons read
@@ -22,7 +24,7 @@ func TestRender_Signature(t *testing.T) {
 		{"Stadsbiblioteket", "Stadsbiblioteket", "\nStadsbiblioteket\n", "Stadsbiblioteket\nStadsbiblioteket"},
 		{"Östra biblioteket", "", "\nÖstra biblioteket\n", ""},
 	}
-	for _, lang := range Languages() {
+	for _, lang := range lang.Codes() {
 		for _, kind := range Kinds() {
 			for i, c := range cases {
 				t.Run(fmt.Sprintf("%s/%s/%d", lang, kind, i), func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/lang"
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/notice"
 )
@@ -275,10 +276,10 @@ func lessItem(a, b *loans.Loan) bool {
 // language is the language of a row's notice: the row's when spoolgate
 // has it, else the unit's, else the default.
 func (s *scanner) language(l *loans.Loan, u *unitInfo) string {
-	if c, ok := notice.Language(l.Language); ok {
+	if c, ok := lang.Parse(l.Language); ok {
 		return c
 	}
-	if c, ok := notice.Language(u.language); ok {
+	if c, ok := lang.Parse(u.language); ok {
 		return c
 	}
 	return s.set.DefaultLanguage()
