@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
 )
@@ -21,7 +22,7 @@ var (
 	// that is not on this machine, which spoolgate never does.
 	ErrPlaintextAuth = errors.New("spoolgate never sends a password unencrypted")
 	// ErrTooLarge: the message is larger than the server's SIZE; the
-	// refusal names the limit.
+	// refusal names the limit, and is a *SizeLimit.
 	ErrTooLarge = errors.New("the message is larger than the server accepts")
 	// ErrNoSMTPUTF8: an address is not ASCII, and the server does not
 	// offer SMTPUTF8.
@@ -41,6 +42,29 @@ type kindRefusal struct {
 }
 
 func (r kindRefusal) Unwrap() []error { return []error{r.refusal, r.kind} }
+
+// SizeLimit is the refusal of a message larger than the server's SIZE,
+// as facts, so that a caller can word it in its reader's language:
+// errors.As finds it in the *Error Send returns, and errors.Is finds
+// ErrTooLarge there. Its Error is the English words, for the log file:
+// "the relay accepts at most 10 MB (SIZE 10485760); this message is 12.3
+// MB".
+type SizeLimit struct {
+	Size int64 // the message as it would go out, in bytes
+	Max  int64 // the server's SIZE, in bytes
+}
+
+func (s *SizeLimit) Error() string {
+	size, max := sizeText(s.Size), sizeText(s.Max)
+	if size == max {
+		size += fmt.Sprintf(" (%d bytes)", s.Size)
+	}
+	return fmt.Sprintf("the relay accepts at most %s (SIZE %d); this message is %s", max, s.Max, size)
+}
+
+// Unwrap makes it a refusal, which Classify sees, of the condition
+// ErrTooLarge.
+func (s *SizeLimit) Unwrap() []error { return []error{refusal(s.Error()), ErrTooLarge} }
 
 // refusalCauses are the causes of the conditions above.
 var refusalCauses = []struct {

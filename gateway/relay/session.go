@@ -160,14 +160,9 @@ func wireData(d *Delivery) (data []byte, utf8 bool) {
 }
 
 // tooLarge is the refusal of a message of size bytes by a relay whose
-// SIZE is max: "the relay accepts at most 10 MB (SIZE 10485760); this
-// message is 12.3 MB".
+// SIZE is max (see SizeLimit).
 func tooLarge(size, max int) error {
-	ms, mm := sizeText(int64(size)), sizeText(int64(max))
-	if ms == mm {
-		ms += fmt.Sprintf(" (%d bytes)", size)
-	}
-	return kindRefusal{refusal(fmt.Sprintf("the relay accepts at most %s (SIZE %d); this message is %s", mm, max, ms)), ErrTooLarge}
+	return &SizeLimit{Size: int64(size), Max: int64(max)}
 }
 
 // sizeText writes n bytes for people: 812 bytes, 3.5 KB, 12.3 MB, 1.1 GB
