@@ -48,7 +48,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	if err != nil {
 		var me *message.Error
 		if !errors.As(err, &me) {
-			me = &message.Error{Reason: "the file cannot be read as a message", Err: err}
+			me = &message.Error{Detail: message.Detail{ID: message.NotAMessage}, Err: err}
 		}
 		g.refuseFile(e, claim, nil, failure{Cause: messageCause(me), Detail: me.Error()})
 		return false, nil, due

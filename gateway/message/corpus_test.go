@@ -50,8 +50,8 @@ func checkCorpusFile(t *testing.T, file string, raw []byte, expected string) {
 	case "relay":
 		if noRecipientFiles[file] {
 			e := checkError(t, err)
-			if !strings.Contains(e.Reason, "no recipients") {
-				t.Fatalf("refused for %q, want the no-recipients reason", e.Reason)
+			if !strings.Contains(e.Reason(), "no recipients") {
+				t.Fatalf("refused for %q, want the no-recipients reason", e.Reason())
 			}
 			withRcpt := append([]byte("X-Receiver: corpus@example.net\n"), raw...)
 			if mbox {
@@ -77,11 +77,11 @@ func checkCorpusFile(t *testing.T, file string, raw []byte, expected string) {
 			t.Fatalf("accepted a reject file (recipients %q)", m.Recipients)
 		}
 		e := checkError(t, err)
-		t.Logf("refused: %s", e.Reason)
+		t.Logf("refused: %s", e.Reason())
 	case "either":
 		if err != nil {
 			e := checkError(t, err)
-			t.Logf("refused: %s", e.Reason)
+			t.Logf("refused: %s", e.Reason())
 			return
 		}
 		checkFaithful(t, raw, m, true)

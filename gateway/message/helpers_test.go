@@ -174,7 +174,7 @@ func checkError(t *testing.T, err error) *Error {
 	if !errors.As(err, &e) {
 		t.Fatalf("error %v (%T) is not an *Error", err, err)
 	}
-	if e.Reason == "" {
+	if e.Reason() == "" {
 		t.Fatalf("*Error without a reason: %#v", e)
 	}
 	if e.Temporary() {

@@ -11,7 +11,10 @@
 //     decoded with the configured charset and sent as RFC 2047 encoded words
 //     (or kept as UTF-8 for a relay that offers SMTPUTF8).
 //   - A file that cannot be relayed faithfully yields an *Error, which is
-//     always permanent: the caller quarantines the file with Error.Reason.
+//     always permanent: the caller quarantines the file with Error.Text in
+//     the librarian's language, and logs Error in English. Its Detail
+//     holds the facts; Detail.Text words them in each language of
+//     [log] language.
 //
 // This package never touches the file system and never speaks SMTP.
 package message
@@ -60,20 +63,32 @@ type Message struct {
 }
 
 // Error is a reason a file cannot be relayed. It is always permanent.
+//
+// Its words come from Detail alone: Text in the librarian's language,
+// Reason and Error in English for the log file, so no two of them can say
+// different things.
 type Error struct {
-	Reason string // plain language a librarian can act on
+	Detail Detail // what is wrong, as facts
 	// Cause is what the refusal means, an id of package cause
 	// ("no-recipients", "bad-address", "message-too-large"); ""
 	// means "not-a-message".
 	Cause string
-	Err   error // an underlying cause, or nil
+	Err   error // an underlying cause (in English), or nil
 }
 
+// Text is the Detail in lang (see Detail.Text), for the .BAD.txt file and
+// the daily log. It leaves out Err, whose words are English.
+func (e *Error) Text(lang string) string { return e.Detail.Text(lang) }
+
+// Reason is the Detail in English, in plain words a librarian can act on.
+func (e *Error) Reason() string { return e.Detail.Text("en") }
+
+// Error is Reason, then Err when there is one.
 func (e *Error) Error() string {
 	if e.Err != nil {
-		return e.Reason + ": " + e.Err.Error()
+		return e.Reason() + ": " + e.Err.Error()
 	}
-	return e.Reason
+	return e.Reason()
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -31,13 +31,13 @@ var crlf = []byte("\r\n")
 // queue. The returned error is always an *Error.
 func Parse(raw []byte, opts Options) (*Message, error) {
 	if len(raw) == 0 {
-		return nil, &Error{Reason: "the file is empty"}
+		return nil, refuse(Detail{ID: EmptyFile}, nil)
 	}
 	if opts.MaxSize > 0 && int64(len(raw)) > opts.MaxSize {
-		return nil, &Error{Reason: fmt.Sprintf("the file is %d bytes; [spool] max_size allows at most %d", len(raw), opts.MaxSize), Cause: "message-too-large"}
+		return nil, refuse(Detail{ID: FileTooLarge, N: int64(len(raw)), Max: opts.MaxSize}, nil)
 	}
 	if i := bytes.IndexByte(raw, 0); i >= 0 {
-		return nil, &Error{Reason: fmt.Sprintf("the file contains NUL bytes (the first on line %d), so it is not a text message — was a binary file dropped in the queue?", lineOf(raw, i))}
+		return nil, refuse(Detail{ID: NULBytes, Line: lineOf(raw, i)}, nil)
 	}
 	rest, first := dropFromLine(raw)
 	p := parser{
@@ -141,11 +141,11 @@ func (p *parser) value(f *field) (string, error) {
 		return f.text, nil
 	}
 	if p.utf8Only {
-		return "", &Error{Reason: fmt.Sprintf("the %s header (line %d) has bytes that are not UTF-8; set [spool] charset to the code page your library system writes, e.g. windows-1252", p.name(f), f.line)}
+		return "", refuse(Detail{ID: HeaderNotUTF8, Header: p.name(f), Line: f.line}, nil)
 	}
 	dec, err := p.enc.NewDecoder().Bytes(raw)
 	if err != nil || !wellFolded(dec) {
-		return "", &Error{Reason: fmt.Sprintf("the %s header (line %d) cannot be read as %s; check [spool] charset", p.name(f), f.line, p.opts.Charset), Err: err}
+		return "", refuse(Detail{ID: HeaderCharset, Header: p.name(f), Line: f.line, Charset: p.opts.Charset}, err)
 	}
 	f.text = string(dec)
 	return f.text, nil
@@ -203,13 +203,13 @@ func (p *parser) splitFields() error {
 		}
 		if l[0] == ' ' || l[0] == '\t' {
 			if len(p.fields) == 0 {
-				return &Error{Reason: fmt.Sprintf("line %d starts with a space or tab, but there is no header field before it to continue: the file must start with a header field such as \"To: ...\"", line)}
+				return refuse(Detail{ID: Continuation, Line: line}, nil)
 			}
 			p.fields[len(p.fields)-1].end = e + 1
 		} else {
 			colon := fieldColon(l)
 			if colon < 0 {
-				return &Error{Reason: fmt.Sprintf("line %d is not a header field (%s): the header block must end with an empty line before the body", line, quoteShort(l))}
+				return refuse(Detail{ID: NotAHeader, Line: line, Value: string(l)}, nil)
 			}
 			p.fields = append(p.fields, field{start: pos, end: e + 1, colon: pos + colon, line: line})
 		}
@@ -217,7 +217,7 @@ func (p *parser) splitFields() error {
 		line++
 	}
 	if len(p.fields) == 0 {
-		return &Error{Reason: "the file has no header fields: a message must start with lines such as \"To: ...\" and \"Subject: ...\", then an empty line, then the text"}
+		return refuse(Detail{ID: NoHeader}, nil)
 	}
 	p.body = norm[pos:]
 	for b := p.body; len(b) > 0; line++ {
@@ -258,8 +258,22 @@ func fieldColon(l []byte) int {
 	return -1
 }
 
+// refuse is the *Error for d, with the cause d means.
+func refuse(d Detail, err error) *Error {
+	e := &Error{Detail: d, Err: err}
+	switch d.ID {
+	case FileTooLarge:
+		e.Cause = "message-too-large"
+	case SenderNotOne, BadAddress:
+		e.Cause = "bad-address"
+	case NoRecipients:
+		e.Cause = "no-recipients"
+	}
+	return e
+}
+
 func tooLong(line, n int) error {
-	return &Error{Reason: fmt.Sprintf("line %d is %d characters long; mail allows at most %d", line, n, maxLine)}
+	return refuse(Detail{ID: LineTooLong, Line: line, N: int64(n), Max: maxLine}, nil)
 }
 
 func quoteShort(l []byte) string {
@@ -275,7 +289,7 @@ func quoteShort(l []byte) string {
 func (p *parser) checkBody(m *Message) error {
 	m.EightBit = hasHigh(p.body)
 	if m.EightBit && !p.present[kContentType] && p.utf8Only && !utf8.Valid(p.body) {
-		return &Error{Reason: "the message text has bytes that are not UTF-8 and no Content-Type header names its charset; set [spool] charset to the code page your library system writes, e.g. windows-1252"}
+		return refuse(Detail{ID: BodyNotUTF8}, nil)
 	}
 	return nil
 }
@@ -331,13 +345,13 @@ func (p *parser) envelope(m *Message) error {
 				return err
 			}
 			if len(list) != 1 {
-				return &Error{Reason: fmt.Sprintf("the X-Sender header (line %d) must hold exactly one address, not %q", f.line, v), Cause: "bad-address"}
+				return refuse(Detail{ID: SenderNotOne, Line: f.line, Value: v}, nil)
 			}
 			m.Sender = list[0]
 		}
 	}
 	if len(m.Recipients) == 0 {
-		return &Error{Reason: "the file has no recipients: add a To: line or X-Receiver: lines", Cause: "no-recipients"}
+		return refuse(Detail{ID: NoRecipients}, nil)
 	}
 	if c := trimAngle(p.opts.CopyTo); c != "" {
 		add(c)
@@ -369,7 +383,7 @@ func (p *parser) addressList(f *field) ([]string, error) {
 	}
 	list, bad, err := parseAddressList(unfold(v))
 	if bad != "" {
-		return nil, &Error{Reason: fmt.Sprintf("the address %s in the %s header (line %d) is not valid", quoteShort([]byte(bad)), p.name(f), f.line), Cause: "bad-address", Err: err}
+		return nil, refuse(Detail{ID: BadAddress, Header: p.name(f), Line: f.line, Value: bad}, err)
 	}
 	return list, nil
 }
@@ -440,7 +454,7 @@ func (p *parser) build(m *Message) error {
 		var ok bool
 		added, ok = fold(added, "From:", " "+a.String())
 		if !ok {
-			return &Error{Reason: "the From header built from [message] from_name and from is too long for a mail header line; shorten from_name"}
+			return refuse(Detail{ID: FromTooLong}, nil)
 		}
 	}
 	if !p.present[kDate] {
@@ -507,7 +521,7 @@ func (p *parser) build(m *Message) error {
 			var ok bool
 			outUTF8, ok = fold(outUTF8[:n], string(prefix), unfold(v))
 			if !ok {
-				return &Error{Reason: fmt.Sprintf("the %s header (line %d) is too long to send once converted to UTF-8", p.name(f), f.line)}
+				return refuse(Detail{ID: HeaderTooLongUTF8, Header: p.name(f), Line: f.line}, nil)
 			}
 		}
 		var enc string
@@ -523,7 +537,7 @@ func (p *parser) build(m *Message) error {
 		var ok bool
 		out, ok = fold(out, string(prefix), enc)
 		if !ok {
-			return &Error{Reason: fmt.Sprintf("the %s header (line %d) is too long to send once encoded", p.name(f), f.line)}
+			return refuse(Detail{ID: HeaderTooLongEncoded, Header: p.name(f), Line: f.line}, nil)
 		}
 	}
 	out = append(out, added...)

@@ -28,8 +28,8 @@ func mustRefuse(t *testing.T, raw string, opts Options, wantInReason ...string) 
 	}
 	e := checkError(t, err)
 	for _, w := range wantInReason {
-		if !strings.Contains(e.Reason, w) {
-			t.Errorf("reason %q does not contain %q", e.Reason, w)
+		if !strings.Contains(e.Reason(), w) {
+			t.Errorf("reason %q does not contain %q", e.Reason(), w)
 		}
 	}
 	return e
