@@ -32,10 +32,10 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	claim := journal.Claim{Key: e.Key, File: e.Orig, Size: e.Size}
 
 	if max := g.cfg.Spool.MaxSize; max > 0 && e.Size > max {
-		g.refuseFile(e, claim, nil, failure{
-			Cause:  cause.MessageTooLarge,
-			Detail: fmt.Sprintf("%s > [spool] max_size %s", sizeText(e.Size), sizeText(max)),
-		})
+		// The same words as Parse's for a file over max_size, without
+		// reading a file that may be huge.
+		me := &message.Error{Detail: message.Detail{ID: message.FileTooLarge, N: e.Size, Max: max}, Cause: string(cause.MessageTooLarge)}
+		g.refuseFile(e, claim, nil, g.messageFailure(me))
 		return false, nil, due
 	}
 	raw, err := os.ReadFile(g.spool.Path(e))
@@ -50,7 +50,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		if !errors.As(err, &me) {
 			me = &message.Error{Detail: message.Detail{ID: message.NotAMessage}, Err: err}
 		}
-		g.refuseFile(e, claim, nil, failure{Cause: messageCause(me), Detail: me.Error()})
+		g.refuseFile(e, claim, nil, g.messageFailure(me))
 		return false, nil, due
 	}
 
@@ -89,7 +89,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		NeedsUTF8: msg.NeedsUTF8, EightBit: msg.EightBit,
 	})
 	if err != nil {
-		f := failureOf(err)
+		f := g.relayFailure(err)
 		if errors.Is(err, relay.ErrUnreachable) || f.Cause.HoldsQueue() && f.Cause != cause.Unreachable {
 			// About the session, not this message: the queue waits. (A
 			// connection lost in the middle of this message is a
@@ -111,20 +111,20 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	// The relay answered: record each recipient's fate.
 	var refused []journal.Recipient
 	for _, r := range keys(res.Refused) {
-		f := failureOf(res.Refused[r])
+		f := g.relayFailure(res.Refused[r])
 		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusFailed, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
 		refused = append(refused, journal.Recipient{Address: r, Status: journal.StatusFailed, Reply: f.Reply, Cause: string(f.Cause)})
 		log.Warn("the relay refused a recipient", "to", r, "reply", f.Reply, "cause", f.Cause)
 	}
 	for _, r := range keys(res.Deferred) {
-		f := failureOf(res.Deferred[r])
+		f := g.relayFailure(res.Deferred[r])
 		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusDeferred, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
 	}
 	if len(res.Accepted) == 0 {
 		if len(res.Deferred) > 0 {
-			return g.postpone(e, st, keys(res.Deferred), failureOf(res.Deferred[keys(res.Deferred)[0]]))
+			return g.postpone(e, st, keys(res.Deferred), g.relayFailure(res.Deferred[keys(res.Deferred)[0]]))
 		}
-		f := failureOf(res.Refused[keys(res.Refused)[0]])
+		f := g.relayFailure(res.Refused[keys(res.Refused)[0]])
 		f.Recipients = refused
 		g.quarantine(e, f) // already journaled above
 		return false, nil, due
@@ -145,19 +145,23 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	}
 	g.journal.Record(sent, nil)
 	st.Delivered = append(st.Delivered, res.Accepted...)
-	_, d, at := g.postpone(e, st, keys(res.Deferred), failureOf(res.Deferred[keys(res.Deferred)[0]]))
+	_, d, at := g.postpone(e, st, keys(res.Deferred), g.relayFailure(res.Deferred[keys(res.Deferred)[0]]))
 	return true, d, at
 }
 
 // failure is what went wrong with a message, or with some of its
 // recipients: the one cause that explains it and the relay's exact words.
 type failure struct {
-	Cause      cause.Cause
-	Permanent  bool
-	Stage      string
-	Server     string
-	Reply      string // the relay's reply, or spoolgate's own words for a local refusal
-	Detail     string // what spoolgate found itself (a parser's words, a limit), or ""
+	Cause     cause.Cause
+	Permanent bool
+	Stage     string
+	Server    string
+	Reply     string // the relay's reply, or an error's words when the relay gave none
+	// Detail is what spoolgate found itself (what is wrong with the
+	// file, a limit), in [log] language, or "". It stands for the
+	// reply in the journal when there is none.
+	Detail     string
+	Err        error // the error behind Detail, in English for the log file, or nil
 	Recipients []journal.Recipient
 }
 
@@ -177,6 +181,28 @@ func failureOf(err error) failure {
 		f.Cause = cause.Unknown
 	}
 	return f
+}
+
+// relayFailure is what the relay error err means (failureOf), with
+// spoolgate's own words about the message in [log] language rather than
+// in the reply: a message over the relay's SIZE, which spoolgate found
+// itself, gets no reply and a Detail the librarian can read.
+func (g *Gateway) relayFailure(err error) failure {
+	f := failureOf(err)
+	var sl *relay.SizeLimit
+	if errors.As(err, &sl) {
+		f.Reply = ""
+		f.Detail = message.Detail{ID: message.RelayTooLarge, N: sl.Size, Max: sl.Max}.Text(g.cfg.Log.Language)
+		f.Err = err
+	}
+	return f
+}
+
+// messageFailure is the failure of a file spoolgate refused itself: its
+// cause, and its detail in [log] language for the journal, the .BAD.txt
+// file and the daily log (the English goes to the log file).
+func (g *Gateway) messageFailure(me *message.Error) failure {
+	return failure{Cause: messageCause(me), Detail: me.Text(g.cfg.Log.Language), Err: me}
 }
 
 // messageCause is what a message the parser refused means.
@@ -211,7 +237,9 @@ func (g *Gateway) postpone(e spool.Entry, st journal.State, to []string, f failu
 	if first := st.First; !first.IsZero() && g.now().Sub(first) >= g.cfg.Spool.RetryFor {
 		last := f.Cause
 		f.Cause = cause.Expired
-		f.Detail = fmt.Sprintf("retry_for %s, first attempt %s, last: %s", g.cfg.Spool.RetryFor, first.Local().Format("2006-01-02 15:04"), last)
+		lang, at := g.cfg.Log.Language, first.Local().Format("2006-01-02 15:04")
+		f.Detail = fmt.Sprintf(wordsFor(lang).Expired, g.cfg.Spool.RetryFor, at, cause.Label(lang, last))
+		f.Err = fmt.Errorf("retry_for %s has passed since the first attempt at %s; the last failure: %s", g.cfg.Spool.RetryFor, at, last)
 		g.refuseFile(e, journal.Claim{Key: e.Key}, to, f)
 		return false, nil, time.Time{}
 	}
@@ -254,7 +282,11 @@ func (g *Gateway) quarantine(e spool.Entry, f failure) {
 		g.log.Error("cannot set a refused file aside", "file", e.Orig, "error", err)
 		return
 	}
-	g.log.Warn("file refused; set aside as .BAD", "file", e.Orig, "bad", name, "cause", f.Cause, "reply", f.Reply)
+	args := []any{"file", e.Orig, "bad", name, "cause", f.Cause, "reply", f.Reply}
+	if f.Err != nil {
+		args = append(args, "error", f.Err)
+	}
+	g.log.Warn("file refused; set aside as .BAD", args...)
 }
 
 // finish removes a file whose message needs no more sending.
@@ -289,16 +321,4 @@ func keys(m map[string]*relay.Error) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -26,8 +26,9 @@ func (g *Gateway) badReason(e spool.Entry, f failure) spool.Reason {
 
 // BadText renders the part of a .BAD.txt file that people read, in the
 // language lang: what happened and what to do (from the cause), the
-// relay's exact reply, every refused recipient, and the one way to send
-// the file again.
+// relay's exact reply, what spoolgate found itself (r.Limit, already in
+// lang), every refused recipient with the relay's reply about it, and the
+// one way to send the file again.
 func BadText(lang string, r spool.Reason) string {
 	w := wordsFor(lang)
 	var b strings.Builder
@@ -50,7 +51,11 @@ func BadText(lang string, r spool.Reason) string {
 		fmt.Fprintf(&b, "%s\r\n", w.Refused)
 		for _, rc := range r.Recipients {
 			label := cause.Label(lang, cause.Cause(rc.Cause))
-			fmt.Fprintf(&b, "  %s: %s (%s)\r\n", oneLine(rc.Address), label, oneLine(rc.Reply))
+			if reply := oneLine(rc.Reply); reply != "" {
+				fmt.Fprintf(&b, "  %s: %s (%s)\r\n", oneLine(rc.Address), label, reply)
+			} else {
+				fmt.Fprintf(&b, "  %s: %s\r\n", oneLine(rc.Address), label)
+			}
 		}
 	}
 	fmt.Fprintf(&b, "\r\n%s\r\n", fmt.Sprintf(w.Retry, spool.RetryCommand(r.File)))
