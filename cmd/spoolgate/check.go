@@ -13,6 +13,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/check"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/overdue"
 )
 
 func init() {
@@ -41,6 +42,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
+		return err
+	}
+	// The settings config leaves to the scan ([overdue.columns], the
+	// templates) are config errors too: exit 2, whether or not the scan is
+	// enabled, as when the service starts.
+	if _, err := overdue.Check(cfg); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -97,6 +97,31 @@ func TestCheck_ExitCodes(t *testing.T) {
 			t.Fatalf("exit %d, stderr %q", code, errOut)
 		}
 	})
+	// What package overdue checks of the config is a bad config too,
+	// though [overdue] is not enabled: a broken template, a column name.
+	t.Run("bad template", func(t *testing.T) {
+		cfg := checkConfig(t, down, "\n[overdue]\ntemplates = tpl")
+		tmpl := filepath.Join(filepath.Dir(cfg), "tpl", "en", "warning.txt")
+		if err := os.MkdirAll(filepath.Dir(tmpl), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(tmpl, []byte("Subject: {{.Nope}}\n\nx\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runCheckCmd(t, "--config", cfg)
+		want := cfg + `:12: [overdue] templates = "tpl": notice template ` + tmpl
+		if code != 2 || !strings.Contains(errOut, want) || out != "" {
+			t.Fatalf("exit %d, stderr %q, want %q; stdout:\n%s", code, errOut, want, out)
+		}
+	})
+	t.Run("bad column", func(t *testing.T) {
+		cfg := checkConfig(t, down, "\n[overdue.columns]\nFörfallodatum = due")
+		_, errOut, code := runCheckCmd(t, "--config", cfg)
+		want := cfg + ":12: [overdue.columns] Förfallodatum: this is the wrong way round"
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Fatalf("exit %d, stderr %q, want %q", code, errOut, want)
+		}
+	})
 	t.Run("bad --send", func(t *testing.T) {
 		_, errOut, code := runCheckCmd(t, "--config", checkConfig(t, good.Port(), ""), "--send", "not an address")
 		if code != 2 || !strings.Contains(errOut, "--send") {

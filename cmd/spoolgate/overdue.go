@@ -34,6 +34,10 @@ func cmdOverdue(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	set, err := overdue.Check(cfg) // a bad column or template is a config error: exit 2
+	if err != nil {
+		return err
+	}
 	now, day, err := dayFlag("overdue", date, cfg.Service.Location)
 	if err != nil {
 		return err
@@ -55,7 +59,7 @@ func cmdOverdue(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := overdue.Scan(ctx, cfg, day, overdue.Options{DryRun: dry})
+	res, err := overdue.Scan(ctx, cfg, day, overdue.Options{DryRun: dry, Notices: set})
 	if res != nil {
 		res.WriteText(stdout)
 	}

@@ -172,3 +172,42 @@ func TestE2E_Overdue_Usage(t *testing.T) {
 		t.Errorf("help does not list overdue:\n%s", out)
 	}
 }
+
+// A column name or a template that package overdue finds wrong is a bad
+// config, as config.Load's errors are: exit 2, naming the file, line and
+// key, and nothing queued.
+func TestE2E_Overdue_BadSettings(t *testing.T) {
+	cfg, queue := overdueConfig(t, true, overdueLoans)
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "loans   = loans.csv\n", "loans   = loans.csv\ntemplates = tpl\n", 1) +
+		"\n[overdue.columns]\nTitle = Titel\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := filepath.Join(filepath.Dir(cfg), "tpl", "sv", "overdue.txt")
+	if err := os.MkdirAll(filepath.Dir(tmpl), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmpl, []byte("Subject: Försenat\n\nHej {{.Patron.Nope}}!\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := spoolgate(t, "overdue", "--config", cfg, "--date", "2020-06-15")
+	if code != 2 {
+		t.Errorf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		cfg + `:16: [overdue] templates = "tpl": notice template ` + tmpl,
+		"; fix the template, or leave templates empty for the built-in notices",
+		cfg + ":26: [overdue.columns] Title: unknown column; did you mean title?",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := notices(t, queue); len(n) != 0 {
+		t.Errorf("queued %v", n)
+	}
+}

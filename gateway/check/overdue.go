@@ -67,7 +67,7 @@ func checkExport(cfg *config.Config, now time.Time) []Step {
 		Charset:   o.Charset,
 		Encoding:  o.Encoding,
 		Delimiter: o.Delimiter,
-		Columns:   o.Columns,
+		Columns:   o.ColumnMap(),
 		Location:  location(cfg),
 	})
 	var (
@@ -108,7 +108,7 @@ func exportFindings(cfg *config.Config, fi fs.FileInfo, res *loans.Result, add f
 			"Their notices go out with the [message] sender and no contact text: add a [unit.NAME] section for each branch (from, from_name, contact), or ignore this if that is right.")
 	}
 
-	detail := fmt.Sprintf("the header (line %d) has every column spoolgate needs: %s", res.HeaderAt, strings.Join(mappedNames(loans.RequiredColumns(), o.Columns), ", "))
+	detail := fmt.Sprintf("the header (line %d) has every column spoolgate needs: %s", res.HeaderAt, strings.Join(mappedNames(loans.RequiredColumns(), o.ColumnMap()), ", "))
 	if len(res.Absent) > 0 {
 		detail += "; optional columns it lacks: " + strings.Join(res.Absent, ", ")
 	}
@@ -149,11 +149,12 @@ func location(cfg *config.Config) *time.Location {
 }
 
 // checkNotices is the NOTICES step: the templates load and render, as
-// config.Load also checks.
+// overdue.Check found when spoolgate check started; read again here, so
+// the step tells what is in the folder now.
 func checkNotices(o config.Overdue) Step {
 	lang := o.Language
 	if lang == "" {
-		lang = "en"
+		lang = config.DefaultLanguage
 	}
 	_, err := notice.Load(o.Templates, notice.DefaultLanguage(lang))
 	if err != nil {

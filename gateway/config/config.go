@@ -1,15 +1,22 @@
 // Package config loads and validates spoolgate's INI configuration.
 //
-// The contract: Load returns either a fully validated *Config, in which every
-// path is absolute, every duration and size is parsed and every server chain
-// is resolved, or an error that names the file, the section and key, the bad
-// value and what is expected. Unknown sections and keys are errors, so a typo
-// never silently falls back to a default. The notice templates of [overdue]
-// templates (or the built-in ones) are loaded and checked by Load too, so a
-// broken template stops spoolgate at start, not at the morning scan; the
-// loans export itself is not read (it may appear later). Nothing in this
-// package reads global state after Load returns; callers pass the *Config
-// (or parts of it) down.
+// The contract: Load returns either a *Config whose every setting is
+// validated as a setting (see below), in which every path is absolute,
+// every duration and size is parsed and every server chain is resolved, or
+// an error that names the file, the section and key, the bad value and what
+// is expected. Unknown sections and keys are errors, so a typo
+// never silently falls back to a default. Nothing in this package reads
+// global state after Load returns; callers pass the *Config (or parts of
+// it) down.
+//
+// The package holds settings and checks each one as a setting: a number is
+// in range, a folder that must exist exists, a CA file parses. What another
+// package makes of a setting is that package's to check: config does not
+// know the loans export's column names, so [overdue.columns] is recorded as
+// written (Overdue.Columns), and it does not load the notice templates.
+// Package overdue checks both (overdue.Check) and reports a problem at the
+// key's line, as Load would, with KeyError. The loans export itself is not
+// read here either (it may appear later).
 //
 // The file's syntax (comments, quoting, durations, sizes) is documented in
 // examples/spoolgate.ini, which lists every key. gopkg.in/ini.v1 does the
@@ -27,8 +34,6 @@ import (
 	_ "time/tzdata" // named zones in [service] timezone work on Windows too
 
 	"golang.org/x/text/encoding"
-
-	"github.com/spoolgate/spoolgate/gateway/notice"
 )
 
 //go:generate go run gen_zones.go
@@ -60,6 +65,33 @@ type Config struct {
 	// by its own next). Never nil; empty in capture mode.
 	Servers map[string]*Server
 	Service Service // [service]
+
+	lay *layout // where each section and key is in File; nil if Load did not make the Config
+}
+
+// KeyError returns the error for a key of the loaded file that another
+// package finds wrong, where Load could not tell (a column name of
+// [overdue.columns], a notice template), positioned as Load positions its
+// own: File; Line, the key's line in the file, else its section's, else 0
+// (always 0 for a Config that Load did not make); Section and Key as given
+// (key "" for the section as a whole); Value, the key's value as
+// gopkg.in/ini.v1 read it from the file ("" when the key is not in the
+// file; a password shows as (hidden)); want, what is wrong and what would be right;
+// and err, the underlying cause or nil. Like every *Error it wraps ErrConfig.
+// The caller may change a field before returning it, e.g. clear Value.
+func (c *Config) KeyError(section, key, want string, err error) *Error {
+	e := &Error{File: c.File, Section: section, Key: key, Want: want, Err: err}
+	if key != "" {
+		e.Line = c.lay.keyLine(section, key)
+		e.Value = c.lay.keyValue(section, key)
+		if secretKeys[key] && e.Value != "" {
+			e.Value = hidden
+		}
+	}
+	if e.Line == 0 {
+		e.Line = c.lay.sectionLine(section)
+	}
+	return e
 }
 
 // UnitFor returns the unit of a message or loan row, by the row's unit
@@ -122,11 +154,32 @@ type Overdue struct {
 	Templates    string            // absolute folder of notice templates, or "" for the built-ins
 	Language     string            // default language code (en, sv, nb, pl, cs, ru), normalised; default en
 	StaleAfter   time.Duration     // a notice more than this late is dropped and reported; default 2d
-	Columns      map[string]string // [overdue.columns]: logical column name -> header name in the export; never nil
-	// Notices are the notice templates of Templates (or the built-ins),
-	// loaded and checked against sample data by Load, with Language as
-	// their default language. Never nil after Load.
-	Notices *notice.Set
+	// Columns are the keys of [overdue.columns], in file order, as
+	// written: config does not know the loans export's column names, so
+	// it checks neither the names nor the headers (overdue.Check does).
+	// nil when the section has none.
+	Columns []Column
+}
+
+// Column is one key of [overdue.columns]: spoolgate's name for a column of
+// the loans export, and the header the export gives that column.
+type Column struct {
+	Name   string // the key as written, e.g. due
+	Header string // the value as written, e.g. Förfallodatum; "" (due =) means the default, the name itself
+	Line   int    // its line in the file; 0 for a Config that Load did not make
+}
+
+// ColumnMap returns the columns that name a header, Name -> Header, as
+// package loans takes them (loans.Options.Columns); an empty Header is
+// left out, so the column keeps its default header. Never nil.
+func (o Overdue) ColumnMap() map[string]string {
+	m := make(map[string]string, len(o.Columns))
+	for _, c := range o.Columns {
+		if c.Header != "" {
+			m[c.Name] = c.Header
+		}
+	}
+	return m
 }
 
 // The values of [overdue] recipient.

@@ -709,8 +709,8 @@ func TestClosest(t *testing.T) {
 	for in, want := range map[string]string{
 		"intervall": "interval", "Folder": "folder", "retrymax": "retry_max", "charst": "charset", "colour": "",
 	} {
-		if got := closest(in, keys); got != want {
-			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		if got := Closest(in, keys); got != want {
+			t.Errorf("Closest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

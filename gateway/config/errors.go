@@ -20,7 +20,8 @@ const hidden = "(hidden)"
 var secretKeys = map[string]bool{"password": true}
 
 // Error is one problem in a configuration file. Load returns all of them,
-// joined with errors.Join; each one wraps ErrConfig.
+// joined with errors.Join; each one wraps ErrConfig. Config.KeyError makes
+// one for a problem another package finds in a loaded file.
 type Error struct {
 	File    string // the config file, absolute when it could be made so
 	Line    int    // 1-based line number, 0 if unknown

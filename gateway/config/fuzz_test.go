@@ -11,7 +11,6 @@ import (
 	"gopkg.in/ini.v1"
 
 	"github.com/spoolgate/spoolgate/gateway/lang"
-	"github.com/spoolgate/spoolgate/gateway/loans"
 
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -85,7 +84,7 @@ func checkNotices(t *testing.T, c *Config) {
 	clockOK := func(k Clock) bool { return k.Hour >= 0 && k.Hour < 24 && k.Minute >= 0 && k.Minute < 60 }
 	langOK := func(l string) bool { code, ok := lang.Parse(l); return ok && code == l }
 	o := c.Overdue
-	if !clockOK(o.At) || o.Encoding == nil || o.Columns == nil || o.Notices == nil || !langOK(o.Language) ||
+	if !clockOK(o.At) || o.Encoding == nil || !langOK(o.Language) ||
 		(o.Enabled && !filepath.IsAbs(o.Loans)) || (o.Templates != "" && !filepath.IsAbs(o.Templates)) ||
 		o.WarningDays < 0 || o.WarningDays > 60 || o.OverdueDays < 0 || o.OverdueDays > 60 ||
 		o.ReminderDays < 0 || o.ReminderDays > 365 ||
@@ -99,8 +98,18 @@ func checkNotices(t *testing.T, c *Config) {
 	default:
 		t.Fatalf("bad recipient %q", o.Recipient)
 	}
-	if err := loans.CheckColumns(o.Columns); err != nil {
-		t.Fatalf("bad columns %q: %v", o.Columns, err)
+	// The columns are as written, each at its own line, in file order;
+	// their names are package overdue's to check.
+	for i, col := range o.Columns {
+		if col.Name == "" || col.Line <= 0 || (i > 0 && col.Line <= o.Columns[i-1].Line) {
+			t.Fatalf("bad columns %+v", o.Columns)
+		}
+		if c.KeyError(kindColumns, col.Name, "x", nil).Value != col.Header && !secretKeys[col.Name] {
+			t.Fatalf("column %+v: KeyError quotes %q", col, c.KeyError(kindColumns, col.Name, "x", nil).Value)
+		}
+	}
+	if m := o.ColumnMap(); m == nil || len(m) > len(o.Columns) {
+		t.Fatalf("ColumnMap() = %v for %+v", m, o.Columns)
 	}
 	if !clockOK(c.Log.DailyAt) || len(c.Log.DailyTo) == 0 || !langOK(c.Log.Language) {
 		t.Fatalf("bad [log]: %+v", c.Log)

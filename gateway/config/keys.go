@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/spoolgate/spoolgate/gateway/loans"
 )
 
 // keyDef is one known key. set parses a non-empty value into the config
@@ -282,7 +280,9 @@ func knownKeys() map[string]map[string]keyDef {
 				func(t *target) *time.Duration { return &od(t).StaleAfter }),
 		},
 
-		kindColumns: columnKeys(),
+		// [overdue.columns] takes any key; apply records them as written
+		// (applyColumns), and package overdue checks the names.
+		kindColumns: {},
 
 		kindUnit: {
 			"name": {set: func(t *target, v string) string {
@@ -351,20 +351,6 @@ func sectionKind(name string) string {
 		return kindUnit
 	}
 	return name
-}
-
-// columnKeys are the keys of [overdue.columns]: the loans export's logical
-// column names. Their values are collected as written; validate checks
-// them with loans.CheckColumns.
-func columnKeys() map[string]keyDef {
-	keys := map[string]keyDef{}
-	for _, name := range loans.ColumnNames() {
-		keys[name] = keyDef{set: func(t *target, v string) string {
-			t.l.columns = append(t.l.columns, [2]string{name, v})
-			return ""
-		}}
-	}
-	return keys
 }
 
 func clockKey(example string, dst func(*target) *Clock) keyDef {

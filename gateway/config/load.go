@@ -15,9 +15,6 @@ import (
 
 	"golang.org/x/text/encoding/unicode"
 	"gopkg.in/ini.v1"
-
-	"github.com/spoolgate/spoolgate/gateway/loans"
-	"github.com/spoolgate/spoolgate/gateway/notice"
 )
 
 // Defaults of the keys that have one.
@@ -101,6 +98,7 @@ func Load(path string) (*Config, error) {
 	if len(l.errs) > 0 {
 		return nil, l.result()
 	}
+	l.cfg.lay = lay
 	return l.cfg, nil
 }
 
@@ -114,7 +112,6 @@ type loader struct {
 	servers  []*serverDraft // [smtp] (if present) and [smtp.NAME], in file order
 	head     *serverDraft   // [smtp], or nil
 	units    []*unitDraft   // [unit.NAME], in file order
-	columns  [][2]string    // [overdue.columns] logical name and header name, in file order
 	errs     []error
 	failed   map[string]bool // "section\x00key" of every key with a reported problem
 }
@@ -173,7 +170,6 @@ func newLoader(path string) *loader {
 			Recipient:    DefaultRecipient,
 			Language:     DefaultLanguage,
 			StaleAfter:   DefaultStaleAfter,
-			Columns:      map[string]string{},
 		},
 		Units:   map[string]*Unit{},
 		Servers: map[string]*Server{},
@@ -261,6 +257,10 @@ func (l *loader) apply(f *ini.File) {
 			l.applyTop(keys)
 			continue
 		}
+		if name == kindColumns {
+			l.applyColumns(keys)
+			continue
+		}
 		defs, ok := known[sectionKind(name)]
 		if !ok {
 			l.fail(name, "", "", unknownSection(name))
@@ -283,7 +283,7 @@ func (l *loader) apply(f *ini.File) {
 			key, v := k.Name(), k.Value()
 			def, ok := defs[key]
 			if !ok {
-				l.fail(name, key, "", l.unknownKey(name, key, v))
+				l.fail(name, key, "", l.unknownKey(name, key))
 				continue
 			}
 			if v == "" {
@@ -293,6 +293,16 @@ func (l *loader) apply(f *ini.File) {
 				l.fail(name, key, v, problem)
 			}
 		}
+	}
+}
+
+// applyColumns records the keys of [overdue.columns] as written, every one
+// of them: their names are the loans export's, which package overdue
+// checks.
+func (l *loader) applyColumns(keys []*ini.Key) {
+	for _, k := range keys {
+		l.cfg.Overdue.Columns = append(l.cfg.Overdue.Columns, Column{
+			Name: k.Name(), Header: k.Value(), Line: l.lay.keyLine(kindColumns, k.Name())})
 	}
 }
 
@@ -385,7 +395,7 @@ var sectionNames = []string{"spool", "smtp", "message", "journal", "log", "overd
 
 // unknownSection says what is wrong with a section name.
 func unknownSection(name string) string {
-	if s := closest(name, sectionNames); s != "" {
+	if s := Closest(name, sectionNames); s != "" {
 		return fmt.Sprintf("unknown section; did you mean [%s]?", s)
 	}
 	lower := strings.ToLower(name)
@@ -393,9 +403,9 @@ func unknownSection(name string) string {
 	switch {
 	case lower == "unit" || lower == "units":
 		return "unknown section; a unit's section is [unit.NAME], e.g. [unit.central]"
-	case dotted && closest(prefix, []string{"unit"}) != "" && rest != "":
+	case dotted && Closest(prefix, []string{"unit"}) != "" && rest != "":
 		return fmt.Sprintf("unknown section; did you mean [unit.%s]?", rest)
-	case dotted && closest(prefix, []string{"smtp"}) != "" && rest != "":
+	case dotted && Closest(prefix, []string{"smtp"}) != "" && rest != "":
 		return fmt.Sprintf("unknown section; did you mean [smtp.%s]?", rest)
 	case strings.HasPrefix(lower, "smtp"):
 		return "unknown section; did you mean [smtp] or [smtp.NAME], e.g. [smtp.backup]?"
@@ -404,22 +414,11 @@ func unknownSection(name string) string {
 		"[overdue], [overdue.columns], [unit.NAME] and [service]"
 }
 
-// unknownKey says what is wrong with a key name (with value v) in a known
-// section.
-func (l *loader) unknownKey(section, key, v string) string {
+// unknownKey says what is wrong with a key name in a known section.
+func (l *loader) unknownKey(section, key string) string {
 	kind := sectionKind(section)
 	names := keyNames(kind)
-	if kind == kindColumns {
-		if slices.Contains(names, strings.ToLower(v)) && !slices.Contains(names, strings.ToLower(key)) {
-			return fmt.Sprintf("this is the wrong way round: the key is spoolgate's column name, "+
-				"the value the export's header; write %s = %s", strings.ToLower(v), key)
-		}
-		if s := closest(key, names); s != "" {
-			return fmt.Sprintf("unknown column; did you mean %s? (the columns are %s)", s, strings.Join(loans.ColumnNames(), ", "))
-		}
-		return "unknown column; the columns are " + strings.Join(loans.ColumnNames(), ", ")
-	}
-	if s := closest(key, names); s != "" {
+	if s := Closest(key, names); s != "" {
 		return fmt.Sprintf("unknown key; did you mean %s?", s)
 	}
 	if homes := homesOf(key); len(homes) > 0 {
@@ -432,7 +431,11 @@ func (l *loader) unknownKey(section, key, v string) string {
 		}
 		return fmt.Sprintf("unknown key here; %s belongs in %s", key, orList(homes))
 	}
-	return fmt.Sprintf("unknown key; the keys of [%s] are %s", section, strings.Join(names, ", "))
+	want := fmt.Sprintf("unknown key; the keys of [%s] are %s", section, strings.Join(names, ", "))
+	if kind == "overdue" {
+		want += " (the loans export's columns are named in [overdue.columns])"
+	}
+	return want
 }
 
 // keyNames lists the keys of a section kind, sorted.
@@ -445,17 +448,14 @@ func keyNames(kind string) []string {
 	return names
 }
 
-// homesOf returns the section kinds where key is known, in sectionOrder;
-// [overdue.columns] only when no other has the key.
+// homesOf returns the section kinds where key is known, in sectionOrder.
+// [overdue.columns] is never one: config does not know its keys.
 func homesOf(key string) []string {
 	var homes []string
 	for _, kind := range sectionOrder {
-		if _, ok := known[kind][key]; ok && kind != kindColumns {
+		if _, ok := known[kind][key]; ok {
 			homes = append(homes, kind)
 		}
-	}
-	if _, ok := known[kindColumns][key]; ok && len(homes) == 0 {
-		homes = append(homes, kindColumns)
 	}
 	return homes
 }
@@ -535,8 +535,9 @@ func (l *loader) validate() {
 	}
 }
 
-// validateOverdue checks [overdue] and [overdue.columns] as a whole, and
-// loads the notice templates.
+// validateOverdue checks [overdue] as a whole, and that its templates
+// folder exists. The names in [overdue.columns] and the templates in the
+// folder are package overdue's to check (overdue.Check).
 func (l *loader) validateOverdue() {
 	o := &l.cfg.Overdue
 	if o.Enabled && o.Loans == "" && !l.failed["overdue\x00loans"] {
@@ -559,47 +560,15 @@ func (l *loader) validateOverdue() {
 				o.ReminderDays, why))
 		}
 	}
-
-	// Add the columns one at a time, so a problem (two columns mapped to
-	// one header) is told at the key that causes it.
-	for _, kv := range l.columns {
-		o.Columns[kv[0]] = kv[1]
-		if err := loans.CheckColumns(o.Columns); err != nil {
-			delete(o.Columns, kv[0])
-			l.fail(kindColumns, kv[0], kv[1], strings.TrimPrefix(err.Error(), "[overdue.columns] ")+
-				"; give each column a header name of its own (header names match ignoring case)")
-		}
-	}
-
-	lang := o.Language
-	if l.failed["overdue\x00language"] {
-		lang = DefaultLanguage // still check the templates
-	}
+	// That the folder exists is a setting's check, as for ca_file; what
+	// is in it is package overdue's (overdue.Check loads the templates).
 	if o.Templates != "" {
 		if _, err := os.Stat(o.Templates); errors.Is(err, fs.ErrNotExist) {
 			l.fail("overdue", "templates", l.lay.keyValue("overdue", "templates"), fmt.Sprintf(
 				"%s does not exist; want a folder of notice templates (see examples/templates), "+
 					"or leave templates empty for the built-in notices", o.Templates))
-			return
 		}
 	}
-	set, err := notice.Load(o.Templates, notice.DefaultLanguage(lang))
-	if err != nil {
-		if o.Templates == "" {
-			// The built-in templates are tested; this would be a bug.
-			l.errs = append(l.errs, &Error{File: l.file, Section: "overdue", Err: err,
-				Want: "the built-in notice templates do not load: " + err.Error()})
-			return
-		}
-		e := &Error{File: l.file, Section: "overdue", Key: "templates", Err: err,
-			Value: l.lay.keyValue("overdue", "templates"),
-			Line:  l.lay.keyLine("overdue", "templates"),
-			Want:  err.Error() + "; fix the template, or leave templates empty for the built-in notices"}
-		l.failed["overdue\x00templates"] = true
-		l.errs = append(l.errs, e)
-		return
-	}
-	o.Notices = set
 }
 
 // validateUnits gives each unit its display name and links it to its
@@ -623,7 +592,7 @@ func (l *loader) validateUnits() {
 				names = append(names, s.srv.Name)
 			}
 			want := "there is no such relay; want smtp for [smtp], or the NAME of a [smtp.NAME] section"
-			if s := closest(d.smtp, names); s != "" {
+			if s := Closest(d.smtp, names); s != "" {
 				want = fmt.Sprintf("there is no such relay; did you mean %s? (smtp for [smtp], or the NAME of a [smtp.NAME] section)", s)
 			} else if len(names) > 0 {
 				want += "; the relays are " + strings.Join(names, ", ")

@@ -1,14 +1,13 @@
 package config
 
 import (
-	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/spoolgate/spoolgate/gateway/notice"
 )
 
 // TestLoad_NoticeDefaults checks the defaults of [overdue], [log], [unit]
@@ -48,11 +47,8 @@ func TestLoad_NoticeDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
 		}
 	}
-	if o.Encoding == nil || o.Columns == nil || c.Units == nil {
-		t.Errorf("Encoding %v, Columns %v, Units %v: want none nil", o.Encoding, o.Columns, c.Units)
-	}
-	if o.Notices == nil || o.Notices.DefaultLanguage() != "en" {
-		t.Fatalf("Notices = %v, want the built-in templates with default language en", o.Notices)
+	if o.Encoding == nil || c.Units == nil || o.ColumnMap() == nil {
+		t.Errorf("Encoding %v, Units %v, ColumnMap() %v: want none nil", o.Encoding, c.Units, o.ColumnMap())
 	}
 	if DefaultOverdueAt.String() != "06:30" || DefaultDailyAt.String() != "23:55" {
 		t.Errorf("DefaultOverdueAt %s, DefaultDailyAt %s", DefaultOverdueAt, DefaultDailyAt)
@@ -139,30 +135,14 @@ func TestLoad_EveryNoticeKey(t *testing.T) {
 		o.Templates != filepath.Join(dir, "tpl") || o.Language != "sv" || o.StaleAfter != 84*time.Hour {
 		t.Errorf("Overdue = %+v", o)
 	}
-	wantCols := map[string]string{"patron_id": "Låntagare", "due": "Förfallodatum", "email": "E-post"}
-	if len(o.Columns) != len(wantCols) {
-		t.Errorf("Columns = %q, want %q", o.Columns, wantCols)
+	// The columns as written, in file order, with their lines; "unit ="
+	// is kept with no header (the default).
+	wantCols := []Column{{"patron_id", "Låntagare", 42}, {"due", "Förfallodatum", 43}, {"email", "E-post", 44}, {"unit", "", 45}}
+	if !slices.Equal(o.Columns, wantCols) {
+		t.Errorf("Columns = %+v, want %+v", o.Columns, wantCols)
 	}
-	for k, v := range wantCols {
-		if o.Columns[k] != v {
-			t.Errorf("Columns[%s] = %q, want %q", k, o.Columns[k], v)
-		}
-	}
-
-	// The custom template is the one loaded, with the default language.
-	if o.Notices == nil || o.Notices.DefaultLanguage() != "sv" {
-		t.Fatalf("Notices = %v, want a set with default language sv", o.Notices)
-	}
-	n, err := o.Notices.Render("en", notice.Warning, notice.Data{
-		Today:  time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC),
-		Patron: notice.Patron{ID: "1", Name: "Anna"},
-		Items:  []notice.Item{{Title: "Sult", Due: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), DaysLeft: 3}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n.Subject != "1 loans due soon" {
-		t.Errorf("Subject = %q, want the custom template's", n.Subject)
+	if m := o.ColumnMap(); !maps.Equal(m, map[string]string{"patron_id": "Låntagare", "due": "Förfallodatum", "email": "E-post"}) {
+		t.Errorf("ColumnMap() = %q", m)
 	}
 
 	l := c.Log
@@ -284,7 +264,7 @@ func TestLoad_NoticeValues(t *testing.T) {
 		{"overdue", "charset = latin1", func(c *Config) bool { return c.Overdue.Charset == "windows-1252" }},
 		{"overdue", "recipient = GUARDIAN", func(c *Config) bool { return c.Overdue.Recipient == RecipientGuardian }},
 		{"overdue", "language = no", func(c *Config) bool { return c.Overdue.Language == "nb" }},
-		{"overdue", "language = RU", func(c *Config) bool { return c.Overdue.Language == "ru" && c.Overdue.Notices.DefaultLanguage() == "ru" }},
+		{"overdue", "language = RU", func(c *Config) bool { return c.Overdue.Language == "ru" }},
 		{"overdue", "warning_days = 60\noverdue_days = 60\nreminder_days = 365", func(c *Config) bool {
 			return c.Overdue.WarningDays == 60 && c.Overdue.OverdueDays == 60 && c.Overdue.ReminderDays == 365
 		}},
@@ -353,12 +333,10 @@ func TestLoad_NoticeValues(t *testing.T) {
 		{"unit", "from = a@example.org", "[unit]: unknown section; a unit's section is [unit.NAME]"},
 		{"units.central", "from = a@example.org", "did you mean [unit.central]?"},
 		{"overdue.column", "due = Förfallodatum", "did you mean [overdue.columns]?"},
-		{"overdue", "due = Förfallodatum", "due belongs in [overdue.columns]"},
+		{"overdue", "due = Förfallodatum", "[overdue] due: unknown key; the keys of [overdue] are at, charset, " +
+			"delimiter, enabled, language, loans, overdue_days, recipient, reminder_days, stale_after, templates, warning_days " +
+			"(the loans export's columns are named in [overdue.columns])"},
 		{"overdue", "daily_to = a@example.org", "daily_to belongs in [log]"},
-		{"overdue.columns", "Title = Titel", "unknown column; did you mean title?"},
-		{"overdue.columns", "Förfallodatum = due", "this is the wrong way round: the key is spoolgate's column name, " +
-			"the value the export's header; write due = Förfallodatum"},
-		{"overdue.columns", "due = Datum\ntitle = datum", `[overdue.columns] title = "datum": maps both due and title to "datum"; give each column a header name of its own`},
 		{"servce", "timezone = UTC", "did you mean [service]?"},
 		{"lgo", "days = 3", "did you mean [log]?"},
 	}
@@ -394,47 +372,6 @@ func TestLoad_KeyOutsideSectionWithSeveralHomes(t *testing.T) {
 	errs := loadErrors(t, "language = sv\n"+minimal)
 	if len(errs) != 1 || !strings.Contains(errs[0].Want, "put it under [log], [overdue] or [unit.NAME]") {
 		t.Errorf("errors = %v", errs)
-	}
-}
-
-// TestLoad_BrokenTemplateAmongOtherErrors: a template error and a bad
-// language are both reported, and the templates are checked although the
-// language is wrong.
-func TestLoad_BrokenTemplateAmongOtherErrors(t *testing.T) {
-	errs := loadErrors(t, minimal+"\n[overdue]\nlanguage = xx\ntemplates = tpl\n",
-		"tpl/sv/overdue.txt", "Subject: {{.Nope}}\n\nx\n")
-	if len(errs) != 2 {
-		t.Fatalf("errors = %v, want 2", errs)
-	}
-	e := errs[1]
-	var ne *notice.Error
-	if e.Key != "templates" || e.Value != "tpl" || e.Line != 13 ||
-		!strings.Contains(e.Want, filepath.Join("tpl", "sv", "overdue.txt")) || !errors.As(e, &ne) {
-		t.Errorf("template error = %#v", e)
-	}
-}
-
-// TestLoad_TemplatesFolderIsAFile: templates naming a file is an error.
-func TestLoad_TemplatesFolderIsAFile(t *testing.T) {
-	errs := loadErrors(t, minimal+"\n[overdue]\ntemplates = t.txt\n", "t.txt", "x")
-	if len(errs) != 1 || errs[0].Key != "templates" || !strings.Contains(errs[0].Want, "is not a folder") {
-		t.Errorf("errors = %v", errs)
-	}
-}
-
-// TestLoad_ExampleTemplates loads the example templates folder through a
-// config, as a site would.
-func TestLoad_ExampleTemplates(t *testing.T) {
-	abs, err := filepath.Abs(filepath.Join("..", "..", "examples", "templates"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := mustLoad(t, minimal+"\n[overdue]\ntemplates = "+abs+"\n")
-	if c.Overdue.Templates != abs || c.Overdue.Notices == nil {
-		t.Errorf("Templates = %q, Notices = %v", c.Overdue.Templates, c.Overdue.Notices)
 	}
 }
 
@@ -478,8 +415,8 @@ func TestLoad_ExampleNoticeKeys(t *testing.T) {
 		t.Fatalf("uncommented %d lines; want the [overdue.columns] and [unit.central] examples", uncommented)
 	}
 	c, _ = mustLoad(t, strings.Join(lines, "\n"))
-	if len(c.Overdue.Columns) != 11 || c.Overdue.Columns["due"] != "Förfallodatum" {
-		t.Errorf("Columns = %q", c.Overdue.Columns)
+	if m := c.Overdue.ColumnMap(); len(c.Overdue.Columns) != 11 || len(m) != 11 || m["due"] != "Förfallodatum" {
+		t.Errorf("Columns = %+v", c.Overdue.Columns)
 	}
 	u := c.Units["central"]
 	if u == nil || u.From != "central@example.org" || u.Language != "sv" || u.SMTP != c.SMTP ||

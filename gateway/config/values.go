@@ -247,9 +247,11 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// closest returns the candidate nearest to s (ignoring case) within an edit
-// distance of 2, or "". Ties go to the earlier candidate.
-func closest(s string, candidates []string) string {
+// Closest returns the candidate nearest to s, ignoring case, within an edit
+// distance of 2, or "" when none is that near (or s is over 64 bytes). Ties
+// go to the earlier candidate. It is the "did you mean" of Load's errors,
+// for another package that builds one with KeyError.
+func Closest(s string, candidates []string) string {
 	if len(s) > 64 {
 		return ""
 	}
@@ -367,7 +369,7 @@ func loadZone(name string) (*time.Location, string) {
 		"(empty: this machine's own zone)"
 	if strings.ContainsAny(name, ` \`) {
 		// A Windows zone name ("W. Europe Standard Time") or a path.
-		if s := closest(name, zoneNames); s != "" {
+		if s := Closest(name, zoneNames); s != "" {
 			return nil, fmt.Sprintf("unknown time zone; did you mean %s? %s", s, want)
 		}
 		return nil, "unknown time zone; " + want
@@ -376,7 +378,7 @@ func loadZone(name string) (*time.Location, string) {
 	if err == nil {
 		return loc, ""
 	}
-	if s := closest(name, zoneNames); s != "" {
+	if s := Closest(name, zoneNames); s != "" {
 		return nil, fmt.Sprintf("unknown time zone; did you mean %s? %s", s, want)
 	}
 	return nil, "unknown time zone; " + want

@@ -48,8 +48,8 @@ func RequiredColumns() []string {
 
 // CheckColumns checks an [overdue.columns] mapping: every key must be a
 // logical column name (any case), every value a non-empty header name, and
-// no two keys may map to the same header name. The config loader can call
-// it so that a typo stops spoolgate at start.
+// no two keys may map to the same header name. overdue.Check calls it
+// when spoolgate starts, so that a typo stops spoolgate then.
 func CheckColumns(m map[string]string) error {
 	_, err := wanted(m)
 	return err

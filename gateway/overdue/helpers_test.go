@@ -47,7 +47,7 @@ func testConfig(tb testing.TB) *config.Config {
 		Overdue: config.Overdue{
 			Enabled: true, At: config.Clock{Hour: 6, Minute: 30}, Loans: filepath.Join(root, "loans.csv"),
 			WarningDays: 3, OverdueDays: 1, ReminderDays: 3, Recipient: config.RecipientPatron,
-			Language: "en", StaleAfter: 48 * time.Hour, Columns: map[string]string{},
+			Language: "en", StaleAfter: 48 * time.Hour,
 		},
 		Units:   map[string]*config.Unit{},
 		Servers: map[string]*config.Server{},

@@ -95,9 +95,11 @@
 // A loans export that is missing or unreadable is Result.LoansError, with a
 // nil error, so that the daily log can report it. Bad rows are
 // Result.RowErrors; the good rows are processed. Scan returns an error for
-// what stops the whole scan: the templates, the spool patterns, the state
-// database, a file that cannot be written (its notices stay pending in the
-// outbox and are written by the next scan). It never panics on any export.
+// what stops the whole scan: a setting Check finds wrong ([overdue.columns],
+// the templates; *config.Error values wrapping config.ErrConfig), the spool
+// patterns, the state database, a file that cannot be written (its notices
+// stay pending in the outbox and are written by the next scan). It never
+// panics on any export.
 package overdue
 
 import (
@@ -109,7 +111,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -146,6 +147,11 @@ type Options struct {
 	// whether a pending notice's file was already relayed. nil: the data
 	// folder's journal.db is opened when needed.
 	Journal Journal
+	// Notices are the templates to write with: the set Check returned,
+	// e.g. when the service started, so that a template edited since then
+	// is not read until the next start. nil: Scan calls Check itself and
+	// stops with its error. Either way Scan checks [overdue.columns].
+	Notices *notice.Set
 
 	// hook, in tests, is called at each step of queuing a batch:
 	// "composed" (before the keys are recorded), "pending" (after), and
@@ -274,7 +280,7 @@ func Scan(ctx context.Context, cfg *config.Config, day time.Time, opts Options) 
 		Charset:   cfg.Overdue.Charset,
 		Encoding:  cfg.Overdue.Encoding,
 		Delimiter: cfg.Overdue.Delimiter,
-		Columns:   cfg.Overdue.Columns,
+		Columns:   cfg.Overdue.ColumnMap(),
 		Location:  s.loc,
 	})
 	if err != nil {
@@ -408,10 +414,6 @@ type scanner struct {
 	jclose func()
 }
 
-// templateCache keeps the built-in or custom templates of a config that
-// has no loaded Notices set, keyed by folder and language.
-var templateCache sync.Map
-
 func newScanner(cfg *config.Config, day time.Time, opts Options) (*scanner, error) {
 	if cfg == nil {
 		return nil, errors.New("overdue: no config")
@@ -447,23 +449,15 @@ func newScanner(cfg *config.Config, day time.Time, opts Options) (*scanner, erro
 	default:
 		return nil, fmt.Errorf("overdue: [overdue] recipient = %q: want patron, guardian or both", cfg.Overdue.Recipient)
 	}
-	s.set = cfg.Overdue.Notices
+	s.set = opts.Notices
 	if s.set == nil {
-		key := cfg.Overdue.Templates + "\x00" + cfg.Overdue.Language
-		if v, ok := templateCache.Load(key); ok {
-			s.set = v.(*notice.Set)
-		} else {
-			lang := cfg.Overdue.Language
-			if lang == "" {
-				lang = "en"
-			}
-			set, err := notice.Load(cfg.Overdue.Templates, notice.DefaultLanguage(lang))
-			if err != nil {
-				return nil, fmt.Errorf("overdue: %w", err)
-			}
-			templateCache.Store(key, set)
-			s.set = set
+		set, err := Check(cfg)
+		if err != nil {
+			return nil, err // positioned *config.Errors, as Load's
 		}
+		s.set = set
+	} else if errs := checkColumns(cfg); len(errs) > 0 {
+		return nil, joinErrors(errs)
 	}
 	var err error
 	if s.ext, err = extension(cfg.Spool.Patterns); err != nil {
