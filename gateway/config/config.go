@@ -19,10 +19,12 @@
 // read here either (it may appear later).
 //
 // The file's syntax (comments, quoting, durations, sizes) is documented in
-// examples/spoolgate.ini, which lists every key. gopkg.in/ini.v1 does the
-// parsing; a line scanner in front of it supplies line numbers and turns
-// what ini.v1 would silently accept or misread (a repeated key, an unclosed
-// quote, a comment it would cut in the wrong place) into errors.
+// examples/spoolgate.ini, which lists every key. gopkg.in/ini.v1 is the one
+// parser of the file: every value comes from it. A line scanner runs in
+// front of it and reads no value; it finds the line of every section and
+// key, and turns what ini.v1 would silently accept or misread (a repeated
+// key, an unclosed quote, a comment it would cut in the wrong place) into
+// errors before ini.v1 sees the file.
 package config
 
 import (

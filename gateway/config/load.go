@@ -93,6 +93,7 @@ func Load(path string) (*Config, error) {
 			Want: "the file could not be parsed; compare its syntax with examples/spoolgate.ini"})
 		return nil, l.result()
 	}
+	lay.fillValues(f)
 	l.apply(f)
 	l.validate()
 	if len(l.errs) > 0 {

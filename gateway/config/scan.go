@@ -40,9 +40,11 @@ var iniOptions = ini.LoadOptions{
 // maxConfigSize bounds the config file; anything bigger is not a config.
 const maxConfigSize = 1 << 20
 
-// layout is where things are in the file, as scan saw it. The ini parser
-// supplies the values; the layout supplies line numbers and the verdict on
-// what the parser would silently accept or silently get wrong.
+// layout is where things are in the file, as scan saw it: the line of
+// every section and key, and which keys scan reported and hid from ini.v1.
+// scan reads no value; gopkg.in/ini.v1 is the one parser of values, and
+// fillValues copies each key's value from the parsed *ini.File into the
+// layout, so that an error message can quote it.
 type layout struct {
 	sections map[string]*rawSection
 	order    []*rawSection
@@ -62,7 +64,7 @@ type rawSection struct {
 // rawKey is one "key = value" line.
 type rawKey struct {
 	name   string
-	value  string // the value as ini.v1 will read it (for cross-checking)
+	value  string // the value as ini.v1 read it (fillValues); "" for a broken key
 	line   int
 	broken bool // the line was reported as an error and hidden from ini
 }
@@ -90,7 +92,8 @@ func (lay *layout) keyLine(section, key string) int {
 	return 0
 }
 
-// keyValue returns a key's value as written, or "".
+// keyValue returns a key's value as ini.v1 read it, or "" (a key not in
+// the file, a broken one, or a layout fillValues has not filled yet).
 func (lay *layout) keyValue(section, key string) string {
 	if s := lay.section(section); s != nil {
 		if k := s.keys[key]; k != nil {
@@ -98,6 +101,23 @@ func (lay *layout) keyValue(section, key string) string {
 		}
 	}
 	return ""
+}
+
+// fillValues copies the value of every key ini.v1 read from f into the
+// layout. A key ini.v1 has but scan does not know is left out (scan and
+// ini.v1 agree on the keys; FuzzScan checks it).
+func (lay *layout) fillValues(f *ini.File) {
+	for _, sec := range f.Sections() {
+		rs := lay.section(sec.Name())
+		if rs == nil {
+			continue
+		}
+		for _, k := range sec.Keys() { // not GetKey: that falls back to a parent section
+			if rk := rs.keys[k.Name()]; rk != nil && !rk.broken {
+				rk.value = k.Value()
+			}
+		}
+	}
 }
 
 func (lay *layout) addSection(name string, line int) *rawSection {
@@ -109,8 +129,9 @@ func (lay *layout) addSection(name string, line int) *rawSection {
 
 // scan checks the file line by line before ini.v1 sees it. It returns the
 // text to hand to ini.v1 (lines it reported blanked, comments after
-// unquoted values removed), the layout, the problems found, and whether they are
-// fatal (the file's structure can't be trusted, so nothing more is checked).
+// unquoted values removed), the layout (lines, no values), the problems
+// found, and whether they are fatal (the file's structure can't be
+// trusted, so nothing more is checked).
 func scan(file string, data []byte) (clean []byte, lay *layout, errs []*Error, fatal bool) {
 	lay = &layout{sections: map[string]*rawSection{}}
 	lay.addSection(ini.DefaultSection, 0)
@@ -192,9 +213,9 @@ func scan(file string, data []byte) (clean []byte, lay *layout, errs []*Error, f
 			}
 			if k := cur.keys[p.name]; k != nil {
 				fail(n, cur.name, p.name, fmt.Sprintf("this key is set twice (first on line %d); keep one", k.line))
-				k.value, k.line, k.broken = p.value, n, false
+				k.line, k.broken = n, false
 			} else {
-				k := &rawKey{name: p.name, value: p.value, line: n}
+				k := &rawKey{name: p.name, line: n}
 				cur.keys[p.name] = k
 				cur.order = append(cur.order, k)
 			}
@@ -215,17 +236,20 @@ const (
 	lineKey
 )
 
-// parsedLine is one line as scan understands it.
+// parsedLine is one line as scan understands it: its kind and name, never
+// its value.
 type parsedLine struct {
 	kind    int
 	name    string // section or key name, "" when it can't be told
-	value   string // a key's value as ini.v1 reads it
 	rewrite string // for ini.v1 instead of the line (without "\n"), or ""
 	problem string // "" when the line is fine
 }
 
-// parseLine reads one line (with its "\n", if any) the way ini.v1 does
-// under iniOptions, and says what is wrong with it.
+// parseLine reads one line (with its "\n", if any) as ini.v1 will under
+// iniOptions: whether it is a section header, a key or neither, and its
+// name. It says what is wrong with the line, and rewrites a key line whose
+// comment ini.v1 would cut in the wrong place; it leaves reading the value
+// to ini.v1.
 func parseLine(text string) parsedLine {
 	line := strings.TrimLeftFunc(text, unicode.IsSpace)
 	if line == "" || line[0] == '#' || line[0] == ';' {
@@ -289,11 +313,10 @@ func parseLine(text string) parsedLine {
 			p.problem = fmt.Sprintf("the value opens with %s but does not close it on this line", q)
 			return p
 		}
+		// What lies between the quotes, and after them, decides whether
+		// ini.v1 would read the value as meant.
 		inner := v[len(q) : len(q)+end]
 		after := strings.TrimSpace(v[len(q)+end+len(q):])
-		if q == `"` {
-			inner = strings.ReplaceAll(inner, `\"`, `"`)
-		}
 		switch {
 		case after != "" && after[0] != ';' && after[0] != '#':
 			p.problem = "text after the closing quote; a comment there starts with ; or #"
@@ -304,7 +327,6 @@ func parseLine(text string) parsedLine {
 			p.problem = "a value in double quotes cannot hold a double quote (nor can a comment after it); " +
 				"write it in backticks, or put the comment on a line of its own"
 		}
-		p.value = inner
 		return p
 	}
 
@@ -313,10 +335,8 @@ func parseLine(text string) parsedLine {
 	// and miss tabs, so the comment is cut here and ini.v1 is handed the
 	// line without it.
 	v = strings.TrimSpace(v)
-	val := v
-	cut := commentStart(v)
-	if cut >= 0 {
-		val = strings.TrimSpace(v[:cut])
+	if cut := commentStart(v); cut >= 0 {
+		val := strings.TrimSpace(v[:cut])
 		if strings.HasPrefix(val, "'") && strings.Contains(v[cut:], "'") {
 			p.problem = "single quotes do not protect \" ;\" or \" #\"; write the value in backticks"
 			return p
@@ -326,10 +346,6 @@ func parseLine(text string) parsedLine {
 			p.rewrite += " " + val
 		}
 	}
-	if len(val) >= 2 && val[0] == '\'' && val[len(val)-1] == '\'' && strings.IndexByte(val[1:], '\'') == len(val)-2 {
-		val = val[1 : len(val)-1] // ini.v1 drops quotes around the whole value
-	}
-	p.value = val
 	return p
 }
 
