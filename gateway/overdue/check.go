@@ -35,12 +35,16 @@ const columnsSection = "overdue.columns"
 // positions its own (cfg.KeyError): the config file, the line, the section
 // and key, the value and what to change; a template's error wraps the
 // *notice.Error naming the template file. The built-in templates failing
-// is a bug in spoolgate and says so. All problems are returned together,
+// is a bug in spoolgate and says so, as an error of [overdue] with no line.
+// A nil cfg is an error too. All problems are returned together,
 // joined with errors.Join in line order, and the set is then nil; each
 // wraps config.ErrConfig, so a caller treats them as it treats Load's.
 // Check reads the templates folder, and nothing else: not the loans export,
 // which may appear later.
 func Check(cfg *config.Config) (*notice.Set, error) {
+	if cfg == nil {
+		return nil, errors.New("overdue: no config")
+	}
 	errs := checkColumns(cfg)
 	set, err := loadTemplates(cfg)
 	if err != nil {

@@ -237,6 +237,12 @@ func TestCheck_AllProblemsInLineOrder(t *testing.T) {
 	}
 }
 
+func TestCheck_NilConfig(t *testing.T) {
+	if set, err := Check(nil); err == nil || set != nil {
+		t.Errorf("Check(nil) = %v, %v; want an error", set, err)
+	}
+}
+
 // A folder that is gone since config.Load is a template error too, at the
 // key.
 func TestCheck_TemplatesFolderGone(t *testing.T) {
