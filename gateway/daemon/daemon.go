@@ -20,24 +20,35 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/daily"
 	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/notice"
 	"github.com/spoolgate/spoolgate/gateway/overdue"
 	"github.com/spoolgate/spoolgate/gateway/schedule"
 )
 
 // New returns the gateway of cfg with its daily jobs, logging to log, ready
 // to Run. An error says why it cannot start (it wraps config.ErrConfig when
-// the config is at fault).
+// the config is at fault). With [overdue] enabled, the loans export's
+// column names and the notice templates are checked here (overdue.Check),
+// so a broken template stops the start instead of the morning's scan.
 func New(cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
-	return gateway.New(cfg, log, withSchedule(log))
+	var notices *notice.Set
+	if cfg.Overdue.Enabled {
+		set, err := overdue.Check(cfg)
+		if err != nil {
+			return nil, err
+		}
+		notices = set
+	}
+	return gateway.New(cfg, log, withSchedule(log, notices))
 }
 
 // withSchedule runs the daily jobs beside the relay: the morning overdue
 // scan at [overdue] at (when enabled) and the daily log to the librarian at
 // [log] daily_at (when daily is on). Both are caught up at start when
 // today's run was missed, and each runs once a day, DST days included.
-func withSchedule(log *slog.Logger) gateway.Option {
+func withSchedule(log *slog.Logger, notices *notice.Set) gateway.Option {
 	return gateway.WithBackground(func(ctx context.Context, g *gateway.Gateway) {
-		jobs := Jobs(g, log)
+		jobs := Jobs(g, notices, log)
 		if len(jobs) == 0 {
 			return
 		}
@@ -45,8 +56,10 @@ func withSchedule(log *slog.Logger) gateway.Option {
 	})
 }
 
-// Jobs are the daily jobs a gateway's config asks for.
-func Jobs(g *gateway.Gateway, log *slog.Logger) []schedule.Job {
+// Jobs are the daily jobs a gateway's config asks for. The overdue scan
+// renders with notices, the templates checked at start (nil: each scan
+// loads and checks them itself).
+func Jobs(g *gateway.Gateway, notices *notice.Set, log *slog.Logger) []schedule.Job {
 	cfg := g.Config()
 	var jobs []schedule.Job
 	if cfg.Overdue.Enabled {
@@ -54,7 +67,7 @@ func Jobs(g *gateway.Gateway, log *slog.Logger) []schedule.Job {
 			Name: "overdue scan",
 			At:   cfg.Overdue.At,
 			Run: func(ctx context.Context, day time.Time) error {
-				res, err := overdue.Scan(ctx, cfg, day, overdue.Options{Journal: g.Journal(), Log: log})
+				res, err := overdue.Scan(ctx, cfg, day, overdue.Options{Journal: g.Journal(), Log: log, Notices: notices})
 				if err != nil {
 					return err
 				}
