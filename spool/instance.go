@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // InstanceLockName is the name of the lock file that LockInstance holds in
@@ -227,7 +229,7 @@ const holderOffset = 1
 
 func writeHolder(f *os.File, about string) error {
 	host, _ := os.Hostname()
-	note := fmt.Sprintf("\npid: %d\nhost: %s\nabout: %s\n", os.Getpid(), escapeValue(host), escapeValue(about))
+	note := fmt.Sprintf("\npid: %d\nhost: %s\nabout: %s\n", os.Getpid(), Escape(host), Escape(about))
 	if err := f.Truncate(0); err != nil {
 		return err
 	}
@@ -239,7 +241,7 @@ func writeHolder(f *os.File, about string) error {
 // path wrote down, as far as it can be read.
 func readHolder(path string) *LockedError {
 	e := &LockedError{Path: path}
-	f, err := openNoFollow(path)
+	f, _, err := safefile.Open(path)
 	if err != nil {
 		return e
 	}
@@ -250,7 +252,7 @@ func readHolder(path string) *LockedError {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, _ := strings.Cut(line, ": ")
-		v = unescapeValue(strings.TrimSpace(v))
+		v = unEscape(strings.TrimSpace(v))
 		switch k {
 		case "pid":
 			e.PID, _ = strconv.Atoi(v)

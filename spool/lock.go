@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"time"
+
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // ErrLocked is what Lock's error wraps when another holds a conflicting
@@ -72,4 +75,21 @@ func Lock(ctx context.Context, path string, exclusive bool, wait time.Duration, 
 		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
 		}
 	}
+}
+
+// checkLock returns the lock file f if it is a regular file; anything else
+// someone put there (a named pipe, a socket, a link on Windows) is closed
+// and refused with a *safefile.NotRegularError, so no lock is taken on it
+// and nothing is written into it.
+func checkLock(f *os.File) (*os.File, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if k := safefile.KindOf(fi.Mode()); k != "" {
+		f.Close()
+		return nil, &safefile.NotRegularError{Path: f.Name(), Kind: k}
+	}
+	return f, nil
 }

@@ -7,15 +7,15 @@ import (
 	"syscall"
 )
 
-// openNoFollow opens path for reading without following a symbolic link
-// (the open fails) and without waiting for a writer of a named pipe.
-func openNoFollow(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-}
-
-// openLockFile opens (creating it if missing) a lock file.
+// openLockFile opens (creating it if missing) a lock file, without
+// following a symbolic link and without waiting on a named pipe; checkLock
+// then refuses anything but a regular file.
 func openLockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o660)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o660)
+	if err != nil {
+		return nil, err
+	}
+	return checkLock(f)
 }
 
 // deletePending tells whether the open file f has been deleted; on Unix

@@ -7,18 +7,18 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// openNoFollow opens path for reading without following a symbolic link
-// or junction: it opens the reparse point itself, which Stat then shows
-// as not a regular file.
-func openNoFollow(path string) (*os.File, error) {
-	return createFile(path, windows.GENERIC_READ, windows.OPEN_EXISTING, windows.FILE_FLAG_OPEN_REPARSE_POINT)
-}
-
 // openLockFile opens (creating it if missing) a lock file. Others may
 // delete it while it is open, as on Unix, so that a queue folder whose
 // instance lock is held can still be removed; see Spool.LockInstance.
+// A reparse point of that name is opened as itself and refused by
+// checkLock.
 func openLockFile(path string) (*os.File, error) {
-	return createFile(path, windows.GENERIC_READ|windows.GENERIC_WRITE, windows.OPEN_ALWAYS, windows.FILE_ATTRIBUTE_NORMAL)
+	f, err := createFile(path, windows.GENERIC_READ|windows.GENERIC_WRITE, windows.OPEN_ALWAYS,
+		windows.FILE_ATTRIBUTE_NORMAL|windows.FILE_FLAG_OPEN_REPARSE_POINT)
+	if err != nil {
+		return nil, err
+	}
+	return checkLock(f)
 }
 
 func createFile(path string, access, disposition, flags uint32) (*os.File, error) {

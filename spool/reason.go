@@ -2,12 +2,13 @@ package spool
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // Reason is why a file was set aside: what Quarantine writes into the
@@ -39,6 +40,11 @@ type Reason struct {
 	Recipients []RecipientReason // the refused recipients, each with its own reply
 	Limit      string            // the limit that was exceeded, e.g. the relay's SIZE; "" if none
 	Text       string            // the explanation for people, before the block
+
+	// Render, when set, makes Text once Quarantine has chosen the BAD
+	// file's name, so that the text can name it (the retry command of a
+	// file whose own name cannot be typed). It is not written.
+	Render func(bad string) string
 
 	// Read back from the labelled lines of Text ("What happened:", "What
 	// to do:", "Detail:"), as versions before the block wrote them and
@@ -80,7 +86,7 @@ func (r Reason) encode() []byte {
 	b.WriteString(reasonMarker + "\r\n")
 	line := func(key, value string) {
 		if value != "" {
-			b.WriteString(key + ": " + escapeValue(cut(value, maxReasonValue)) + "\r\n")
+			b.WriteString(key + ": " + Escape(cut(value, maxReasonValue)) + "\r\n")
 		}
 	}
 	line("File", r.File)
@@ -94,7 +100,7 @@ func (r Reason) encode() []byte {
 	line("Limit", r.Limit)
 	for i, rc := range r.Recipients {
 		l := "Recipient: " + escapeField(cut(rc.Address, maxReasonValue)) + " " + escapeField(cut(rc.Cause, 100)) +
-			" " + escapeValue(cut(rc.Reply, maxReasonValue)) + "\r\n"
+			" " + Escape(cut(rc.Reply, maxReasonValue)) + "\r\n"
 		if b.Len()+len(l)+100 > maxReason {
 			line("More-recipients", fmt.Sprint(len(r.Recipients)-i))
 			break
@@ -134,14 +140,14 @@ func ParseReason(b []byte) Reason {
 		if k == "Recipient" {
 			addr, rest, _ := strings.Cut(v, " ")
 			cause, reply, _ := strings.Cut(rest, " ")
-			r.Recipients = append(r.Recipients, RecipientReason{Address: unescapeField(addr), Cause: unescapeField(cause), Reply: unescapeValue(reply)})
+			r.Recipients = append(r.Recipients, RecipientReason{Address: unescapeField(addr), Cause: unescapeField(cause), Reply: unEscape(reply)})
 			continue
 		}
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		v = unescapeValue(v)
+		v = unEscape(v)
 		switch k {
 		case "File":
 			r.File = v
@@ -206,27 +212,22 @@ func (r *Reason) legacy(text string, all bool) {
 	}
 }
 
-// ErrNotRegular: a reason file that is a symbolic link, a pipe or anything
-// but a regular file; ReadReason does not read it.
-var ErrNotRegular = errors.New("not a regular file")
+// ErrNotRegular: a queue entry, a reason file or a lock file that is a
+// symbolic link, a pipe or anything but a regular file; spool does not
+// read it. It is safefile.ErrNotRegular, so errors.Is finds either, and
+// errors.As finds the *safefile.NotRegularError that names the kind.
+var ErrNotRegular = safefile.ErrNotRegular
 
 // ReadReason reads and parses a reason file (see ParseReason). It reads at
-// most 64 KiB, never follows a symbolic link and never waits on a pipe:
-// anyone who can write in the queue folder can put something of that name
-// there.
+// most 64 KiB, never follows a symbolic link and never waits on a pipe
+// (see safefile.Open): anyone who can write in the queue folder can put
+// something of that name there.
 func ReadReason(path string) (Reason, error) {
-	f, err := openNoFollow(path)
+	f, _, err := safefile.Open(path)
 	if err != nil {
 		return Reason{}, fmt.Errorf("read reason file: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return Reason{}, fmt.Errorf("read reason file: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return Reason{}, fmt.Errorf("read reason file %s: %w", path, ErrNotRegular)
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxReason))
 	if err != nil {
 		return Reason{}, fmt.Errorf("read reason file: %w", err)
@@ -254,17 +255,21 @@ func cut(s string, n int) string {
 	return s[:i] + "..."
 }
 
-// escapeValue makes s one line with no control characters: each byte of a
+// Escape makes s one line with no control characters: each byte of a
 // control character (C0, DEL, C1, U+2028, U+2029) and of invalid UTF-8 is
-// written %XX, and so is a "%" followed by two hex digits.
-func escapeValue(s string) string {
+// written %XX, and so is a "%" followed by two hex digits. It is the one
+// way spoolgate writes a name it did not choose (a queue file's) into a
+// file people read: the values of a reason file's block, the names in its
+// text and in the retry command. A newline in a file name cannot forge a
+// line. (The log quotes its values itself: slog's text handler.)
+func Escape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
 			b.WriteString("%25")
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || (r == utf8.RuneError && n == 1):
+		case isControl(r, n):
 			for _, c := range []byte(s[i : i+n]) {
 				fmt.Fprintf(&b, "%%%02X", c)
 			}
@@ -276,7 +281,14 @@ func escapeValue(s string) string {
 	return b.String()
 }
 
-// escapeField is escapeValue for a space-separated field: spaces are
+// isControl tells whether the rune r, n bytes long, is one Escape writes
+// as %XX: a control character, a line or paragraph separator, or a byte
+// of invalid UTF-8.
+func isControl(r rune, n int) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || (r == utf8.RuneError && n == 1)
+}
+
+// escapeField is Escape for a space-separated field: spaces are
 // escaped too, and "" is written "-".
 func escapeField(s string) string {
 	switch s {
@@ -285,18 +297,18 @@ func escapeField(s string) string {
 	case "-":
 		return "%2D"
 	}
-	return strings.ReplaceAll(escapeValue(s), " ", "%20")
+	return strings.ReplaceAll(Escape(s), " ", "%20")
 }
 
 func unescapeField(s string) string {
 	if s == "-" {
 		return ""
 	}
-	return unescapeValue(s)
+	return unEscape(s)
 }
 
-// unescapeValue undoes escapeValue: each %XX is the byte XX.
-func unescapeValue(s string) string {
+// unescapeValue undoes Escape: each %XX is the byte XX.
+func unEscape(s string) string {
 	if !strings.Contains(s, "%") {
 		return s
 	}

@@ -46,6 +46,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
+
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // State is what a file name says about the message in it.
@@ -77,6 +80,10 @@ var (
 	// ErrBusy: the file is held open by its writer (Windows sharing
 	// violation); try again later.
 	ErrBusy = errors.New("the file is still open in another program")
+	// ErrNameTooLong: the file's name is too long to take a claimed
+	// (or deferred) name, which adds the key and a suffix to it; it can
+	// never be claimed. Quarantine sets it aside under a short name.
+	ErrNameTooLong = errors.New("the file's name is too long to claim")
 )
 
 // Options configure a Spool.
@@ -389,7 +396,11 @@ func (s *Spool) NewKey() string {
 
 // Claim takes a waiting or deferred file for sending by renaming it. A
 // waiting file gets a new key. It returns ErrGone when the file is no
-// longer there (another instance won), ErrBusy when its writer holds it.
+// longer there (another instance won), ErrBusy when its writer holds it,
+// and ErrNameTooLong when its name leaves no room for the key and the
+// suffix (on the file system's own word, or before asking it when the
+// longer of the names, the deferred one, would not fit): such a file stays
+// waiting, for the caller to set aside (Quarantine).
 func (s *Spool) Claim(e Entry) (Entry, error) {
 	key := e.Key
 	if e.State == Waiting {
@@ -397,7 +408,41 @@ func (s *Spool) Claim(e Entry) (Entry, error) {
 	} else if e.State != Deferred {
 		return e, fmt.Errorf("claim %s: not a waiting or deferred file", e.Name)
 	}
+	if nameTooLong(e.Orig + "." + key + SuffixDeferred) {
+		return e, fmt.Errorf("claim %s: %w", e.Name, ErrNameTooLong)
+	}
 	return s.move(e, Sending, e.Orig+"."+key+SuffixSending, key)
+}
+
+// Read reads the claimed file e, as a message file is read: never through
+// a symbolic link (or, on Windows, any reparse point), never waiting on a
+// named pipe, only if it is a regular file (see safefile.Open), and at
+// most max bytes, measured on the open file, not on the name. The queue
+// folder is written by another account, which may put anything there.
+//
+// A link, a pipe, a socket, a device or a folder is refused with an error
+// wrapping a *safefile.NotRegularError, which names what it is and
+// nothing of what it points to or holds; a file over max, with one
+// wrapping a *safefile.TooLargeError. Neither will ever be read: set it
+// aside. A file gone since it was claimed gives ErrGone. max must be above
+// 0.
+func (s *Spool) Read(e Entry, max int64) ([]byte, error) {
+	if e.State != Sending {
+		return nil, fmt.Errorf("read %s: not a claimed file", e.Name)
+	}
+	if max <= 0 {
+		return nil, fmt.Errorf("read %s: no size limit given", e.Name)
+	}
+	b, err := safefile.ReadFile(s.Path(e), max)
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("read %s: %w", e.Name, ErrGone)
+	case isSharingViolation(err):
+		return nil, fmt.Errorf("read %s: %w", e.Name, ErrBusy)
+	}
+	return nil, fmt.Errorf("read %s: %w", e.Name, err)
 }
 
 // Defer marks a claimed file for a later retry.
@@ -433,6 +478,8 @@ func (s *Spool) move(e Entry, st State, name, key string) (Entry, error) {
 			return e, fmt.Errorf("rename %s: %w", e.Name, ErrGone)
 		case isSharingViolation(err):
 			return e, fmt.Errorf("rename %s: %w", e.Name, ErrBusy)
+		case isNameTooLong(err):
+			return e, fmt.Errorf("rename %s: %w (%w)", e.Name, ErrNameTooLong, err)
 		}
 		return e, fmt.Errorf("rename %s: %w", e.Name, err)
 	}
@@ -440,11 +487,16 @@ func (s *Spool) move(e Entry, st State, name, key string) (Entry, error) {
 	return e, nil
 }
 
-// Quarantine renames a claimed file to the BAD name of its original name
-// (abc.tmp becomes abc.BAD, or abc.1.BAD if that is taken) and writes r
-// beside it (abc.BAD.txt, readable by its owner only: it names patrons).
-// r's File, Key and At default to the entry's original name, its key and
-// now. It returns the new name.
+// Quarantine renames a claimed file (or a waiting one that cannot be
+// claimed: ErrNameTooLong) to the BAD name of its original name (abc.tmp
+// becomes abc.BAD, or abc.1.BAD if that is taken; see badBase for names
+// too long or with control characters) and writes r beside it
+// (abc.BAD.txt, mode ReasonMode). r's File, Key and At default to the
+// entry's original name, its key and now; when r.Render is set, the text
+// is Render of the BAD name chosen. It returns the new name.
+//
+// When it fails (a full disk), the file is left as it was and nothing is
+// left beside it: the caller tries again later.
 func (s *Spool) Quarantine(e Entry, r Reason) (string, error) {
 	if r.File == "" {
 		r.File = e.Orig
@@ -455,7 +507,6 @@ func (s *Spool) Quarantine(e Entry, r Reason) (string, error) {
 	if r.At.IsZero() {
 		r.At = s.now()
 	}
-	text := r.encode()
 	base := badBase(e.Orig)
 	for i := 0; i < 10000; i++ {
 		name := base + SuffixBad
@@ -466,10 +517,13 @@ func (s *Spool) Quarantine(e Entry, r Reason) (string, error) {
 		if _, err := os.Lstat(bad); err == nil {
 			continue
 		}
+		if r.Render != nil {
+			r.Text = r.Render(name)
+		}
 		// Reserve the name by creating the reason file, complete, where
 		// no other instance can have created it: two instances never
 		// pick the same BAD name, and no reader sees a half-written reason.
-		err := createExclusive(s.o.Dir, name+".txt", text, 0o600)
+		err := createExclusive(s.o.Dir, name+".txt", r.encode(), ReasonMode)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -478,6 +532,9 @@ func (s *Spool) Quarantine(e Entry, r Reason) (string, error) {
 		}
 		if err := os.Rename(s.Path(e), bad); err != nil {
 			os.Remove(bad + ".txt")
+			if errors.Is(err, fs.ErrNotExist) {
+				err = ErrGone
+			}
 			return "", fmt.Errorf("quarantine %s: %w", e.Name, err)
 		}
 		return name, nil
@@ -485,12 +542,46 @@ func (s *Spool) Quarantine(e Entry, r Reason) (string, error) {
 	return "", fmt.Errorf("quarantine %s: too many BAD files named %s", e.Name, base)
 }
 
-// badBase is the stem of the BAD names of a file first named orig.
+// ReasonMode is the mode (on Unix) of the reason files Quarantine writes:
+// read and write for spoolgate's account, read for the group. In a queue
+// folder whose group is the queue writers' (setgid, as install makes it)
+// the library system's people can so read why their file was refused. A
+// reason quotes nothing they did not write themselves, but for the
+// relay's replies: the recipients' addresses, and at most 60 bytes of a
+// line of the file (never from a file that is not a regular one; see
+// package message).
+const ReasonMode os.FileMode = 0o640
+
+// maxBadBase is the longest stem, in bytes, of a BAD name: with a
+// counter and ".BAD.txt" it leaves ample room under the 255 bytes a name
+// may have.
+const maxBadBase = 160
+
+// badBase is the stem of the BAD names of a file first named orig: orig
+// without its extension, with each control character (and byte of invalid
+// UTF-8) made "_", cut to maxBadBase bytes. So a name with a newline, or
+// one too long to claim, is set aside under one that can be typed and that
+// leaves room for the counter and ".BAD.txt"; the reason file keeps the
+// original name, which Requeue uses.
 func badBase(orig string) string {
-	if base := strings.TrimSuffix(orig, filepath.Ext(orig)); base != "" {
-		return base
+	base := strings.TrimSuffix(orig, filepath.Ext(orig))
+	if base == "" {
+		base = orig
 	}
-	return orig
+	var b strings.Builder
+	for i := 0; i < len(base); {
+		r, n := utf8.DecodeRuneInString(base[i:])
+		if b.Len()+n > maxBadBase {
+			break
+		}
+		if isControl(r, n) {
+			b.WriteByte('_')
+		} else {
+			b.WriteString(base[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // IsBadOf tells whether name is a BAD name that Quarantine gives a file
@@ -520,12 +611,30 @@ func IsBadOf(name, orig string) bool {
 // RetryCommand is the command that puts the file named name (a BAD
 // file's, or the name it had in the queue) back with Requeue, quoted for
 // a command line when it needs it: the one instruction .BAD.txt files and
-// the daily log give.
+// the daily log give. Control characters in name are escaped (Escape), so
+// that no name can forge a line of the text it is written into; such a
+// name cannot be typed anyway: give the BAD file's name (see badBase).
 func RetryCommand(name string) string {
+	name = Escape(name)
 	if name == "" || strings.ContainsAny(name, " \t\"'&;|<>()$`\\*?[]#~%!") {
 		name = `"` + strings.ReplaceAll(name, `"`, `\"`) + `"`
 	}
 	return "spoolgate retry " + name
+}
+
+// Typable tells whether name, a queue file's original name, is best given
+// to RetryCommand as it is: its BAD names keep it whole (no control
+// characters, not too long; see badBase). Otherwise give the BAD file's
+// name.
+func Typable(name string) bool {
+	return name != "" && badBase(name)+filepath.Ext(name) == name
+}
+
+// claimable tells whether a file named orig can take a claimed and a
+// deferred name (see Claim), with a key as long as this instance's keys
+// are at most.
+func (s *Spool) claimable(orig string) bool {
+	return !nameTooLong(orig + "." + s.o.Instance + "-" + strings.Repeat("x", 24) + SuffixDeferred)
 }
 
 // ReasonPath is the path of the reason file of the BAD file named bad.
@@ -563,10 +672,13 @@ func (s *Spool) Requeue(bad string) (Entry, error) {
 		return Entry{}, fmt.Errorf("requeue %s: %w", bad, err)
 	}
 	orig := r.File
-	if st, _, _ := s.Classify(orig); st != Waiting || strings.ContainsAny(orig, `/\`) {
-		// No reason file, or a name the patterns no longer take.
-		if orig != "" {
+	if st, _, _ := s.Classify(orig); st != Waiting || strings.ContainsAny(orig, `/\`) || !s.claimable(orig) {
+		// No reason file, a name the patterns no longer take, or one
+		// too long to claim (then the BAD name's stem, which is short).
+		if orig != "" && s.claimable(orig) {
 			orig = s.NameFor(strings.TrimSuffix(orig, filepath.Ext(orig)), filepath.Ext(orig))
+		} else if orig != "" {
+			orig = s.NameFor(badBase(orig), filepath.Ext(orig))
 		} else {
 			orig = s.NameFor(strings.TrimSuffix(bad, SuffixBad), "")
 		}
@@ -680,13 +792,15 @@ func (h *entryHeap) Pop() any {
 // named by NameFor(stem, ext), atomically and never over an existing file
 // (an error wrapping fs.ErrExist; ErrNoName when no pattern gives a name).
 // It is for the files spoolgate writes itself: a test message, the daily
-// log. It returns the name.
+// log; they are readable by their owner and the group (mode 0640, on
+// Unix), which is the queue folder's when it is setgid, so that the
+// service reads what an administrator enqueued. It returns the name.
 func (s *Spool) Enqueue(stem, ext string, data []byte) (string, error) {
 	name := s.NameFor(stem, ext)
 	if name == "" {
 		return "", fmt.Errorf("enqueue %s: %w (%s)", stem+ext, ErrNoName, strings.Join(s.o.Patterns, ", "))
 	}
-	if err := createExclusive(s.o.Dir, name, data, 0o644); err != nil {
+	if err := createExclusive(s.o.Dir, name, data, 0o640); err != nil {
 		return "", fmt.Errorf("enqueue %s: %w", name, err)
 	}
 	return name, nil

@@ -23,3 +23,10 @@ func syncDir(dir string) error {
 }
 
 func isSharingViolation(error) bool { return false }
+
+// nameTooLong tells whether name is longer than a name in a folder may be:
+// 255 bytes on the file systems Unix uses.
+func nameTooLong(name string) bool { return len(name) > 255 }
+
+// isNameTooLong tells whether err says a name was too long.
+func isNameTooLong(err error) bool { return errors.Is(err, syscall.ENAMETOOLONG) }
