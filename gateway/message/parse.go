@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"mime"
 	"net/mail"
@@ -208,8 +209,15 @@ func (p *parser) splitFields() error {
 			p.fields[len(p.fields)-1].end = e + 1
 		} else {
 			colon := fieldColon(l)
+			if colon < 0 && len(p.fields) == 0 {
+				// Not a message at all: the file's first line is not
+				// a header field. Nothing of it is quoted: it may be
+				// any file's, a password file's whose first line is
+				// the password.
+				return refuse(Detail{ID: NoHeader, Line: line}, nil)
+			}
 			if colon < 0 {
-				return refuse(Detail{ID: NotAHeader, Line: line, Value: string(l)}, nil)
+				return refuse(Detail{ID: NotAHeader, Line: line, Value: fragment(l)}, nil)
 			}
 			p.fields = append(p.fields, field{start: pos, end: e + 1, colon: pos + colon, line: line})
 		}
@@ -258,8 +266,48 @@ func fieldColon(l []byte) int {
 	return -1
 }
 
-// refuse is the *Error for d, with the cause d means.
+// maxQuote is the most of a message file a refusal quotes, in bytes.
+const maxQuote = 60
+
+// fragment is what a refusal quotes of a line or value of the file: at
+// most maxQuote bytes of it, cut at a character boundary. Details quote
+// nothing else of the file but the header name (cut the same way), and
+// nothing at all of a file whose first line is not a header field (see
+// splitFields): the reason goes into the .BAD.txt file, the log and the
+// daily log, where a file that was never a message (a secret linked into
+// the queue, had it been read) must not show.
+func fragment[T string | []byte](s T) string {
+	if len(s) <= maxQuote {
+		return string(s)
+	}
+	i := maxQuote
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return string(s[:i])
+}
+
+// unquoted is err without the text an error of net/mail quotes from the
+// value (`expected single address, got "..."`): its words up to the
+// quote, for the log file.
+func unquoted(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, ": \""); i >= 0 {
+		return errors.New(msg[:i])
+	}
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		return errors.New(strings.TrimRight(msg[:i], ": "))
+	}
+	return err
+}
+
+// refuse is the *Error for d, with the cause d means. The values d quotes
+// from the file are cut to fragments here.
 func refuse(d Detail, err error) *Error {
+	d.Value, d.Header = fragment(d.Value), fragment(d.Header)
 	e := &Error{Detail: d, Err: err}
 	switch d.ID {
 	case FileTooLarge:
@@ -383,7 +431,7 @@ func (p *parser) addressList(f *field) ([]string, error) {
 	}
 	list, bad, err := parseAddressList(unfold(v))
 	if bad != "" {
-		return nil, refuse(Detail{ID: BadAddress, Header: p.name(f), Line: f.line, Value: bad}, err)
+		return nil, refuse(Detail{ID: BadAddress, Header: p.name(f), Line: f.line, Value: bad}, unquoted(err))
 	}
 	return list, nil
 }
