@@ -43,6 +43,7 @@ const (
 	NoRecipients    Cause = "no-recipients"     // the file names no recipient
 	NotAMessage     Cause = "not-a-message"     // the file is not a message spoolgate can read
 	FileUnreadable  Cause = "file-unreadable"   // the file could not be read
+	NotAFile        Cause = "not-a-file"        // a link, pipe, socket or device, or a name too long: never read
 
 	// This machine, its login and its sender.
 	RelayingDenied Cause = "relaying-denied" // the relay won't relay for this machine
@@ -67,7 +68,7 @@ const (
 // all is every cause, in the order of the constants.
 var all = []Cause{
 	AddressUnknown, MailboxDisabled, BadAddress, MailboxFull,
-	MessageTooLarge, SpamPolicy, ContentRefused, NoRecipients, NotAMessage, FileUnreadable,
+	MessageTooLarge, SpamPolicy, ContentRefused, NoRecipients, NotAMessage, FileUnreadable, NotAFile,
 	RelayingDenied, Blocklisted, ClientRefused, SenderRefused, AuthRequired, LoginRefused,
 	TLSFailed, Unreachable, QuotaExceeded,
 	AlreadySent, InternalError, Expired, Temporary, Refused, Unknown,
