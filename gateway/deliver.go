@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/message"
 	"github.com/spoolgate/spoolgate/gateway/relay"
 	"github.com/spoolgate/spoolgate/spool"
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // deliver sends one claimed file and leaves it in its next state. It reports
@@ -31,18 +31,31 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	log := g.log.With("file", e.Orig, "key", e.Key)
 	claim := journal.Claim{Key: e.Key, File: e.Orig, Size: e.Size}
 
-	if max := g.cfg.Spool.MaxSize; max > 0 && e.Size > max {
-		// The same words as Parse's for a file over max_size, without
-		// reading a file that may be huge.
-		me := &message.Error{Detail: message.Detail{ID: message.FileTooLarge, N: e.Size, Max: max}, Cause: string(cause.MessageTooLarge)}
-		g.refuseFile(e, claim, nil, g.messageFailure(me))
-		return false, nil, due
+	var st journal.State
+	var err error
+	if j.retried {
+		if st, err = g.journal.State(e.Key); err != nil {
+			log.Error("cannot read this message's history from the journal; recipients that already got it may get it again", "error", err)
+		}
 	}
-	raw, err := os.ReadFile(g.spool.Path(e))
+	// Read through spool, which opens only a regular file, follows no
+	// link, waits on no pipe and reads no more than max_size, measured on
+	// the open file: the queue writer may have put anything there.
+	raw, err := g.spool.Read(e, g.maxSize())
 	if err != nil {
-		// The file is claimed but unreadable: keep it queued and say why.
+		if errors.Is(err, spool.ErrGone) {
+			log.Warn("a claimed file was removed by someone else before it was read; nothing to send", "error", err)
+			return false, nil, due
+		}
+		f := g.readFailure(err)
+		if f.Permanent {
+			// It will never be read: set it aside now, not after
+			// retry_for of retries.
+			g.refuseFile(e, claim, nil, f)
+			return false, nil, due
+		}
 		log.Error("cannot read a claimed file; it stays queued", "error", err)
-		return g.postpone(e, journal.State{}, nil, failure{Cause: cause.FileUnreadable, Detail: err.Error()})
+		return g.postpone(e, st, nil, f)
 	}
 	msg, chain, err := g.parse(raw, e.Key, log)
 	if err != nil {
@@ -54,12 +67,6 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		return false, nil, due
 	}
 
-	var st journal.State
-	if j.retried {
-		if st, err = g.journal.State(e.Key); err != nil {
-			log.Error("cannot read this message's history from the journal; recipients that already got it may get it again", "error", err)
-		}
-	}
 	sum := sha256.Sum256(raw)
 	claim = journal.Claim{
 		Key: e.Key, File: e.Orig, MessageID: msg.MessageID, From: msg.Sender, To: msg.Recipients,
@@ -213,6 +220,56 @@ func messageCause(me *message.Error) cause.Cause {
 	return cause.NotAMessage
 }
 
+// maxSize is the most a message file may hold: [spool] max_size (a
+// config without it, in a test, gets the default).
+func (g *Gateway) maxSize() int64 {
+	if g.cfg.Spool.MaxSize > 0 {
+		return g.cfg.Spool.MaxSize
+	}
+	return config.DefaultMaxSize
+}
+
+// readFailure is what an error of spool.Read means. What will never be
+// read is permanent, to be set aside at once: something that is not a
+// regular file (a link, a pipe, a socket, a device; its kind is named,
+// nothing of what it points to or holds) or a file over max_size. Any
+// other error (permissions, a disk error, a file still held open by its
+// writer on Windows) may pass: the file is retried, bounded by retry_for.
+func (g *Gateway) readFailure(err error) failure {
+	lang := g.cfg.Log.Language
+	var nr *safefile.NotRegularError
+	var tl *safefile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		return failure{Cause: cause.NotAFile, Permanent: true, Detail: notAFileText(lang, nr.Kind), Err: err}
+	case errors.As(err, &tl):
+		n := tl.Size
+		if n < 0 {
+			n = tl.Max + 1 // it grew past the limit while it was read
+		}
+		// The same words as Parse's for a file over max_size.
+		f := g.messageFailure(&message.Error{Detail: message.Detail{ID: message.FileTooLarge, N: n, Max: tl.Max}, Cause: string(cause.MessageTooLarge)})
+		f.Permanent = true
+		return f
+	}
+	return failure{Cause: cause.FileUnreadable, Detail: err.Error(), Err: err}
+}
+
+// refuseName sets aside a waiting file whose name is too long to claim
+// (spool.ErrNameTooLong), under a short BAD name with the original name
+// in its reason; it gets a key of its own, for the journal and retry.
+func (g *Gateway) refuseName(e spool.Entry) {
+	if e.Key == "" {
+		e.Key = g.spool.NewKey()
+	}
+	f := failure{
+		Cause: cause.NotAFile, Permanent: true,
+		Detail: fmt.Sprintf(fileWordsFor(g.cfg.Log.Language).NameTooLong, len(e.Orig)),
+		Err:    fmt.Errorf("its name is %d bytes long, too long to claim", len(e.Orig)),
+	}
+	g.refuseFile(e, journal.Claim{Key: e.Key, File: e.Orig, Size: e.Size}, nil, f)
+}
+
 // hold puts a claimed file back after a failure that concerns the relay,
 // the login or the sender rather than this message: no file is set aside
 // for it, and retry_for does not run out for it. The chain is recorded
@@ -274,19 +331,95 @@ func (g *Gateway) refuseFile(e spool.Entry, claim journal.Claim, to []string, f 
 	g.quarantine(e, f)
 }
 
-// quarantine sets a claimed file aside as .BAD with its reason.
+// quarantine sets a claimed file aside as .BAD with its reason. When that
+// fails (a full disk: the reason cannot be written), the file stays
+// claimed and is set aside later, again and again until it can be (see
+// fileLater); a waiting file (a name too long to claim) is met again by
+// the next scan.
 func (g *Gateway) quarantine(e spool.Entry, f failure) {
-	r := g.badReason(e, f)
-	name, err := g.spool.Quarantine(e, r)
-	if err != nil {
+	name, err := g.spool.Quarantine(e, g.badReason(e, f))
+	g.mu.Lock()
+	p := g.unfiled[e.Name]
+	if err == nil || errors.Is(err, spool.ErrGone) {
+		delete(g.unfiled, e.Name)
+	}
+	g.mu.Unlock()
+	switch {
+	case errors.Is(err, spool.ErrGone):
+		g.log.Warn("a refused file was removed by someone else before it could be set aside", "file", e.Orig, "error", err)
+		return
+	case err != nil && e.State == spool.Sending:
+		g.fileLater(e, f, err)
+		return
+	case err != nil:
 		g.log.Error("cannot set a refused file aside", "file", e.Orig, "error", err)
 		return
+	}
+	if p != nil {
+		g.log.Info("a refused file could be set aside at last", "file", e.Orig, "bad", name, "tries", p.tries+1)
 	}
 	args := []any{"file", e.Orig, "bad", name, "cause", f.Cause, "reply", f.Reply}
 	if f.Err != nil {
 		args = append(args, "error", f.Err)
 	}
 	g.log.Warn("file refused; set aside as .BAD", args...)
+}
+
+// unfiled is a refused file that could not be set aside yet.
+type unfiled struct {
+	entry spool.Entry
+	f     failure
+	tries int
+	wait  time.Duration // before the next try: doubled after each, at most unfiledMaxWait
+	due   time.Time
+}
+
+// How often a refused file that could not be set aside is tried again:
+// soon, then less often.
+const (
+	unfiledFirstWait = 5 * time.Second
+	unfiledMaxWait   = time.Minute
+)
+
+// fileLater remembers a claimed file that could not be set aside (err),
+// for the loop to try again when it is due (fileUnfiled). The first
+// failure is logged as an error; the ones after it only at debug level,
+// and success again when it comes.
+func (g *Gateway) fileLater(e spool.Entry, f failure, err error) {
+	g.mu.Lock()
+	p, again := g.unfiled[e.Name]
+	if !again {
+		p = &unfiled{entry: e, f: f, wait: unfiledFirstWait}
+		g.unfiled[e.Name] = p
+	} else {
+		p.wait = min(2*p.wait, unfiledMaxWait)
+	}
+	p.tries++
+	p.due = g.now().Add(p.wait)
+	g.mu.Unlock()
+	g.reschedule()
+	if !again {
+		g.log.Error("cannot set a refused file aside; it stays claimed and spoolgate tries again until it can (is the disk full?)",
+			"file", e.Orig, "cause", f.Cause, "error", err)
+	} else {
+		g.log.Debug("still cannot set a refused file aside", "file", e.Orig, "tries", p.tries, "error", err)
+	}
+}
+
+// fileUnfiled tries again to set aside the refused files that are due.
+func (g *Gateway) fileUnfiled() {
+	now := g.now()
+	var due []*unfiled
+	g.mu.Lock()
+	for _, p := range g.unfiled {
+		if !p.due.After(now) {
+			due = append(due, p)
+		}
+	}
+	g.mu.Unlock()
+	for _, p := range due {
+		g.quarantine(p.entry, p.f)
+	}
 }
 
 // finish removes a file whose message needs no more sending.

@@ -86,6 +86,7 @@ type Gateway struct {
 	folderErr   string                 // last scan error, logged once
 	wakes       []chan struct{}        // one per worker
 	resched     chan struct{}          // tells the loop to recompute its alarm
+	unfiled     map[string]*unfiled    // refused claimed files not yet set aside (a full disk), by name
 
 	// Files of one content are sent one at a time, so that the dedupe
 	// window sees the first one's outcome (see dedupe).
@@ -122,6 +123,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		log:      log,
 		now:      time.Now,
 		deferred: map[string]*retryEntry{},
+		unfiled:  map[string]*unfiled{},
 		dirty:    true,
 		resched:  make(chan struct{}, 1),
 		sending:  map[string]bool{},
@@ -298,6 +300,7 @@ func (g *Gateway) loop(ctx context.Context) {
 			g.mu.Unlock()
 		case <-g.resched:
 		}
+		g.fileUnfiled()
 		g.notify()
 	}
 }
@@ -317,6 +320,11 @@ func (g *Gateway) nextAlarm() time.Duration {
 	for _, r := range g.deferred {
 		if r.due.Before(next) {
 			next = r.due
+		}
+	}
+	for _, p := range g.unfiled {
+		if p.due.Before(next) {
+			next = p.due
 		}
 	}
 	if b := g.cfg.Spool.Batch; b > 0 && len(g.accepted) > 0 && len(g.accepted)+g.inflight >= b {
@@ -503,6 +511,15 @@ func (g *Gateway) next() (job, bool) {
 		g.mu.Unlock()
 
 		c, err := g.spool.Claim(e)
+		if errors.Is(err, spool.ErrNameTooLong) {
+			// It can never be claimed: set it aside under a short
+			// name, not log the same error at every scan for ever.
+			g.mu.Lock()
+			g.inflight--
+			g.mu.Unlock()
+			g.refuseName(e)
+			continue
+		}
 		if err != nil {
 			busy := errors.Is(err, spool.ErrBusy)
 			g.mu.Lock()

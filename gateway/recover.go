@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 )
 
 // recover finishes or undoes what the previous run left half done. For each
 // file this instance had claimed, the journal tells whether the relay had
-// already accepted it: if so, the file is removed and not sent again; if an
-// attempt may have begun, it is deferred (keeping its key, so recipients
+// already accepted it: if so, the file is removed and not sent again; if it
+// was refused for good (and could not be set aside: a full disk), it is set
+// aside now, with the reason the journal recorded; if an attempt may have
+// begun, it is deferred (keeping its key, so recipients
 // that got it are not sent it again); if the journal holds no attempt, it
 // goes back to the queue under its original name. (The attempt is queued
 // for the journal before the relay gets DATA but not waited for, so a
@@ -30,6 +33,9 @@ func (g *Gateway) recover() error {
 		case st.Found && (st.Status == journal.StatusSent || st.Status == journal.StatusPartlySent):
 			g.finish(e)
 			g.log.Info("recovered: the relay had accepted this message before the restart; not sending it again", "file", e.Orig, "key", e.Key)
+		case st.Found && st.Status == journal.StatusFailed:
+			g.log.Info("recovered: this file had been refused before the restart, but not yet set aside; setting it aside now", "file", e.Orig, "key", e.Key)
+			g.quarantine(e, g.journaledFailure(e.Key))
 		case st.Found && st.Attempts > 0:
 			if _, err := g.spool.Defer(e); err != nil {
 				return fmt.Errorf("recover %s: %w", e.Name, err)
@@ -44,6 +50,32 @@ func (g *Gateway) recover() error {
 		}
 	}
 	return nil
+}
+
+// journaledFailure is the refusal the journal recorded for the message
+// key: its cause, and the relay's reply and refused recipients, or what
+// spoolgate found itself when no relay answered.
+func (g *Gateway) journaledFailure(key string) failure {
+	f := failure{Cause: cause.Unknown, Permanent: true}
+	recs, err := g.journal.Query(journal.Filter{Key: key, Limit: 1})
+	if err != nil || len(recs) == 0 {
+		return f
+	}
+	r := recs[0]
+	if c := cause.Cause(r.Cause); c.Known() {
+		f.Cause = c
+	}
+	if f.Server = r.Server; f.Server != "" {
+		f.Reply = r.Reply
+	} else {
+		f.Detail = r.Reply // spoolgate's own words, journaled as the reply
+	}
+	for _, rc := range r.Recipients {
+		if rc.Status == journal.StatusFailed {
+			f.Recipients = append(f.Recipients, journal.Recipient{Address: rc.Address, Status: rc.Status, Reply: rc.Reply, Cause: rc.Cause})
+		}
+	}
+	return f
 }
 
 // purge drops journal records older than the retention period: patron
