@@ -45,7 +45,12 @@ func (j *Journal) Failures(from, to time.Time) ([]Failure, error) {
 			AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key)
 	) ORDER BY at, o`
 	args := []any{nanos(from), end}
-	rows, err := j.rdb.QueryContext(context.Background(), q, args...)
+	c, done, err := j.reading()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := c.rdb.QueryContext(context.Background(), q, args...)
 	if err != nil {
 		return nil, j.readError(err)
 	}

@@ -656,11 +656,11 @@ func TestJournal_DatabaseFull(t *testing.T) {
 
 	// The writer is idle after Flush; cap the database at its current size.
 	ctx := context.Background()
-	if _, err := j.wconn.ExecContext(ctx, `PRAGMA max_page_count = 1`); err != nil {
+	if _, err := j.db.wconn.ExecContext(ctx, `PRAGMA max_page_count = 1`); err != nil {
 		t.Fatal(err)
 	}
 	var pages int
-	if err := j.wconn.QueryRowContext(ctx, `PRAGMA max_page_count`).Scan(&pages); err != nil {
+	if err := j.db.wconn.QueryRowContext(ctx, `PRAGMA max_page_count`).Scan(&pages); err != nil {
 		t.Fatal(err)
 	}
 	big := strings.Repeat("x", 256<<10) // needs new pages
@@ -699,7 +699,7 @@ func TestJournal_DatabaseFull(t *testing.T) {
 		t.Errorf("a committed event is gone")
 	}
 
-	if _, err := j.wconn.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); err != nil {
+	if _, err := j.db.wconn.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); err != nil {
 		t.Fatal(err)
 	}
 	done, ch := doneChan()
@@ -1074,13 +1074,13 @@ func TestOpen_Durability(t *testing.T) {
 	ctx := context.Background()
 	var mode string
 	var sync, timeout int
-	if err := j.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := j.db.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.wconn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+	if err := j.db.wconn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.wconn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
+	if err := j.db.wconn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
 		t.Fatal(err)
 	}
 	if mode != "wal" || sync != 2 || timeout != 5000 {

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -34,15 +37,15 @@ const maxBatch = 1024
 // use.
 type Journal struct {
 	path string
+	o    options
 	log  *slog.Logger
 	now  func() time.Time // stamps events; time.Now except in tests
 
-	wdb   *sql.DB   // one connection, used only by the writer goroutine
-	wconn *sql.Conn // that connection
-	st    stmts
-	rdb   *sql.DB // read-only connections for State, Query, LastSent
-	// delivered is deliveredBefore, prepared on rdb.
-	delivered *sql.Stmt
+	// db is the open database. The writer goroutine alone replaces it
+	// (reopen), holding rmu; reads hold rmu for reading while they use
+	// it (see reading). Close closes it once the writer has stopped.
+	rmu sync.RWMutex
+	db  *conns
 
 	mu      sync.Mutex
 	queue   []*event
@@ -54,10 +57,37 @@ type Journal struct {
 	closeErr  error
 
 	// Owned by the writer goroutine.
-	flushErr error  // first write error since the last Flush
-	failing  string // kind of the failure being reported; "" = healthy
-	commits  int64  // transactions committed (read by tests after a Flush)
+	flushErr  error  // first write error since the last Flush
+	failing   string // kind of the failure being reported; "" = healthy
+	commits   int64  // transactions committed (read by tests after a Flush)
+	reopenErr string // the last failure to start a new journal, logged once
 }
+
+// conns are the connections to one database file.
+type conns struct {
+	wdb   *sql.DB   // one connection, used only by the writer goroutine
+	wconn *sql.Conn // that connection
+	st    stmts
+	rdb   *sql.DB // read-only connections for State, Query, LastSent
+	// delivered is deliveredBefore, prepared on rdb.
+	delivered *sql.Stmt
+	// file is the database file they were opened on, as its open file
+	// showed it: the writer compares the path with it (os.SameFile) to
+	// notice the file deleted or replaced while spoolgate runs.
+	file os.FileInfo
+}
+
+func (c *conns) close() error {
+	return errors.Join(c.st.close(), c.wconn.Close(), c.wdb.Close(), c.delivered.Close(), c.rdb.Close())
+}
+
+// FileMode is the mode (on Unix) of the database file and, as SQLite gives
+// them the database's, of its -wal and -shm files: read and write for
+// spoolgate's account, read for its group, which holds the administrators
+// who run spoolgate sent, queue and report (never the library system's
+// queue writer: it writes the queue folder only). The journal names
+// patrons. Open narrows an older journal's wider mode to it.
+const FileMode os.FileMode = 0o640
 
 // options are the knobs tests turn; Open uses the defaults.
 type options struct {
@@ -65,9 +95,10 @@ type options struct {
 }
 
 // Open opens the journal database at path, creating it (and its schema) if
-// it does not exist. The parent folder must exist. log receives the
-// journal's own messages (write failures and recoveries); nil discards
-// them.
+// it does not exist, with mode FileMode. The parent folder must exist. log
+// receives the journal's own messages (write failures and recoveries, and
+// a database file deleted while it is open: a new one is begun, so that
+// history from then on is kept); nil discards them.
 func Open(path string, log *slog.Logger) (*Journal, error) {
 	return open(path, log, options{busyTimeout: busyTimeout})
 }
@@ -81,6 +112,30 @@ func open(path string, log *slog.Logger, o options) (*Journal, error) {
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	c, err := openConns(path, o)
+	if err != nil {
+		return nil, err
+	}
+	j := &Journal{
+		path:    path,
+		o:       o,
+		log:     log,
+		now:     time.Now,
+		db:      c,
+		wake:    make(chan struct{}, 1),
+		stopped: make(chan struct{}),
+	}
+	go j.writer()
+	return j, nil
+}
+
+// openConns opens the database at path, making its file first (see
+// prepareFile) and its schema.
+func openConns(path string, o options) (*conns, error) {
+	fi, err := prepareFile(path)
+	if err != nil {
+		return nil, openError(path, err)
 	}
 	ms := o.busyTimeout.Milliseconds()
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(0)", ms)
@@ -105,7 +160,7 @@ func open(path string, log *slog.Logger, o options) (*Journal, error) {
 		wdb.Close()
 		return nil, openError(path, err)
 	}
-	fail := func(err error) (*Journal, error) {
+	fail := func(err error) (*conns, error) {
 		wconn.Close()
 		wdb.Close()
 		return nil, openError(path, err)
@@ -137,21 +192,121 @@ func open(path string, log *slog.Logger, o options) (*Journal, error) {
 		st.close()
 		return fail(err)
 	}
+	return &conns{wdb: wdb, wconn: wconn, st: st, rdb: rdb, delivered: delivered, file: fi}, nil
+}
 
-	j := &Journal{
-		path:      path,
-		log:       log,
-		now:       time.Now,
-		wdb:       wdb,
-		wconn:     wconn,
-		st:        st,
-		rdb:       rdb,
-		delivered: delivered,
-		wake:      make(chan struct{}, 1),
-		stopped:   make(chan struct{}),
+// prepareFile makes the database file at path, empty, with mode FileMode
+// when it is missing (SQLite would make it with its own, 0644), and
+// narrows the mode of an existing one, and of its -wal, -shm and -journal
+// files, to FileMode where it is wider and this account owns them (on
+// Unix). It returns the file's FileInfo, taken from the open file.
+func prepareFile(path string) (os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.Open(path) // a reader (spoolgate sent) may not write it
 	}
-	go j.writer()
-	return j, nil
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	narrow(path, fi)
+	for _, sfx := range []string{"-wal", "-shm", "-journal"} {
+		if sfi, err := os.Lstat(path + sfx); err == nil && sfi.Mode().IsRegular() {
+			narrow(path+sfx, sfi)
+		}
+	}
+	return fi, nil
+}
+
+// narrow takes from the file at path the permissions FileMode does not
+// give, on Unix; it does nothing where this account may not (it does not
+// own the file), nor on Windows, where the data folder's ACL decides.
+func narrow(path string, fi os.FileInfo) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if perm := fi.Mode().Perm(); perm&^FileMode != 0 {
+		_ = os.Chmod(path, perm&FileMode)
+	}
+}
+
+// errNoDatabase is what reads and writes meet while the journal has no
+// open database: its file vanished and a new one could not be begun yet.
+var errNoDatabase = errors.New("its file was deleted and a new journal could not be begun yet")
+
+// reading returns the open database for a read, and the function to call
+// when the read is done; until then the writer does not replace it.
+func (j *Journal) reading() (*conns, func(), error) {
+	j.rmu.RLock()
+	if j.db.rdb == nil {
+		j.rmu.RUnlock()
+		return nil, nil, j.readError(errNoDatabase)
+	}
+	return j.db, j.rmu.RUnlock, nil
+}
+
+// checkFile makes sure the writer writes to the file at the journal's
+// path. When that file was deleted (or replaced) while the journal was
+// open, the writes would go on into a file no one can see, and be lost
+// at the next start, so the journal logs an error and opens the path
+// again: a new journal, empty, in which history from then on is kept.
+// It runs on the writer goroutine before each transaction.
+func (j *Journal) checkFile() {
+	what := "was deleted"
+	if j.db.wconn != nil {
+		fi, err := os.Stat(j.path)
+		if err == nil && os.SameFile(fi, j.db.file) {
+			return
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return // cannot tell (a folder that cannot be read); the writes say
+		}
+		if err == nil {
+			what = "was replaced by another file"
+		}
+		// The new file is made before the old database is closed, so
+		// that a path that cannot take one (the data folder deleted
+		// too) keeps the old one open: the writes go on, into the
+		// deleted file, and are kept if it comes back.
+		if _, perr := prepareFile(j.path); perr != nil {
+			j.reopenFailed(what, perr)
+			return
+		}
+	}
+	j.rmu.Lock()
+	defer j.rmu.Unlock()
+	var closeErr error
+	if j.db.wconn != nil {
+		// The old connections close first: they share the -wal and
+		// -shm paths with the new file's, and closing checkpoints
+		// into the old file and removes them.
+		closeErr = j.db.close()
+	}
+	c, err := openConns(j.path, j.o)
+	if err != nil {
+		j.db = &conns{file: j.db.file} // none open; the next transaction tries again
+		j.reopenFailed(what, errors.Join(err, closeErr))
+		return
+	}
+	j.db = c
+	j.reopenErr = ""
+	j.log.Error(fmt.Sprintf("journal: %s %s while spoolgate was running; the history recorded in it is gone. A new journal was begun there, and history from now on is kept in it", j.path, what),
+		"path", j.path)
+}
+
+// reopenFailed logs, once for each error, that a new journal could not be
+// begun after the old one's file vanished.
+func (j *Journal) reopenFailed(what string, err error) {
+	if err.Error() == j.reopenErr {
+		return
+	}
+	j.reopenErr = err.Error()
+	j.log.Error(fmt.Sprintf("journal: %s %s while spoolgate was running, and a new journal cannot be begun there; events are not kept until it can", j.path, what),
+		"path", j.path, "err", err)
 }
 
 // openError says what went wrong opening the database at path, and what to
@@ -297,7 +452,11 @@ func (j *Journal) Close() error {
 		j.signal()
 		ferr := (<-e.reply).err
 		<-j.stopped
-		j.closeErr = errors.Join(ferr, j.st.close(), j.wconn.Close(), j.wdb.Close(), j.delivered.Close(), j.rdb.Close())
+		var cerr error
+		if j.db.wconn != nil {
+			cerr = j.db.close()
+		}
+		j.closeErr = errors.Join(ferr, cerr)
 	})
 	return j.closeErr
 }

@@ -22,8 +22,13 @@ func (j *Journal) State(key string) (State, error) {
 	if j.isClosed() {
 		return State{}, ErrClosed
 	}
+	c, done, err := j.reading()
+	if err != nil {
+		return State{}, err
+	}
+	defer done()
 	ctx := context.Background()
-	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := c.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return State{}, j.readError(err)
 	}
@@ -117,8 +122,13 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
+	c, done, err := j.reading()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	ctx := context.Background()
-	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := c.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, j.readError(err)
 	}
@@ -216,7 +226,12 @@ func (j *Journal) DeliveredBefore(hash, except string, since time.Time) (map[str
 	if hash == "" {
 		return nil, nil
 	}
-	rows, err := j.delivered.QueryContext(context.Background(), hash, except, nanos(since))
+	c, done, err := j.reading()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := c.delivered.QueryContext(context.Background(), hash, except, nanos(since))
 	if err != nil {
 		return nil, j.readError(err)
 	}
@@ -249,8 +264,13 @@ func (j *Journal) LastSent() (time.Time, error) {
 	if j.isClosed() {
 		return time.Time{}, ErrClosed
 	}
+	c, done, err := j.reading()
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer done()
 	var n sql.NullInt64
-	err := j.rdb.QueryRowContext(context.Background(),
+	err = c.rdb.QueryRowContext(context.Background(),
 		`SELECT max(at) FROM recipients WHERE status = 'sent'`).Scan(&n)
 	if err != nil {
 		return time.Time{}, j.readError(err)

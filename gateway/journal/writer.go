@@ -214,6 +214,7 @@ func (j *Journal) commit(batch []*event) {
 	writes := slices.ContainsFunc(batch, func(e *event) bool { return e.kind != evFlush && e.kind != evThen && e.bad == nil })
 	var txErr error
 	if writes {
+		j.checkFile()
 		if txErr = j.apply(batch); txErr != nil {
 			txErr = fmt.Errorf("journal %s: %w", j.path, txErr)
 		}
@@ -247,7 +248,10 @@ func (j *Journal) commit(batch []*event) {
 // apply runs batch in one immediate transaction and commits it.
 func (j *Journal) apply(batch []*event) error {
 	ctx := context.Background()
-	c := j.wconn
+	c := j.db.wconn
+	if c == nil {
+		return errNoDatabase
+	}
 	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
@@ -289,7 +293,7 @@ func (j *Journal) applyOne(ctx context.Context, e *event) error {
 
 func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
 	c := e.claim
-	res, err := j.st.claimIns.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, c.Hash)
+	res, err := j.db.st.claimIns.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, c.Hash)
 	if err != nil {
 		return err
 	}
@@ -299,12 +303,12 @@ func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
 	}
 	if n == 0 {
 		// Known already: refresh the description only.
-		if _, err := j.st.claimUpd.ExecContext(ctx, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, c.Hash, c.Key); err != nil {
+		if _, err := j.db.st.claimUpd.ExecContext(ctx, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, c.Hash, c.Key); err != nil {
 			return err
 		}
 	}
 	for _, a := range c.To {
-		if _, err := j.st.rcptQueued.ExecContext(ctx, c.Key, a, "", e.at); err != nil {
+		if _, err := j.db.st.rcptQueued.ExecContext(ctx, c.Key, a, "", e.at); err != nil {
 			return err
 		}
 	}
@@ -316,16 +320,16 @@ func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
 
 func (j *Journal) applyAttempt(ctx context.Context, e *event) error {
 	if len(e.to) == 0 {
-		if _, err := j.st.rcptAllAttempted.ExecContext(ctx, e.server, e.at, e.key); err != nil {
+		if _, err := j.db.st.rcptAllAttempted.ExecContext(ctx, e.server, e.at, e.key); err != nil {
 			return err
 		}
 	}
 	for _, a := range e.to {
-		if _, err := j.st.rcptAttempted.ExecContext(ctx, e.key, a, e.server, e.at); err != nil {
+		if _, err := j.db.st.rcptAttempted.ExecContext(ctx, e.key, a, e.server, e.at); err != nil {
 			return err
 		}
 	}
-	if err := j.updateOrStub(ctx, e, j.st.attemptUpd, e.at, e.server, e.key); err != nil {
+	if err := j.updateOrStub(ctx, e, j.db.st.attemptUpd, e.at, e.server, e.key); err != nil {
 		return err
 	}
 	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s to=%s", e.server, strings.Join(e.to, ",")))
@@ -333,15 +337,15 @@ func (j *Journal) applyAttempt(ctx context.Context, e *event) error {
 
 func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 	c := e.claim
-	if _, err := j.st.begin.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, e.server, c.Hash); err != nil {
+	if _, err := j.db.st.begin.ExecContext(ctx, c.Key, c.File, c.MessageID, c.From, c.Subject, c.Size, c.Kind, c.Unit, e.at, e.server, c.Hash); err != nil {
 		return err
 	}
 	// Sets, not slices.Contains: a message may have thousands of recipients.
 	attempted, claimed := setOf(e.to), setOf(c.To)
 	for _, a := range c.To {
-		st := j.st.rcptQueued
+		st := j.db.st.rcptQueued
 		if attempted[a] {
-			st = j.st.rcptAttempted
+			st = j.db.st.rcptAttempted
 		}
 		if _, err := st.ExecContext(ctx, c.Key, a, e.server, e.at); err != nil {
 			return err
@@ -349,7 +353,7 @@ func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 	}
 	for _, a := range e.to {
 		if !claimed[a] {
-			if _, err := j.st.rcptAttempted.ExecContext(ctx, c.Key, a, e.server, e.at); err != nil {
+			if _, err := j.db.st.rcptAttempted.ExecContext(ctx, c.Key, a, e.server, e.at); err != nil {
 				return err
 			}
 		}
@@ -360,12 +364,12 @@ func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 	o := e.out
 	if len(o.To) == 0 {
-		if _, err := j.st.rcptAllOutcome.ExecContext(ctx, string(o.Status), o.Reply, o.Server, e.at, o.Cause, o.QueueID, o.Key); err != nil {
+		if _, err := j.db.st.rcptAllOutcome.ExecContext(ctx, string(o.Status), o.Reply, o.Server, e.at, o.Cause, o.QueueID, o.Key); err != nil {
 			return err
 		}
 	}
 	for _, a := range o.To {
-		if _, err := j.st.rcptOutcome.ExecContext(ctx, o.Key, a, string(o.Status), o.Reply, o.Server, e.at, o.Cause, o.QueueID); err != nil {
+		if _, err := j.db.st.rcptOutcome.ExecContext(ctx, o.Key, a, string(o.Status), o.Reply, o.Server, e.at, o.Cause, o.QueueID); err != nil {
 			return err
 		}
 	}
@@ -373,7 +377,7 @@ func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 	if o.Status == StatusDeferred {
 		next = nanos(o.Next)
 	}
-	if err := j.updateOrStub(ctx, e, j.st.recordUpd, string(o.Status), o.Server, o.Reply, e.at, next, o.Key, o.Cause); err != nil {
+	if err := j.updateOrStub(ctx, e, j.db.st.recordUpd, string(o.Status), o.Server, o.Reply, e.at, next, o.Key, o.Cause); err != nil {
 		return err
 	}
 	detail := fmt.Sprintf("to=%s server=%s reply=%s", strings.Join(o.To, ","), o.Server, o.Reply)
@@ -387,17 +391,17 @@ func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 }
 
 func (j *Journal) applyRetried(ctx context.Context, e *event) error {
-	if _, err := j.st.rcptRequeued.ExecContext(ctx, e.at, e.key); err != nil {
+	if _, err := j.db.st.rcptRequeued.ExecContext(ctx, e.at, e.key); err != nil {
 		return err
 	}
-	if err := j.updateOrStub(ctx, e, j.st.retriedUpd, e.at, e.key); err != nil {
+	if err := j.updateOrStub(ctx, e, j.db.st.retriedUpd, e.at, e.key); err != nil {
 		return err
 	}
 	return j.note(ctx, e, "retried", "")
 }
 
 func (j *Journal) applyPurge(ctx context.Context, e *event) error {
-	c := j.wconn
+	c := j.db.wconn
 	for _, q := range []string{
 		`DELETE FROM recipients WHERE key IN (SELECT key FROM messages WHERE last_at < ?)`,
 		`DELETE FROM events WHERE key IN (SELECT key FROM messages WHERE last_at < ?)`,
@@ -425,7 +429,7 @@ func (j *Journal) updateOrStub(ctx context.Context, e *event, upd *sql.Stmt, arg
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
 	}
-	if _, err := j.st.stub.ExecContext(ctx, e.key, e.at); err != nil {
+	if _, err := j.db.st.stub.ExecContext(ctx, e.key, e.at); err != nil {
 		return err
 	}
 	_, err = upd.ExecContext(ctx, args...)
@@ -433,7 +437,7 @@ func (j *Journal) updateOrStub(ctx context.Context, e *event, upd *sql.Stmt, arg
 }
 
 func (j *Journal) note(ctx context.Context, e *event, what, detail string) error {
-	_, err := j.st.event.ExecContext(ctx, e.key, e.at, what, detail)
+	_, err := j.db.st.event.ExecContext(ctx, e.key, e.at, what, detail)
 	return err
 }
 
