@@ -73,6 +73,9 @@ func (ss *session) fault(stage Stage, arg string) (reply *Reply, err error) {
 	if r.Close && ss.fc != nil {
 		ss.fc.closeAfterReply()
 	}
+	if r.Trickle > 0 && ss.fc != nil {
+		ss.fc.trickleReply(r.Trickle)
+	}
 	if r.Code >= 400 {
 		return r, &smtp.SMTPError{Code: r.Code, EnhancedCode: smtp.EnhancedCode(r.Enhanced), Message: r.Message}
 	}

@@ -31,16 +31,19 @@ type Fault func(stage Stage, arg string) *Reply
 //     2xx at the other stages means the normal answer);
 //   - else answers as normal.
 //
-// With Close, the connection is closed right after the answer was sent.
+// With Trickle, the answer goes out one byte every Trickle (under TLS,
+// one byte of the TLS record at a time). With Close, the connection is
+// closed right after the answer was sent.
 type Reply struct {
 	Code     int
 	Enhanced [3]int // e.g. {5, 1, 1}; zero: X.0.0
 	Message  string
 
-	Delay time.Duration
-	Stall bool
-	Cut   bool
-	Close bool
+	Delay   time.Duration
+	Stall   bool
+	Cut     bool
+	Close   bool
+	Trickle time.Duration
 }
 
 // Refuse returns a Reply that answers code, e.g. Refuse(550, [3]int{5, 1, 1},
@@ -78,6 +81,10 @@ func Stall(stage Stage) Fault { return At(stage, &Reply{Stall: true}) }
 
 // Delay makes the server wait d before answering at stage.
 func Delay(stage Stage, d time.Duration) Fault { return At(stage, &Reply{Delay: d}) }
+
+// TrickleReply makes the server send its answer at stage one byte every
+// d: a server that keeps the client waiting without ever going silent.
+func TrickleReply(stage Stage, d time.Duration) Fault { return At(stage, &Reply{Trickle: d}) }
 
 // CloseAfterEachMessage accepts each message and then closes the
 // connection, as some relays do.

@@ -1,15 +1,20 @@
 package smtptest
 
 import (
+	"bufio"
+	"io"
 	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // RawServer listens on 127.0.0.1 and hands every connection to a script
 // that plays the server's side by hand, for dialogues go-smtp's server
-// can't be made to have (a 421 greeting, a greeting that never comes).
+// can't be made to have (a 421 greeting, a greeting that never comes, an
+// endless reply: EndlessEHLO).
 type RawServer struct {
 	ln   net.Listener
 	addr *net.TCPAddr
@@ -112,4 +117,46 @@ func ClosedPort(tb testing.TB) int {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	return port
+}
+
+// EndlessEHLO returns a RawServer script that greets and then answers
+// EHLO (or HELO) with "250-" continuation lines that never end, as fast as
+// the client takes them, until the client closes the connection or the
+// test ends (close done, e.g. a RawServer's Done). It adds the bytes it
+// sent to sent, when not nil.
+func EndlessEHLO(done <-chan struct{}, sent *atomic.Int64) func(net.Conn) {
+	line := []byte("250-" + strings.Repeat("X", 996) + "\r\n")
+	var block []byte
+	for range 64 {
+		block = append(block, line...)
+	}
+	return func(c net.Conn) {
+		io.WriteString(c, "220 endless.test ESMTP\r\n")
+		r := bufio.NewReader(c)
+		for {
+			cmd, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			verb := strings.ToUpper(strings.TrimSpace(cmd))
+			if strings.HasPrefix(verb, "EHLO") || strings.HasPrefix(verb, "HELO") {
+				break
+			}
+			io.WriteString(c, "503 5.5.1 EHLO first\r\n")
+		}
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			n, err := c.Write(block)
+			if sent != nil {
+				sent.Add(int64(n))
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
 }

@@ -7,8 +7,13 @@
 // connection. It offers STARTTLS or implicit TLS with certificates from
 // NewTLSCerts, AUTH (PLAIN, LOGIN, CRAM-MD5), SMTPUTF8 and SIZE as asked.
 //
+// A Reply can also trickle its answer one byte at a time, and
+// WithGreetingTrickle does that to the greeting: the replies of a server
+// that keeps a client waiting without ever going silent.
+//
 // What go-smtp's server can't be made to do (fail the greeting, say) is
-// done with NewRawServer, which hands each connection to a script.
+// done with NewRawServer, which hands each connection to a script;
+// EndlessEHLO is such a script.
 //
 // Servers stop in t.Cleanup. Nothing in this package is safe to use from
 // a goroutine that outlives its test.
@@ -64,6 +69,7 @@ type Server struct {
 	smtputf8    bool
 	maxSize     int64
 	transcript  bool
+	greetEvery  time.Duration // WithGreetingTrickle
 
 	mu        sync.Mutex
 	fault     Fault
@@ -113,6 +119,10 @@ func WithMaxSize(n int64) Option { return func(s *Server) { s.maxSize = n } }
 
 // WithFault installs f from the start; see Server.SetFault.
 func WithFault(f Fault) Option { return func(s *Server) { s.fault = f } }
+
+// WithGreetingTrickle makes the server send its greeting one byte every
+// d, as a server that keeps a client waiting without ever going silent.
+func WithGreetingTrickle(d time.Duration) Option { return func(s *Server) { s.greetEvery = d } }
 
 // WithTranscript records the dialogue of every connection, both ways, as
 // the SMTP layer sees it (above TLS); see Server.Transcript.
@@ -285,18 +295,31 @@ func (l *listener) Accept() (net.Conn, error) {
 	l.s.mu.Lock()
 	l.s.conns++
 	l.s.mu.Unlock()
-	return &faultConn{Conn: c}, nil
+	return &faultConn{Conn: c, done: l.s.done, trickle: l.s.greetEvery}, nil
 }
 
 // faultConn is the server's TCP connection, below TLS if any.
 type faultConn struct {
 	net.Conn
+	done <-chan struct{} // the server's: ends a trickle
+
 	mu         sync.Mutex
-	closeAfter bool // close once the next reply was written
+	closeAfter bool          // close once the next reply was written
+	trickle    time.Duration // send the next reply one byte every trickle
 }
 
 func (c *faultConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
+	c.mu.Lock()
+	every := c.trickle
+	c.trickle = 0
+	c.mu.Unlock()
+	var n int
+	var err error
+	if every > 0 {
+		n, err = Trickle(c.Conn, b, every, c.done)
+	} else {
+		n, err = c.Conn.Write(b)
+	}
 	c.mu.Lock()
 	closeNow := c.closeAfter
 	c.mu.Unlock()
@@ -310,6 +333,34 @@ func (c *faultConn) closeAfterReply() {
 	c.mu.Lock()
 	c.closeAfter = true
 	c.mu.Unlock()
+}
+
+// trickleReply makes the next reply go out one byte every d.
+func (c *faultConn) trickleReply(d time.Duration) {
+	c.mu.Lock()
+	c.trickle = d
+	c.mu.Unlock()
+}
+
+// Trickle writes b to w one byte every d, the first at once, until all is
+// written, a write fails or done is closed. It returns the bytes written,
+// and an error when it did not write them all.
+func Trickle(w io.Writer, b []byte, d time.Duration, done <-chan struct{}) (int, error) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for i := range b {
+		if i > 0 {
+			select {
+			case <-t.C:
+			case <-done:
+				return i, net.ErrClosed
+			}
+		}
+		if _, err := w.Write(b[i : i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(b), nil
 }
 
 // netConn finds the faultConn under go-smtp's connection.
