@@ -49,8 +49,10 @@ func (r refusal) Error() string { return string(r) }
 //     with a line break bad-address;
 //   - a certificate that does not verify, and any failure at stage "tls",
 //     is tls-failed;
-//   - a network error, a time-out or EOF is unreachable (at "capture",
-//     temporary); a context cancelled (spoolgate stopping) temporary;
+//   - a network error, a time-out, EOF or a reply longer than MaxReply
+//     (ErrReplyTooLong, after which the connection is closed) is
+//     unreachable (at "capture", temporary); a context cancelled
+//     (spoolgate stopping) temporary;
 //   - anything else unknown.
 //
 // An err that already is an *Error is returned as it is. Classify(nil, ...)
@@ -102,7 +104,7 @@ func otherCause(err error, stage string) cause.Cause {
 		return cause.Temporary // spoolgate is stopping; the message waits
 	case stage == "dial", stage == "tls", stage == "capture",
 		errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ErrReplyTooLong),
 		errors.Is(err, context.DeadlineExceeded):
 		return cause.Of(stage, 0, "", "")
 	}

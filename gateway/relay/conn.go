@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,22 +57,37 @@ func Label(srv *config.Server) string {
 // Greeting and Capabilities tell what the server said at each step, and a
 // context from WithTrace gets the whole dialogue, credentials masked.
 //
-// Every read and write on the connection has its own deadline of
-// srv.Timeout, so a server that stops answering, even in the middle of
-// DATA, is given up after Timeout. While a step (or a Session's Send) runs,
-// the end of its context also ends the I/O at once.
+// Nothing the server does can hold a Conn for ever or make it hold
+// unbounded memory:
+//
+//   - the TCP connect takes at most srv.ConnectTimeout;
+//   - the TLS handshake (security = tls, or after STARTTLS) and the whole
+//     AUTH exchange each take at most srv.Timeout;
+//   - every reply (the greeting, the reply to EHLO and to every other
+//     command, each reply of a pipelined group) must arrive whole within
+//     srv.Timeout of the moment it is awaited, after the command was
+//     written, and in at most MaxReply bytes; a reply that is longer ends
+//     the connection with an error wrapping ErrReplyTooLong;
+//   - what spoolgate writes between two replies (a command, the message
+//     after DATA) must make progress within srv.Timeout, and as a whole
+//     take no longer than srv.Timeout plus its size at 10 KB a second.
+//
+// While a step (or a Session's Send) runs, the end of its context also
+// ends the I/O at once.
 type Conn struct {
-	srv    *config.Server
-	label  string
-	dc     *deadlineConn
-	client *smtp.Client
-	wire   net.Conn        // what client reads and writes: plain, or the TLS connection
-	text   *textproto.Conn // on wire, for pipelined transactions; nil until the first
-	plain  net.Conn        // dc, traced: for the plain-text part of the dialogue
-	tr     *tracer
-	tls    *tls.ConnectionState // nil while the connection is plain text
-	helo   string
-	mech   string // the AUTH mechanism used, or ""
+	srv     *config.Server
+	label   string
+	timeout time.Duration
+	dc      *deadlineConn
+	client  *smtp.Client
+	wire    net.Conn        // what client reads and writes: plain, or the TLS connection
+	text    *textproto.Conn // on wire, for commands spoolgate writes itself; nil until the first
+	rc      *replyConn      // the bounds of wire's replies and writes
+	plain   *replyConn      // dc, traced and bounded: for the plain-text part of the dialogue
+	tr      *tracer
+	tls     *tls.ConnectionState // nil while the connection is plain text
+	helo    string
+	mech    string // the AUTH mechanism used, or ""
 
 	// Kept by a Session: for session_messages, session_time and the
 	// reconnect before a deferred recipient is tried again.
@@ -118,25 +135,45 @@ func Dial(ctx context.Context, srv *config.Server) (*Conn, error) {
 		return nil, Classify(err, label, "dial")
 	}
 	c := &Conn{
-		srv:   srv,
-		label: label,
-		dc:    &deadlineConn{Conn: nc, timeout: timeout},
-		tr:    &tracer{fn: traceFrom(ctx), server: label},
-		helo:  helo,
+		srv:     srv,
+		label:   label,
+		timeout: timeout,
+		dc:      &deadlineConn{Conn: nc},
+		tr:      &tracer{fn: traceFrom(ctx), server: label},
+		helo:    helo,
 	}
-	c.plain = &traceConn{Conn: c.dc, t: c.tr}
+	c.plain = newReplyConn(&traceConn{Conn: c.dc, t: c.tr}, c.dc, timeout)
 	if srv.Security != config.SecurityTLS {
 		return c, nil
 	}
-	tc := tls.Client(c.dc, tlsConfig(srv))
-	if err := tc.HandshakeContext(ctx); err != nil {
+	tc, err := c.handshake(ctx)
+	if err != nil {
 		c.dc.Close()
 		return nil, Classify(err, label, "tls")
 	}
+	rc := newReplyConn(&traceConn{Conn: tc, t: c.tr}, c.dc, timeout)
+	c.setClient(rc, rc)
+	return c, nil
+}
+
+// handshake runs the TLS handshake on dc, as a whole within timeout (and
+// before ctx ends), and records the connection's TLS state.
+func (c *Conn) handshake(ctx context.Context) (*tls.Conn, error) {
+	hctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	if err := c.dc.deadline(time.Now().Add(c.timeout)); err != nil {
+		return nil, err
+	}
+	tc := tls.Client(c.dc, tlsConfig(c.srv))
+	if err := tc.HandshakeContext(hctx); err != nil {
+		if ctx.Err() == nil && hctx.Err() != nil {
+			err = fmt.Errorf("the TLS handshake took longer than timeout = %s: %w", c.timeout, err)
+		}
+		return nil, err
+	}
 	state := tc.ConnectionState()
 	c.tls = &state
-	c.setClient(&traceConn{Conn: tc, t: c.tr})
-	return c, nil
+	return tc, nil
 }
 
 func tlsConfig(srv *config.Server) *tls.Config {
@@ -148,12 +185,13 @@ func tlsConfig(srv *config.Server) *tls.Config {
 	}
 }
 
-// setClient puts a new go-smtp Client on conn (the deadlines are dc's).
-func (c *Conn) setClient(conn net.Conn) {
+// setClient puts a new go-smtp Client on conn, which reads and writes
+// through rc (the deadlines are rc's; go-smtp's own are ignored).
+func (c *Conn) setClient(rc *replyConn, conn net.Conn) {
 	cl := smtp.NewClient(conn)
-	cl.CommandTimeout = c.dc.timeout
-	cl.SubmissionTimeout = c.dc.timeout
-	c.client, c.wire, c.text = cl, conn, nil
+	cl.CommandTimeout = c.timeout
+	cl.SubmissionTimeout = c.timeout
+	c.client, c.wire, c.text, c.rc = cl, conn, nil, rc
 }
 
 // Hello reads the server's greeting (stage "greeting": anything but 220
@@ -162,7 +200,7 @@ func (c *Conn) setClient(conn net.Conn) {
 func (c *Conn) Hello(ctx context.Context) error {
 	defer c.watch(ctx)()
 	if c.client == nil {
-		c.setClient(c.plain)
+		c.setClient(c.plain, c.plain)
 	}
 	// go-smtp reads the greeting and sends EHLO in one call. It writes
 	// nothing before the greeting has arrived, so nothing written means the
@@ -223,15 +261,14 @@ func (c *Conn) StartTLS(ctx context.Context) error {
 		}
 		return Classify(err, c.label, "tls")
 	}
-	tc := tls.Client(c.dc, tlsConfig(c.srv))
-	if err := tc.HandshakeContext(ctx); err != nil {
+	tc, err := c.handshake(ctx)
+	if err != nil {
 		return Classify(err, c.label, "tls")
 	}
-	state := tc.ConnectionState()
-	c.tls = &state
 	// A new Client expects a greeting; RFC 3207 has none after TLS, so one
 	// is replayed locally. Client.Hello then sends the second EHLO.
-	c.setClient(&greetedConn{Conn: &traceConn{Conn: tc, t: c.tr}, greeting: []byte("220 TLS started\r\n")})
+	rc := newReplyConn(&traceConn{Conn: tc, t: c.tr}, c.dc, c.timeout)
+	c.setClient(rc, &greetedConn{Conn: rc, greeting: []byte("220 TLS started\r\n")})
 	if err := c.client.Hello(c.helo); err != nil {
 		return Classify(err, c.label, "ehlo")
 	}
@@ -269,7 +306,13 @@ func (c *Conn) Auth(ctx context.Context) error {
 	default:
 		return Classify(kindRefusal{refusal(fmt.Sprintf("the server offers AUTH %s; spoolgate speaks PLAIN, LOGIN and CRAM-MD5", offered)), ErrNoAuthMechanism}, c.label, "auth")
 	}
-	defer c.watch(ctx)()
+	// The whole exchange, not only each reply, within timeout: a server
+	// could ask for ever more (LOGIN, CRAM-MD5 and PLAIN take at most
+	// three round trips).
+	actx, cancel := context.WithTimeoutCause(ctx, c.timeout,
+		fmt.Errorf("the AUTH exchange took longer than timeout = %s: %w", c.timeout, context.DeadlineExceeded))
+	defer cancel()
+	defer c.watch(actx)()
 	c.tr.auth = true
 	defer func() { c.tr.auth = false }()
 	if err := c.client.Auth(sc); err != nil {
@@ -394,40 +437,206 @@ func (a *cramMD5Client) Next(challenge []byte) ([]byte, error) {
 	return []byte(a.username + " " + hex.EncodeToString(h.Sum(nil))), nil
 }
 
-// deadlineConn gives every Read and Write its own deadline of now+timeout.
-// go-smtp sets a deadline per command, clears it afterwards and sets none
-// while the message is written; with this wrapper a stalled server is
-// given up after timeout whatever go-smtp is doing. Deadlines set from
-// outside are ignored for the same reason.
+// MaxReply is the most one reply of the server may take, in bytes: the
+// greeting, the reply to EHLO or to any other command, each reply of a
+// pipelined group. A reply is a few lines (RFC 5321 allows 512 bytes a
+// line), and a long EHLO reply a few hundred bytes; a server that sends
+// more without ending its reply is broken or hostile, and the connection
+// is closed with an error wrapping ErrReplyTooLong.
+const MaxReply = 64 << 10
+
+// minWriteRate is the slowest average, in bytes a second, at which a
+// server must take what spoolgate writes between two replies (a command,
+// a pipelined group, the message after DATA), beyond the first timeout:
+// writing n bytes may take at most timeout + n/minWriteRate in all, and a
+// single write that makes no progress is given up after timeout. A 10 MB
+// message may so take timeout plus about 17 minutes on a relay that
+// takes it at the slowest rate; one that takes nothing is given up after
+// timeout.
+const minWriteRate = 10 << 10
+
+// ErrReplyTooLong is wrapped by the error of a reply longer than MaxReply.
+// It is temporary: the connection is closed, and the message stays queued.
+var ErrReplyTooLong = errors.New("the server's reply is longer than spoolgate accepts")
+
+// replyTooLong is the error of a reply that went past MaxReply.
+func replyTooLong() error {
+	return fmt.Errorf("%w: more than %s in one reply (MaxReply); the connection is closed", ErrReplyTooLong, sizeText(MaxReply))
+}
+
+// replyConn bounds what the server says and how long it may take, on the
+// connection as the SMTP layer sees it (above TLS), whoever reads: go-smtp's
+// Client, the pipelined path, or STARTTLS's reply.
+//
+// The dialogue alternates between phases. A read phase starts at the first
+// Read after a Write (or at the first Read of all, for the greeting): the
+// reply is awaited from then, and must arrive whole within timeout, in at
+// most MaxReply bytes, however the server spaces its bytes. A server that
+// trickles one byte every few seconds is given up at timeout, and one that
+// sends an endless reply at MaxReply, before it costs more memory. The
+// pipelined path, which reads several replies in one phase, calls
+// awaitReply before each, giving each its own deadline and budget.
+//
+// A write phase lasts from the first Write after a read to the next read.
+// Each Write must make progress within timeout (plus the time its own
+// bytes take at minWriteRate), and the phase as a whole may take at most
+// timeout plus its bytes at minWriteRate: see minWriteRate.
+//
+// The deadlines are set on dc, the TCP connection, below TLS; deadlines set
+// from outside (go-smtp sets one per command, and clears it) are ignored.
+// replyConn is used by the one goroutine doing the connection's I/O.
+type replyConn struct {
+	net.Conn               // the SMTP layer's connection: traced plain, or traced TLS on dc
+	dc       *deadlineConn // the TCP connection, whose deadlines it sets
+	timeout  time.Duration
+	now      func() time.Time
+
+	reading bool      // in a read phase
+	left    int       // bytes the reply being read may still take
+	buf     []byte    // read and not yet handed on: whole lines, then a partial one
+	ready   int       // buf[:ready] is whole lines
+	wstart  time.Time // when the write phase began
+	wbytes  int64     // bytes written in the write phase
+}
+
+func newReplyConn(nc net.Conn, dc *deadlineConn, timeout time.Duration) *replyConn {
+	return &replyConn{Conn: nc, dc: dc, timeout: timeout, now: time.Now}
+}
+
+// awaitReply starts a read phase now: the next reply must arrive whole
+// within timeout and in MaxReply bytes.
+func (c *replyConn) awaitReply() error {
+	c.reading = true
+	c.left = MaxReply
+	return c.dc.deadline(c.now().Add(c.timeout))
+}
+
+// Read hands on whole lines only. A line is held back until its line end
+// has arrived, and a read that fails (the deadline, MaxReply, the server
+// gone) drops the partial line: a reader on bufio (textproto's, go-smtp's)
+// would otherwise take "250 2" cut off by the deadline for a whole reply,
+// and read the rest of it later as the reply to the next command. A
+// failed read stops the connection, so that nothing is read or written on
+// it any more.
+//
+// It never reads more from the connection than the caller asked for, so
+// that a caller reading one byte at a time (STARTTLS's reply) leaves what
+// follows the reply unread.
+func (c *replyConn) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if !c.reading {
+		if err := c.awaitReply(); err != nil {
+			return 0, err
+		}
+	}
+	for c.ready == 0 {
+		if c.left <= 0 {
+			err := replyTooLong()
+			c.fail(err)
+			return 0, err
+		}
+		c.buf = slices.Grow(c.buf, min(len(b), c.left))
+		start := len(c.buf)
+		n, err := c.Conn.Read(c.buf[start : start+min(len(b), c.left)])
+		c.left -= n
+		c.buf = c.buf[:start+n]
+		if i := bytes.LastIndexByte(c.buf[start:], '\n'); i >= 0 {
+			c.ready = start + i + 1
+		}
+		if err != nil {
+			c.fail(err)
+			if c.ready == 0 {
+				return 0, err
+			}
+		}
+	}
+	n := copy(b, c.buf[:c.ready])
+	c.buf = c.buf[:copy(c.buf, c.buf[n:])]
+	c.ready -= n
+	if len(c.buf) == 0 && cap(c.buf) > 4096 {
+		c.buf = nil // a long reply is over: let its buffer go
+	}
+	return n, nil
+}
+
+// fail stops the connection after a failed read: what is left of the
+// reply, or of a pipelined group, would be read as the answer to what
+// comes next.
+func (c *replyConn) fail(err error) {
+	c.ready = 0
+	c.buf = c.buf[:0]
+	c.dc.stop(err)
+}
+
+func (c *replyConn) Write(b []byte) (int, error) {
+	now := c.now()
+	if c.reading || c.wstart.IsZero() {
+		c.reading = false
+		c.wstart, c.wbytes = now, 0
+	}
+	c.wbytes += int64(len(b))
+	d := now.Add(c.timeout + rateTime(int64(len(b))))
+	if phase := c.wstart.Add(c.timeout + rateTime(c.wbytes)); phase.Before(d) {
+		d = phase
+	}
+	if err := c.dc.deadline(d); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
+}
+
+// rateTime is how long n bytes take at minWriteRate.
+func rateTime(n int64) time.Duration {
+	return time.Duration(n/minWriteRate)*time.Second + time.Duration(n%minWriteRate)*time.Second/minWriteRate
+}
+
+func (c *replyConn) SetDeadline(time.Time) error      { return nil }
+func (c *replyConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *replyConn) SetWriteDeadline(time.Time) error { return nil }
+
+// deadlineConn is the TCP connection. Only replyConn and the steps that
+// bound a whole operation (the TLS handshake) set its deadline, through
+// deadline; deadlines set from outside (by go-smtp, or by crypto/tls on
+// the connection under it) are ignored. The end of a watched context
+// stops it: the I/O under way and all later I/O fail at once.
 type deadlineConn struct {
 	net.Conn
-	timeout time.Duration
 	written int64 // bytes written so far; only the owning goroutine uses it
 
 	mu      sync.Mutex
 	stopped error // set when a watched context ended; all I/O fails with it
 }
 
-func (c *deadlineConn) arm() error {
+// deadline sets the deadline of reads and writes to t, unless the
+// connection was stopped.
+func (c *deadlineConn) deadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped != nil {
 		return c.stopped
 	}
-	return c.Conn.SetDeadline(time.Now().Add(c.timeout))
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *deadlineConn) check() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped
 }
 
 func (c *deadlineConn) cause(err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stopped != nil {
+	if c.stopped != nil && !errors.Is(err, c.stopped) {
 		return fmt.Errorf("%w (%v)", c.stopped, err)
 	}
 	return err
 }
 
 func (c *deadlineConn) Read(b []byte) (int, error) {
-	if err := c.arm(); err != nil {
+	if err := c.check(); err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Read(b)
@@ -438,7 +647,7 @@ func (c *deadlineConn) Read(b []byte) (int, error) {
 }
 
 func (c *deadlineConn) Write(b []byte) (int, error) {
-	if err := c.arm(); err != nil {
+	if err := c.check(); err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Write(b)

@@ -450,3 +450,37 @@ func TestLabel(t *testing.T) {
 		t.Errorf("Label = %q", got)
 	}
 }
+
+// STARTTLS response injection (CVE-2011-0411 and kin): a server, or a man
+// in the middle, that sends more after its 220 to STARTTLS, in the same
+// packet, gets none of it read as a reply. What follows the 220 is left
+// for the TLS handshake, which fails on it.
+func TestStartTLS_ResponseInjection(t *testing.T) {
+	certs := smtptest.NewTLSCerts(t)
+	raw := smtptest.NewRawServer(t, func(c net.Conn) {
+		io.WriteString(c, "220 raw ESMTP\r\n")
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+			case strings.HasPrefix(cmd, "EHLO"):
+				io.WriteString(c, "250-raw\r\n250 STARTTLS\r\n")
+			case cmd == "STARTTLS":
+				io.WriteString(c, "220 2.0.0 go ahead\r\n250-injected\r\n250 AUTH PLAIN\r\n")
+				tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{certs.Server}})
+				tc.Handshake()
+				return
+			default:
+				io.WriteString(c, "250 ok\r\n")
+			}
+		}
+	})
+	err := newSession(t, tlsServer("mitm", raw, config.SecurityStartTLS, certs)).Connect(ctxT(t))
+	e := asError(t, err)
+	if e.Stage != "tls" || e.Permanent {
+		t.Errorf("error = %v (%+v), want a temporary failure at tls", err, e)
+	}
+}

@@ -37,7 +37,7 @@ func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byt
 		return true, Classify(err, server, "mail")
 	}
 
-	if err := reply(t, 250); err != nil {
+	if err := c.reply(250); err != nil {
 		if connGone(err) {
 			s.drop()
 			return true, Classify(err, server, "mail")
@@ -45,13 +45,13 @@ func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byt
 		// The server answers the rest of the group too (each RCPT and
 		// DATA with "bad sequence", usually): read it all. drain drops
 		// the connection if that fails.
-		if s.drain(t, len(rcpts)) {
+		if s.drain(c, len(rcpts)) {
 			s.reset()
 		}
 		return false, Classify(err, server, "mail")
 	}
 	for _, r := range rcpts {
-		err := reply(t, 25)
+		err := c.reply(25)
 		if err == nil {
 			res.Accepted = append(res.Accepted, r)
 			continue
@@ -62,9 +62,9 @@ func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byt
 		}
 		res.refuse(r, Classify(err, server, "rcpt"))
 	}
-	derr := reply(t, 354)
+	derr := c.reply(354)
 	if len(res.Accepted) == 0 {
-		if s.noData(t, derr) {
+		if s.noData(c, derr) {
 			s.reset()
 		}
 		return false, nil
@@ -82,9 +82,8 @@ func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byt
 		s.drop()
 		return false, Classify(err, server, "data")
 	}
-	code, msg, err := t.ReadResponse(250)
+	msg, err := c.replyText(250)
 	if err != nil {
-		err = replyError(code, err)
 		s.failed(err)
 		return false, Classify(err, server, "data")
 	}
@@ -112,11 +111,22 @@ func (c *Conn) mailCommand(from string, size int, utf8 bool) string {
 	return sb.String()
 }
 
-// reply reads one reply; a code other than expect (a prefix, as
-// textproto.Reader.ReadResponse takes it) is an *smtp.SMTPError.
-func reply(t *textproto.Conn, expect int) error {
-	code, _, err := t.ReadResponse(expect)
-	return replyError(code, err)
+// reply reads one reply from c.text; a code other than expect (a prefix,
+// as textproto.Reader.ReadResponse takes it) is an *smtp.SMTPError.
+func (c *Conn) reply(expect int) error {
+	_, err := c.replyText(expect)
+	return err
+}
+
+// replyText is reply, and returns the reply's text too. The reply is
+// awaited from now: it must arrive whole within timeout and in MaxReply
+// bytes (see replyConn), also when it is one of a pipelined group.
+func (c *Conn) replyText(expect int) (string, error) {
+	if err := c.rc.awaitReply(); err != nil {
+		return "", err
+	}
+	code, msg, err := c.text.ReadResponse(expect)
+	return msg, replyError(code, err)
 }
 
 // replyError makes a textproto reply error an *smtp.SMTPError, as go-smtp's
@@ -131,14 +141,14 @@ func replyError(code int, err error) error {
 
 // drain reads the replies to n RCPTs and DATA after MAIL failed. It
 // reports whether the connection is still usable, and drops it if not.
-func (s *Session) drain(t *textproto.Conn, n int) bool {
+func (s *Session) drain(c *Conn, n int) bool {
 	for range n {
-		if err := reply(t, 25); err != nil && connGone(err) {
+		if err := c.reply(25); err != nil && connGone(err) {
 			s.drop()
 			return false
 		}
 	}
-	return s.noData(t, reply(t, 354))
+	return s.noData(c, c.reply(354))
 }
 
 // noData deals with the reply to a DATA that must carry no message (no
@@ -146,7 +156,7 @@ func (s *Session) drain(t *textproto.Conn, n int) bool {
 // (derr not nil); one that opens it anyway gets an empty message, ended at
 // once and not kept. It reports whether the connection is still usable,
 // and drops it if not.
-func (s *Session) noData(t *textproto.Conn, derr error) bool {
+func (s *Session) noData(c *Conn, derr error) bool {
 	if derr != nil {
 		if connGone(derr) {
 			s.drop()
@@ -154,10 +164,10 @@ func (s *Session) noData(t *textproto.Conn, derr error) bool {
 		}
 		return true
 	}
-	t.W.WriteString(".\r\n")
-	err := t.W.Flush()
+	c.text.W.WriteString(".\r\n")
+	err := c.text.W.Flush()
 	if err == nil {
-		err = reply(t, 2) // whatever it is
+		err = c.reply(2) // whatever it is
 	}
 	if err != nil && connGone(err) {
 		s.drop()

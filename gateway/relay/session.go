@@ -369,7 +369,7 @@ func (s *Session) Close() error {
 	}
 	c := s.conn
 	s.conn = nil
-	timeout := min(c.dc.timeout, quitTimeout)
+	timeout := min(c.timeout, quitTimeout)
 	if err := c.Close(timeout); err != nil {
 		s.log.Debug("QUIT failed", "server", c.Server(), "error", err)
 	}
