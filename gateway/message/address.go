@@ -1,8 +1,10 @@
 package message
 
 import (
+	"errors"
 	"io"
 	"net/mail"
+	"net/netip"
 	"strings"
 
 	"golang.org/x/text/encoding/htmlindex"
@@ -18,11 +20,19 @@ func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 
 var addrParser = &mail.AddressParser{WordDecoder: wordDecoder}
 
+// errDomainLiteral is the complaint about an address whose domain literal
+// ValidDomainLiteral refuses. It quotes nothing of the address.
+var errDomainLiteral = errors.New("mail: the domain literal is not an IPv4 address, IPv6: and an IPv6 address, or a tag: and printable text")
+
 // parseAddressList returns the addr-specs of an unfolded address-list
 // value, in order. net/mail reads it first; when net/mail refuses, a more
 // lenient reader that ignores display names and comments (and so RFC 2047
 // and obsolete syntax in them) tries again. When both refuse, bad is the
-// text of the offending address and err net/mail's complaint.
+// text of the offending address and err net/mail's complaint, or
+// errDomainLiteral.
+//
+// Neither takes a domain literal that ValidDomainLiteral refuses: such an
+// address is bad, and so is the file (cause bad-address).
 func parseAddressList(v string) (list []string, bad string, err error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, "", nil
@@ -39,6 +49,12 @@ func parseAddressList(v string) (list []string, bad string, err error) {
 				list = nil
 				break
 			}
+			if d := a.Address[at+1:]; strings.HasPrefix(d, "[") && !ValidDomainLiteral(d) {
+				// net/mail takes any IP address ([::1], untagged);
+				// the lenient reader says which address is bad.
+				list = nil
+				break
+			}
 			list = append(list, formatAddrSpec(a.Address[:at], a.Address[at+1:]))
 		}
 		if list != nil || len(addrs) == 0 {
@@ -48,8 +64,80 @@ func parseAddressList(v string) (list []string, bad string, err error) {
 	list, bad = lenientList(v)
 	if bad == "" {
 		err = nil
+	} else if badLiteral(bad) {
+		err = errDomainLiteral
 	}
 	return list, bad, err
+}
+
+// maxDomain is the most a domain may take, a domain literal included
+// (RFC 5321, 4.5.3.1.2).
+const maxDomain = 255
+
+// ValidDomainLiteral reports whether lit, brackets included, is a domain
+// literal RFC 5321 (4.1.3) allows: an IPv4 address ("[192.0.2.1]"), the tag
+// "IPv6:" and an IPv6 address ("[IPv6:2001:db8::1]"), or a standardized
+// tag and its text ("[tag:text]", the General-address-literal), where the
+// tag is letters, digits and hyphens, ending with a letter or digit, and
+// the text is dcontent: printable ASCII but "[", "\" and "]" (bytes 33-90
+// and 94-126: no space, no control character, nothing 8-bit). It is at
+// most 255 bytes long.
+//
+// One rule is stricter than RFC 5321's: the text of a tagged literal holds
+// no "<" or ">", which a relay that reads the path naively would take for
+// its end. Anything else in brackets (an untagged IPv6 address, a
+// malformed address after "IPv6:", a space) is no address either: it
+// could only smuggle text into the envelope ("x@[127.0.0.1> NOTIFY=SUCCESS]").
+func ValidDomainLiteral(lit string) bool {
+	if len(lit) < 3 || len(lit) > maxDomain || lit[0] != '[' || lit[len(lit)-1] != ']' {
+		return false
+	}
+	in := lit[1 : len(lit)-1]
+	tag, text, tagged := strings.Cut(in, ":")
+	if !tagged {
+		ip, err := netip.ParseAddr(in)
+		return err == nil && ip.Is4()
+	}
+	if strings.EqualFold(tag, "IPv6") {
+		ip, err := netip.ParseAddr(text)
+		return err == nil && ip.Is6() && ip.Zone() == ""
+	}
+	if !isLdhStr(tag) || text == "" {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 33 || c > 126 || c == '[' || c == '\\' || c == ']' || c == '<' || c == '>' {
+			return false
+		}
+	}
+	return true
+}
+
+// isLdhStr reports whether s is an Ldh-str of RFC 5321: letters, digits
+// and hyphens, ending with a letter or digit.
+func isLdhStr(s string) bool {
+	if s == "" || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// badLiteral reports whether the address text a holds a domain literal
+// that ValidDomainLiteral refuses.
+func badLiteral(a string) bool {
+	toks, _ := scanAddr(a)
+	for _, t := range toks {
+		if t.kind == tokLiteral && !ValidDomainLiteral(a[t.start:t.end]) {
+			return true
+		}
+	}
+	return false
 }
 
 // simpleAddress reads the common forms "local@domain" and "Name Words
@@ -402,6 +490,9 @@ func addrSpec(s string, toks []token) (string, bool) {
 	var domain string
 	if len(dom) == 1 && dom[0].kind == tokLiteral {
 		domain = s[dom[0].start:dom[0].end]
+		if !ValidDomainLiteral(domain) {
+			return "", false
+		}
 	} else {
 		if len(dom)%2 == 0 {
 			return "", false
