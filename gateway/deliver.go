@@ -402,7 +402,7 @@ func (g *Gateway) fileLater(e spool.Entry, f failure, err error) {
 		g.log.Error("cannot set a refused file aside; it stays claimed and spoolgate tries again until it can (is the disk full?)",
 			"file", e.Orig, "cause", f.Cause, "error", err)
 	} else {
-		g.log.Debug("still cannot set a refused file aside", "file", e.Orig, "tries", p.tries, "error", err)
+		g.log.Debug("a refused file still cannot be set aside", "file", e.Orig, "tries", p.tries, "error", err)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -135,8 +136,14 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	// A missing folder is made only inside one that exists: a missing
 	// parent is a share that is not mounted or a mistyped path, and a
 	// folder made in its place would hide the files on the share.
-	for _, f := range []struct{ key, dir string }{{"[spool] folder", cfg.Spool.Folder}, {"[spool] data", cfg.Spool.Data}} {
-		if err := spool.MakeFolder(f.dir, 0o770); err != nil {
+	// The queue folder's group writes it (the library system); the data
+	// folder (the journal, the relay's health) is spoolgate's, which its
+	// group (administrators) may read.
+	for _, f := range []struct {
+		key, dir string
+		perm     os.FileMode
+	}{{"[spool] folder", cfg.Spool.Folder, 0o770}, {"[spool] data", cfg.Spool.Data, 0o750}} {
+		if err := spool.MakeFolder(f.dir, f.perm); err != nil {
 			return nil, fmt.Errorf("%s = %s cannot be created: %w", f.key, f.dir, err)
 		}
 	}
