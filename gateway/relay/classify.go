@@ -46,7 +46,7 @@ func (r refusal) Error() string { return string(r) }
 //     spoolgate speaks) login-refused, a message over the server's SIZE
 //     message-too-large, an international address for a server without
 //     SMTPUTF8 content-refused, no recipients no-recipients, an address
-//     with a line break bad-address;
+//     with a line break or that no SMTP path can hold bad-address;
 //   - a certificate that does not verify, and any failure at stage "tls",
 //     is tls-failed;
 //   - a network error, a time-out, EOF or a reply longer than MaxReply

@@ -151,9 +151,9 @@ func TestClassify_SessionRefusals(t *testing.T) {
 		d    *Delivery
 		want cause.Cause
 	}{
-		{"no recipients", &Delivery{From: "a@example.org", Data: message("x")}, cause.NoRecipients},
-		{"sender with a line break", &Delivery{From: "a@example.org\r\nRCPT TO:<b@example.org>", To: []string{"b@example.org"}, Data: message("x")}, cause.BadAddress},
-		{"international address, no SMTPUTF8", &Delivery{From: "a@example.org", To: []string{"jörg@exämple.org"}, Data: message("x"), NeedsUTF8: true}, cause.ContentRefused},
+		{"no recipients", &Delivery{From: "a@example.org", Data: testMessage("x")}, cause.NoRecipients},
+		{"sender with a line break", &Delivery{From: "a@example.org\r\nRCPT TO:<b@example.org>", To: []string{"b@example.org"}, Data: testMessage("x")}, cause.BadAddress},
+		{"international address, no SMTPUTF8", &Delivery{From: "a@example.org", To: []string{"jörg@exämple.org"}, Data: testMessage("x"), NeedsUTF8: true}, cause.ContentRefused},
 		{"over SIZE", big, cause.MessageTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -702,22 +702,24 @@ func (g *greetedConn) Read(b []byte) (int, error) {
 // and sends none: MAIL FROM:<from> (with SMTPUTF8 when from is not ASCII),
 // then RSET and EHLO again whatever the answer, so that the connection can
 // carry another Probe. A refusal is an *Error of stage "mail"; so is a
-// failed RSET, after which the Conn must be closed. It is the
-// troubleshooter's test of a sender (spoolgate check): it never sends RCPT
-// or DATA.
+// sender that no SMTP path can hold (see envelopeCommand), refused before
+// anything is sent, and a failed RSET, after which the Conn must be
+// closed. It is the troubleshooter's test of a sender (spoolgate check):
+// it never sends RCPT or DATA.
 func (c *Conn) Probe(ctx context.Context, from string) error {
 	defer c.watch(ctx)()
-	if strings.ContainsAny(from, "\r\n") {
-		return Classify(kindRefusal{"the sender address contains a line break", ErrLineBreak}, c.label, "mail")
-	}
 	utf8 := false
 	for i := 0; i < len(from); i++ {
 		utf8 = utf8 || from[i] >= 0x80
 	}
+	mail, err := c.mailCommand(from, 0, utf8)
+	if err != nil {
+		return Classify(err, c.label, "mail")
+	}
 	if ok, _ := c.client.Extension("SMTPUTF8"); utf8 && !ok {
 		return Classify(kindRefusal{"the relay does not support international (non-ASCII) addresses", ErrNoSMTPUTF8}, c.label, "mail")
 	}
-	merr := c.client.Mail(from, &smtp.MailOptions{UTF8: utf8})
+	merr := c.command(mail, 250)
 	if merr != nil && connGone(merr) {
 		return Classify(merr, c.label, "mail")
 	}

@@ -2,9 +2,7 @@ package relay
 
 import (
 	"errors"
-	"fmt"
 	"net/textproto"
-	"strings"
 )
 
 // sendPipelined is send's transaction with a server that offers PIPELINING
@@ -15,21 +13,19 @@ import (
 // waits on. What each reply means, and what happens to the connection
 // after a failure, is the same as in the one-command-at-a-time path.
 //
-// The commands and replies go through c.text, a reader and writer of its
-// own on the connection go-smtp's Client uses. The two never hold unread
-// bytes when the other takes over: each reads a reply whole, and a server
-// sends nothing unasked. rcpts holds only addresses without line breaks.
-func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byte, utf8 bool, res *Result) (retry bool, err error) {
+// mail is the MAIL command and lines the RCPT command of each of rcpts,
+// as envelopeCommand built them. The commands and replies go through
+// c.text, a reader and writer of its own on the connection go-smtp's
+// Client uses. The two never hold unread bytes when the other takes over:
+// each reads a reply whole, and a server sends nothing unasked.
+func (s *Session) sendPipelined(c *Conn, mail string, rcpts, lines []string, data []byte, res *Result) (retry bool, err error) {
 	server := res.Server
-	if c.text == nil {
-		c.text = textproto.NewConn(c.wire)
-	}
-	t := c.text
+	t := c.textConn()
 	w := t.W
 	c.transactions++
-	w.WriteString(c.mailCommand(from, len(data), utf8))
-	for _, r := range rcpts {
-		fmt.Fprintf(w, "RCPT TO:<%s>\r\n", r)
+	w.WriteString(mail + "\r\n")
+	for _, l := range lines {
+		w.WriteString(l + "\r\n")
 	}
 	w.WriteString("DATA\r\n")
 	if err := w.Flush(); err != nil {
@@ -92,23 +88,23 @@ func (s *Session) sendPipelined(c *Conn, from string, rcpts []string, data []byt
 	return false, nil
 }
 
-// mailCommand is the MAIL line, with the parameters go-smtp's Client.Mail
-// would add for this server: BODY=8BITMIME when offered, SIZE when offered,
-// SMTPUTF8 when asked for (send has checked that it is offered).
-func (c *Conn) mailCommand(from string, size int, utf8 bool) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "MAIL FROM:<%s>", from)
-	if ok, _ := c.client.Extension("8BITMIME"); ok {
-		sb.WriteString(" BODY=8BITMIME")
+// textConn is c.text, made on first use.
+func (c *Conn) textConn() *textproto.Conn {
+	if c.text == nil {
+		c.text = textproto.NewConn(c.wire)
 	}
-	if ok, _ := c.client.Extension("SIZE"); ok && size != 0 {
-		fmt.Fprintf(&sb, " SIZE=%d", size)
+	return c.text
+}
+
+// command writes the command line (without its line end) and reads its
+// reply; a code other than expect (a prefix) is an *smtp.SMTPError.
+func (c *Conn) command(line string, expect int) error {
+	t := c.textConn()
+	t.W.WriteString(line + "\r\n")
+	if err := t.W.Flush(); err != nil {
+		return err
 	}
-	if utf8 {
-		sb.WriteString(" SMTPUTF8")
-	}
-	sb.WriteString("\r\n")
-	return sb.String()
+	return c.reply(expect)
 }
 
 // reply reads one reply from c.text; a code other than expect (a prefix,

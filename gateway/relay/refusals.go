@@ -32,6 +32,12 @@ var (
 	// ErrLineBreak: an address contains a line break, which would smuggle
 	// a command into the session.
 	ErrLineBreak = errors.New("an address contains a line break")
+	// ErrBadAddress: an address is not one an SMTP path can hold (a space,
+	// an angle bracket, a control character, a domain literal that is no
+	// address): on the wire it could end the path early and smuggle
+	// parameters into the command. A refused recipient is refused for
+	// good; a refused sender refuses the message.
+	ErrBadAddress = errors.New("the address is not a valid SMTP path")
 )
 
 // kindRefusal is a refusal that errors.Is finds as one of the conditions
@@ -79,6 +85,7 @@ var refusalCauses = []struct {
 	{ErrNoSMTPUTF8, cause.ContentRefused},
 	{ErrNoRecipients, cause.NoRecipients},
 	{ErrLineBreak, cause.BadAddress},
+	{ErrBadAddress, cause.BadAddress},
 }
 
 // plainRefusals are the causes of the refusals Send makes without naming a

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/spoolgate/spoolgate/gateway/config"
 )
 
@@ -193,49 +191,47 @@ func (s *Session) send(ctx context.Context, d *Delivery) (res *Result, retry boo
 	if len(d.To) == 0 {
 		return nil, false, Classify(kindRefusal{"the message has no recipients", ErrNoRecipients}, server, "rcpt")
 	}
-	if strings.ContainsAny(d.From, "\r\n") {
-		return nil, false, Classify(kindRefusal{"the sender address contains a line break", ErrLineBreak}, server, "mail")
-	}
 	data, utf8 := wireData(d)
+	// Every address is checked, and its command built, before anything is
+	// written: see envelopeCommand.
+	mail, err := c.mailCommand(d.From, len(data), utf8)
+	if err != nil {
+		return nil, false, Classify(err, server, "mail")
+	}
 	if hasUTF8, _ := cl.Extension("SMTPUTF8"); utf8 && !hasUTF8 {
 		return nil, false, Classify(kindRefusal{"the relay does not support international (non-ASCII) addresses", ErrNoSMTPUTF8}, server, "mail")
 	}
 	if max, ok := cl.MaxMessageSize(); ok && max > 0 && len(data) > max {
 		return nil, false, Classify(tooLarge(len(data), max), server, "mail")
 	}
+	res = &Result{Server: server}
+	var rcpts, lines []string
+	for _, rcpt := range d.To {
+		line, err := rcptCommand(rcpt, utf8)
+		if err != nil {
+			res.refuse(rcpt, Classify(err, server, "rcpt"))
+			continue
+		}
+		rcpts, lines = append(rcpts, rcpt), append(lines, line)
+	}
+	if len(rcpts) == 0 {
+		return res, false, nil
+	}
 
 	if ok, _ := cl.Extension("PIPELINING"); ok && c.srv.Pipelining {
-		res = &Result{Server: server}
-		rcpts := make([]string, 0, len(d.To))
-		for _, rcpt := range d.To {
-			if strings.ContainsAny(rcpt, "\r\n") {
-				res.refuse(rcpt, Classify(kindRefusal{"the address contains a line break", ErrLineBreak}, server, "rcpt"))
-				continue
-			}
-			rcpts = append(rcpts, rcpt)
-		}
-		if len(rcpts) == 0 {
-			return res, false, nil
-		}
-		if retry, err := s.sendPipelined(c, d.From, rcpts, data, utf8, res); err != nil {
+		if retry, err := s.sendPipelined(c, mail, rcpts, lines, data, res); err != nil {
 			return nil, retry, err
 		}
 		return res, false, nil
 	}
 
 	c.transactions++
-	if err := cl.Mail(d.From, &smtp.MailOptions{Size: int64(len(data)), UTF8: utf8}); err != nil {
+	if err := c.command(mail, 250); err != nil {
 		s.failed(err)
 		return nil, connGone(err), Classify(err, server, "mail")
 	}
-
-	res = &Result{Server: server}
-	for _, rcpt := range d.To {
-		if strings.ContainsAny(rcpt, "\r\n") {
-			res.refuse(rcpt, Classify(kindRefusal{"the address contains a line break", ErrLineBreak}, server, "rcpt"))
-			continue
-		}
-		err := cl.Rcpt(rcpt, nil)
+	for i, rcpt := range rcpts {
+		err := c.command(lines[i], 25)
 		if err == nil {
 			res.Accepted = append(res.Accepted, rcpt)
 			continue

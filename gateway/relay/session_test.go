@@ -80,7 +80,7 @@ func newSession(t *testing.T, head *config.Server) *Session {
 	return s
 }
 
-func message(subject string) []byte {
+func testMessage(subject string) []byte {
 	return []byte("From: a@example.org\r\nTo: b@example.org\r\nSubject: " + subject + "\r\n\r\nHello.\r\n")
 }
 
@@ -88,7 +88,7 @@ func delivery(subject string, to ...string) *Delivery {
 	if len(to) == 0 {
 		to = []string{"b@example.org"}
 	}
-	return &Delivery{From: "a@example.org", To: to, Data: message(subject)}
+	return &Delivery{From: "a@example.org", To: to, Data: testMessage(subject)}
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -519,7 +519,7 @@ func TestSend_SMTPUTF8(t *testing.T) {
 }
 
 func TestSend_InternationalAddress(t *testing.T) {
-	d := &Delivery{From: "a@example.org", To: []string{"jörg@exämple.org"}, Data: message("x"), NeedsUTF8: true}
+	d := &Delivery{From: "a@example.org", To: []string{"jörg@exämple.org"}, Data: testMessage("x"), NeedsUTF8: true}
 
 	t.Run("offered", func(t *testing.T) {
 		srv := smtptest.NewServer(t, smtptest.WithSMTPUTF8(true))
@@ -564,7 +564,7 @@ func TestSend_SizeExceeded(t *testing.T) {
 	if _, err := s.Send(ctxT(t), delivery("small")); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if !strings.Contains(srv.Transcript(), fmt.Sprintf("SIZE=%d", len(message("small")))) {
+	if !strings.Contains(srv.Transcript(), fmt.Sprintf("SIZE=%d", len(testMessage("small")))) {
 		t.Errorf("MAIL without SIZE:\n%s", srv.Transcript())
 	}
 }
@@ -572,7 +572,7 @@ func TestSend_SizeExceeded(t *testing.T) {
 func TestSend_NoRecipients(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	s := newSession(t, serverFor("smtp", srv))
-	_, err := s.Send(ctxT(t), &Delivery{From: "a@example.org", Data: message("x")})
+	_, err := s.Send(ctxT(t), &Delivery{From: "a@example.org", Data: testMessage("x")})
 	if !IsPermanent(err) || !errors.Is(err, ErrNoRecipients) {
 		t.Errorf("error = %v, want permanent", err)
 	}
@@ -685,8 +685,8 @@ func TestSend_Pipelining(t *testing.T) {
 			if grouped := data < mail+reply; grouped != on {
 				t.Errorf("pipelining = %v, but DATA came before MAIL's reply: %v\n%s", on, grouped, tr)
 			}
-			if m := srv.WaitMessages(t, 1, waitLong)[0]; !bytes.Equal(m.Data, message("p")) {
-				t.Errorf("the server got %q, want %q", m.Data, message("p"))
+			if m := srv.WaitMessages(t, 1, waitLong)[0]; !bytes.Equal(m.Data, testMessage("p")) {
+				t.Errorf("the server got %q, want %q", m.Data, testMessage("p"))
 			}
 		})
 	}
