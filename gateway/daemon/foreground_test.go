@@ -34,8 +34,8 @@ func TestStopBound(t *testing.T) {
 }
 
 // site writes a config that relays to srv with the answer time-out
-// timeout, drops one message in its queue folder, and returns the
-// config's path and the queue folder.
+// timeout, drops one message in its queue folder (due.eml), and returns
+// the config's path and the queue folder.
 func site(t *testing.T, srv *smtptest.Server, timeout string) (cfgPath, queue string) {
 	t.Helper()
 	dir := spooltest.TempDir(t)
@@ -201,5 +201,63 @@ func TestRunUntil(t *testing.T) {
 	}
 	if took := time.Since(began); took < 200*time.Millisecond || took > 10*time.Second {
 		t.Errorf("gave up after %v, want 200 ms", took)
+	}
+}
+
+// A queue file cannot put envelope parameters on the wire: a domain
+// literal that smuggles them is a bad address when the file is read, and a
+// quoted local part that would end the path is refused by the relay's path
+// builder; both files are set aside with cause bad-address, the relay
+// never sees either address, and the good message beside them is sent.
+func TestForeground_HostileAddressesSetAside(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithTranscript())
+	cfgPath, queue := site(t, srv, "10s")
+	for name, rcpt := range map[string]string{
+		"inject.eml": "x@[127.0.0.1> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;boss@corp.example]",
+		"quoted.eml": `"x> NOTIFY=SUCCESS,DELAY"@example.org`,
+	} {
+		msg := "X-Receiver: " + rcpt + "\r\nSubject: Overdue\r\n\r\nPlease return the book.\r\n"
+		if err := spool.WriteFile(queue, name, []byte(msg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stderr := &spooltest.Buffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Foreground(ctx, cfgPath, stderr) }()
+
+	srv.WaitMessages(t, 1, 60*time.Second) // due.eml
+	spooltest.WaitFor(t, "both hostile files to be set aside", func() bool {
+		return len(queueFiles(queue, spool.SuffixBad)) == 2
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Foreground: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Foreground did not return after its context ended")
+	}
+
+	for _, bad := range queueFiles(queue, spool.SuffixBad) {
+		reason, err := os.ReadFile(filepath.Join(queue, bad+".txt"))
+		if err != nil {
+			t.Errorf("%s has no reason beside it: %v", bad, err)
+			continue
+		}
+		if !strings.Contains(string(reason), "bad-address") {
+			t.Errorf("%s.txt does not give the cause bad-address:\n%s", bad, reason)
+		}
+	}
+	tr := srv.Transcript()
+	for _, word := range []string{"NOTIFY", "ORCPT", "127.0.0.1", "x>"} {
+		if strings.Contains(tr, word) {
+			t.Errorf("%q reached the wire:\n%s", word, tr)
+		}
+	}
+	if n := strings.Count(tr, "MAIL FROM:"); n != 1 {
+		t.Errorf("%d transactions, want 1 (the good message):\n%s", n, tr)
 	}
 }
