@@ -33,18 +33,16 @@ func (c *Capture) Connect(context.Context) error { return nil }
 // Close does nothing.
 func (c *Capture) Close() error { return nil }
 
-// Send writes d to a new file and accepts it for every recipient. d.DataUTF8
-// is written when set, else d.Data. A failure is a temporary *Error of
+// Send writes d to a new file and accepts it for every recipient. The file
+// holds what a relay would be sent (wireData): d.Data, RFC 2047-encoded,
+// unless an address needs SMTPUTF8. A failure is a temporary *Error of
 // stage "capture".
 func (c *Capture) Send(ctx context.Context, d *Delivery) (*Result, error) {
 	server := "capture (" + c.dir + ")"
 	if err := ctx.Err(); err != nil {
 		return nil, Classify(context.Cause(ctx), server, "capture")
 	}
-	data := d.Data
-	if d.DataUTF8 != nil {
-		data = d.DataUTF8
-	}
+	data, _ := wireData(d)
 	buf := make([]byte, 0, len(data)+64*(len(d.To)+1))
 	buf = fmt.Appendf(buf, "X-Sender: %s\r\n", d.From)
 	for _, rcpt := range d.To {

@@ -20,7 +20,7 @@ func TestCapture_Send(t *testing.T) {
 	d := &Delivery{
 		From:     "a@example.org",
 		To:       []string{"b@example.org", "c@example.org"},
-		Data:     []byte("Subject: ascii\r\n\r\nHi\r\n"),
+		Data:     []byte("Subject: =?UTF-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\nHi\r\n"),
 		DataUTF8: []byte("Subject: Grüße\r\n\r\nHi\r\n"),
 	}
 	res, err := c.Send(context.Background(), d)
@@ -38,19 +38,21 @@ func TestCapture_Send(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "X-Sender: a@example.org\r\nX-Receiver: b@example.org\r\nX-Receiver: c@example.org\r\nSubject: Grüße\r\n\r\nHi\r\n"
+	// ASCII addresses: the encoded header, as a relay would get it even
+	// when it offers SMTPUTF8.
+	want := "X-Sender: a@example.org\r\nX-Receiver: b@example.org\r\nX-Receiver: c@example.org\r\nSubject: =?UTF-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\nHi\r\n"
 	if string(got) != want {
 		t.Errorf("file =\n%q\nwant\n%q", got, want)
 	}
 
-	// Without DataUTF8, Data is written.
-	d.DataUTF8 = nil
+	// An address that needs SMTPUTF8: the raw UTF-8 header, as sent.
+	d.To, d.NeedsUTF8 = []string{"björn@example.org"}, true
 	res2, err := c.Send(context.Background(), d)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	got, _ = os.ReadFile(filepath.Join(dir, res2.QueueID))
-	if !strings.HasSuffix(string(got), "\r\nSubject: ascii\r\n\r\nHi\r\n") {
+	if !strings.HasSuffix(string(got), "X-Receiver: björn@example.org\r\nSubject: Grüße\r\n\r\nHi\r\n") {
 		t.Errorf("file = %q", got)
 	}
 
