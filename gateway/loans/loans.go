@@ -58,8 +58,9 @@
 // empty as spreadsheets leave them; a CSV quoting error; a bad value above)
 // becomes a RowError with the physical line on which the row starts and a
 // plain reason, and reading goes on with the next row. A row whose fields
-// are all empty is skipped silently. Result.Errors may be long; a caller
-// that shows them shortens the list itself.
+// are all empty is skipped silently. Result.Errors keeps the first
+// MaxRowErrors bad rows, and Result.BadRows counts them all; a caller that
+// shows them may shorten the list further.
 //
 // # Encodings and delimiters
 //
@@ -91,8 +92,28 @@
 // lacks a required column (*HeaderError), it is not valid UTF-8
 // (*CharsetError), or the options are wrong. They never panic on any input.
 //
-// The file is streamed: memory grows with the loans kept, not with the
-// decoding.
+// # Hostile files and size
+//
+// ReadFile and EachFile open the export with package safefile: only a
+// regular file is read. A symbolic link (even one to the real export), a
+// named pipe, a device or a folder is refused at once with an error that
+// wraps a *safefile.NotRegularError, names the file and tells the admin to
+// point [overdue] loans at the export itself; nothing waits on a pipe, and
+// nothing is read from a link's target. The export may hold at most
+// MaxFileSize bytes, measured on the open file and counted again while it
+// is read (a file that grows past it is refused too, with an error
+// wrapping safefile.ErrTooLarge). One row may take at most MaxRowSize
+// bytes of text, all its lines together: a longer one (a quoted field
+// that is never closed, or a file that is not an export) is a bad row,
+// and the rest of the file is not read, as the RowError says.
+//
+// # Memory
+//
+// The file is streamed: Each and EachFile hand each good loan to a
+// function and keep none, so their memory does not grow with the file
+// (the decoding buffers, one row, and at most MaxRowErrors bad rows).
+// Read and ReadFile keep every loan in Result.Loans, and so grow with
+// them; they are for small exports and tests.
 package loans
 
 import (
@@ -102,7 +123,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -111,11 +131,25 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // MaxAge is the age past which an export is old: the library system writes
 // it every night. check and the daily log warn of an older one.
 const MaxAge = 24 * time.Hour
+
+// MaxFileSize is the largest export read, in bytes as stored: 2 GiB, some
+// 20 million loans, ten times what a large library lends at once.
+const MaxFileSize = 2 << 30
+
+// MaxRowSize is the most text one row may take, all its lines together,
+// in bytes of UTF-8: 1 MiB, a thousand times a typical row.
+const MaxRowSize = 1 << 20
+
+// MaxRowErrors is how many bad rows Result.Errors keeps, in file order;
+// Result.BadRows counts them all.
+const MaxRowErrors = 1000
 
 // Options says how to read an export. The zero value reads UTF-8 (with or
 // without a BOM), detects the delimiter, expects the default column names
@@ -170,14 +204,16 @@ func (e RowError) String() string {
 
 // Result is what Read found.
 type Result struct {
-	Loans     []Loan
-	Errors    []RowError
-	Delimiter rune     // the delimiter used
-	Charset   string   // the character set the file was read in, e.g. "utf-8", "utf-16le", "windows-1252"
-	Header    []string // the header as found, trimmed
-	HeaderAt  int      // the header's line
-	Absent    []string // optional logical columns the header lacks, e.g. "barcode"
-	Warnings  []string // things the librarian should know although the file was read
+	Loans     []Loan     // every good loan, from Read and ReadFile; nil from Each and EachFile
+	Loaded    int        // how many good loans were read (handed to Each's function)
+	Errors    []RowError // the first MaxRowErrors bad rows
+	BadRows   int        // how many bad rows there were in all
+	Delimiter rune       // the delimiter used
+	Charset   string     // the character set the file was read in, e.g. "utf-8", "utf-16le", "windows-1252"
+	Header    []string   // the header as found, trimmed
+	HeaderAt  int        // the header's line
+	Absent    []string   // optional logical columns the header lacks, e.g. "barcode"
+	Warnings  []string   // things the librarian should know although the file was read
 }
 
 // HeaderError says the header lacks required columns or names one twice.
@@ -248,18 +284,107 @@ func (e *CharsetError) Error() string {
 	return fmt.Sprintf("%s: line %d is not valid UTF-8; set [overdue] charset to the character set the ILS writes (for example charset = windows-1252)", prefix(e.Path), e.Line)
 }
 
-// ReadFile reads the export at path. Its errors name the file.
+// ReadFile reads the export at path into Result.Loans. Its errors name the
+// file. See EachFile for what it opens.
 func ReadFile(path string, o Options) (*Result, error) {
-	f, err := os.Open(path)
+	var c collector
+	res, err := eachFile(path, o, c.add)
 	if err != nil {
+		return nil, err
+	}
+	res.Loans = c.loans
+	return res, nil
+}
+
+// EachFile reads the export at path and calls fn with each good loan, in
+// file order, keeping none itself; Result.Loans stays nil. It opens only a
+// regular file (see the package comment), and its errors name the file.
+// An error from fn stops the reading and is returned as it is. When
+// EachFile returns an error, fn may have been called for rows before the
+// problem: a caller that must act on the whole file or nothing waits for
+// the return.
+func EachFile(path string, o Options, fn func(Loan) error) (*Result, error) {
+	return eachFile(path, o, func(l *Loan, _, _ int64) error { return fn(*l) })
+}
+
+func eachFile(path string, o Options, fn func(*Loan, int64, int64) error) (*Result, error) {
+	f, fi, err := safefile.Open(path)
+	var nr *safefile.NotRegularError
+	switch {
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("%s is %s, not a regular file; set [overdue] loans to the export file itself (spoolgate follows no link there): %w",
+			prefix(path), nr.Kind, err)
+	case err != nil:
 		return nil, fmt.Errorf("read the loans export: %w", err)
 	}
 	defer f.Close()
-	size := int64(0)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d a loans export may have: %w", prefix(path), fi.Size(), int64(MaxFileSize),
+			&safefile.TooLargeError{Path: path, Size: fi.Size(), Max: MaxFileSize})
 	}
-	return read(f, o, path, size)
+	return read(&sizeLimit{r: f, path: path, left: MaxFileSize}, o, path, fi.Size(), fn)
+}
+
+// collector gathers the loans for Read and ReadFile.
+type collector struct{ loans []Loan }
+
+func (c *collector) add(l *Loan, offset, size int64) error {
+	if len(c.loans) == sizeAfter && size > 0 {
+		c.loans = presize(c.loans, size, offset)
+	}
+	c.loans = append(c.loans, *l)
+	return nil
+}
+
+// sizeLimit reads r until it has given left bytes, and then fails with a
+// *safefile.TooLargeError: the file grew past MaxFileSize while it was
+// read.
+type sizeLimit struct {
+	r    io.Reader
+	path string
+	left int64
+}
+
+func (s *sizeLimit) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		// One byte more tells a file of exactly the limit from a larger one.
+		var one [1]byte
+		if n, err := s.r.Read(one[:]); n == 0 {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%s grew past %d bytes while it was read: %w", prefix(s.path), int64(MaxFileSize),
+			&safefile.TooLargeError{Path: s.path, Size: -1, Max: MaxFileSize})
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	return n, err
+}
+
+// errRowTooLong stops the CSV reader when a row passes MaxRowSize.
+var errRowTooLong = errors.New("row too long")
+
+// rowLimit gives the CSV reader at most MaxRowSize bytes past the end of
+// the last row it returned (the reader's read-ahead buffer is far
+// smaller), so that one endless row cannot take the memory.
+type rowLimit struct {
+	r     io.Reader
+	pos   int64 // bytes given
+	limit int64 // give none at or past this
+}
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.pos >= l.limit {
+		return 0, errRowTooLong
+	}
+	if int64(len(p)) > l.limit-l.pos {
+		p = p[:l.limit-l.pos]
+	}
+	n, err := l.r.Read(p)
+	l.pos += int64(n)
+	return n, err
 }
 
 // prefix starts an error's text.
@@ -274,14 +399,29 @@ func prefix(path string) string {
 // most this far.
 const bufSize = 64 << 10
 
-// Read reads an export from r.
+// Read reads an export from r into Result.Loans.
 func Read(r io.Reader, o Options) (*Result, error) {
-	return read(r, o, "", 0)
+	var c collector
+	res, err := read(r, o, "", 0, c.add)
+	if err != nil {
+		return nil, err
+	}
+	res.Loans = c.loans
+	return res, nil
 }
 
-// read reads an export; size is the file's size when known, to size the
-// list of loans once instead of growing it step by step.
-func read(r io.Reader, o Options, path string, size int64) (*Result, error) {
+// Each reads an export from r and calls fn with each good loan, as
+// EachFile does. r is read to its end: bound it yourself if it may be
+// endless.
+func Each(r io.Reader, o Options, fn func(Loan) error) (*Result, error) {
+	return read(r, o, "", 0, func(l *Loan, _, _ int64) error { return fn(*l) })
+}
+
+// read reads an export and calls fn with each good loan, the input offset
+// after it and the file's size when known (0 otherwise; halved for
+// UTF-16, to compare with offsets), which the collector uses to size its
+// list once instead of growing it step by step.
+func read(r io.Reader, o Options, path string, size int64, fn func(*Loan, int64, int64) error) (*Result, error) {
 	pfx := prefix(path)
 	cols, err := wanted(o.Columns)
 	if err != nil {
@@ -309,7 +449,8 @@ func read(r io.Reader, o Options, path string, size int64) (*Result, error) {
 	res.Delimiter = delim
 	checkUTF8 := res.Charset == "utf-8"
 
-	cr := csv.NewReader(br)
+	lim := &rowLimit{r: br, limit: MaxRowSize}
+	cr := csv.NewReader(lim)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -320,6 +461,8 @@ func read(r io.Reader, o Options, path string, size int64) (*Result, error) {
 	switch {
 	case err == io.EOF:
 		return nil, fmt.Errorf("%s: the file is empty (no header line)", pfx)
+	case errors.Is(err, errRowTooLong):
+		return nil, fmt.Errorf("%s: no header line within the first %d bytes; is it a loans export?", pfx, MaxRowSize)
 	case errors.As(err, &pe):
 		return nil, fmt.Errorf("%s: the header (line %d) cannot be read: %s", pfx, lineBase+pe.StartLine, csvReason(pe, lineBase))
 	case err != nil:
@@ -354,42 +497,59 @@ func read(r io.Reader, o Options, path string, size int64) (*Result, error) {
 		}
 	}
 
+	if size > 0 && strings.HasPrefix(res.Charset, "utf-16") {
+		size /= 2 // offsets count UTF-8 bytes; ASCII is two bytes in UTF-16
+	}
+	bad := func(e RowError) {
+		if res.BadRows < MaxRowErrors {
+			res.Errors = append(res.Errors, e)
+		}
+		res.BadRows++
+	}
 	rd := rowReader{idx: idx, width: len(head), loc: loc, units: map[string]string{}, langs: map[string]string{}}
+	lastLine := res.HeaderAt
 	for {
+		lim.limit = cr.InputOffset() + MaxRowSize
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if errors.As(err, &pe) {
-			res.Errors = append(res.Errors, RowError{Line: lineBase + pe.StartLine, Reason: csvReason(pe, lineBase)})
+			bad(RowError{Line: lineBase + pe.StartLine, Reason: csvReason(pe, lineBase)})
 			continue
+		}
+		if errors.Is(err, errRowTooLong) {
+			bad(RowError{Line: lastLine + 1, Reason: fmt.Sprintf("the row after line %d is longer than %d bytes "+
+				"(a quoted field that is never closed?); the rest of the file was not read", lastLine, MaxRowSize)})
+			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", pfx, err)
 		}
 		line, _ := cr.FieldPos(0)
 		line += lineBase
+		lastLine = line
 		if checkUTF8 {
 			valid, multi := checkRecord(rec, seenUTF8)
 			switch {
 			case !valid && !seenUTF8:
 				return nil, &CharsetError{Path: path, Line: line}
 			case !valid:
-				res.Errors = append(res.Errors, RowError{Line: line, Reason: "not valid UTF-8, although the rows before are (a damaged row?)"})
+				bad(RowError{Line: line, Reason: "not valid UTF-8, although the rows before are (a damaged row?)"})
 				continue
 			}
 			seenUTF8 = seenUTF8 || multi
 		}
-		loan, bad, skip := rd.row(rec, line)
+		loan, rowErr, skip := rd.row(rec, line)
 		switch {
 		case skip:
-		case bad != nil:
-			res.Errors = append(res.Errors, *bad)
+		case rowErr != nil:
+			bad(*rowErr)
 		default:
-			if len(res.Loans) == sizeAfter && size > 0 {
-				res.Loans = presize(res.Loans, size, cr.InputOffset(), res.Charset)
+			res.Loaded++
+			if err := fn(&loan, cr.InputOffset(), size); err != nil {
+				return nil, err
 			}
-			res.Loans = append(res.Loans, loan)
 		}
 	}
 	return res, nil
@@ -399,13 +559,12 @@ func read(r io.Reader, o Options, path string, size int64) (*Result, error) {
 // file's size and the bytes per row so far.
 const sizeAfter = 2048
 
-// presize returns loans with room for the rows the file likely holds.
-func presize(loans []Loan, size, offset int64, charset string) []Loan {
+// presize returns loans with room for the rows the file likely holds:
+// size is the file's (halved for UTF-16), offset how far the rows so far
+// took.
+func presize(loans []Loan, size, offset int64) []Loan {
 	if offset <= 0 {
 		return loans
-	}
-	if strings.HasPrefix(charset, "utf-16") {
-		size /= 2 // the offset counts UTF-8 bytes; ASCII is two bytes in UTF-16
 	}
 	est := float64(size) / float64(offset) * float64(len(loans)) * 1.05
 	if est > float64(size/8) { // no row is that short
