@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // keyDef is one known key. set parses a non-empty value into the config
@@ -141,7 +143,7 @@ func knownKeys() map[string]map[string]keyDef {
 			"password_file": {set: func(t *target, v string) string {
 				p := t.l.abs(v)
 				t.srv.passwordFile = p
-				data, problem := readSmall(p, 64<<10, "the path of a file holding the password")
+				data, problem := readSmall(p, maxPasswordFile, "password_file", "the path of a file holding the password")
 				if problem != "" {
 					return problem
 				}
@@ -445,6 +447,9 @@ func addressKey(key string, dst func(*target) *string) keyDef {
 			return fmt.Sprintf("want an address alone, e.g. %s = library@example.org "+
 				"(no name, no <>; the sender's name goes in from_name)", key)
 		}
+		if len(v) > maxAddress {
+			return fmt.Sprintf("the address is %d characters long; a mail relay takes at most %d", len(v), maxAddress)
+		}
 		*dst(t) = v
 		return ""
 	}}
@@ -470,26 +475,37 @@ func parsePatterns(v string) ([]string, string) {
 	return pats, ""
 }
 
-// readSmall reads a regular file of at most limit bytes. what says what the
-// file should be, for the message.
-func readSmall(path string, limit int64, what string) ([]byte, string) {
-	fi, err := os.Stat(path)
+// Bounds of the files the config names, in bytes: a password file holds
+// one line, and a bundle of CA certificates, such as a system's whole
+// set, fits in a few megabytes.
+const (
+	maxPasswordFile = 64 << 10
+	maxCAFile       = 4 << 20
+)
+
+// readSmall reads the file that key names, through safefile: a regular
+// file of at most limit bytes, never a link, a pipe or a device, and
+// never more than limit bytes of it. what says what the file should be,
+// for the message, which quotes nothing of the file nor of where a link
+// points.
+func readSmall(path string, limit int64, key, what string) ([]byte, string) {
+	data, err := safefile.ReadFile(path, limit)
+	var (
+		nr *safefile.NotRegularError
+		tl *safefile.TooLargeError
+	)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Sprintf("%s does not exist; want %s", path, what)
+	case errors.As(err, &nr) && (nr.Kind == safefile.Link || nr.Kind == safefile.Reparse):
+		return nil, fmt.Sprintf("%s is %s; spoolgate reads only a regular file here and follows no link: "+
+			"set %s to the path of the file itself", path, nr.Kind, key)
+	case errors.As(err, &nr):
+		return nil, fmt.Sprintf("%s is %s, not a regular file; want %s", path, nr.Kind, what)
+	case errors.As(err, &tl):
+		return nil, fmt.Sprintf("%s is too big (over %d bytes); want %s", path, limit, what)
 	case err != nil:
 		return nil, fmt.Sprintf("cannot read %s (%v); want %s", path, pathErr(err), what)
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Sprintf("%s is not a regular file; want %s", path, what)
-	case fi.Size() > limit:
-		return nil, fmt.Sprintf("%s is too big (over %d bytes); want %s", path, limit, what)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Sprintf("cannot read %s (%v); want %s", path, pathErr(err), what)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Sprintf("%s is too big (over %d bytes); want %s", path, limit, what)
 	}
 	return data, ""
 }
@@ -506,7 +522,7 @@ func pathErr(err error) error {
 // loadCAFile reads a PEM file of CA certificates into a pool.
 func loadCAFile(path string) (*x509.CertPool, string) {
 	const what = "a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)"
-	data, problem := readSmall(path, 4<<20, what)
+	data, problem := readSmall(path, maxCAFile, "ca_file", what)
 	if problem != "" {
 		return nil, problem
 	}

@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/text/encoding/unicode"
 	"gopkg.in/ini.v1"
+
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // Defaults of the keys that have one.
@@ -179,30 +181,33 @@ func newLoader(path string) *loader {
 	return l
 }
 
-// read reads the config file itself.
+// read reads the config file itself, through safefile: only a regular
+// file of at most maxConfigSize bytes is read, never a link (nor, on
+// Windows, a junction), a pipe or a device, and the bound is measured on
+// the open file.
 func (l *loader) read() ([]byte, *Error) {
 	fail := func(want string, err error) *Error {
 		return &Error{File: l.file, Want: want, Err: err}
 	}
-	fi, err := os.Stat(l.file)
+	data, err := safefile.ReadFile(l.file, maxConfigSize)
+	var (
+		nr *safefile.NotRegularError
+		tl *safefile.TooLargeError
+	)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fail("the file does not exist", err)
+	case errors.As(err, &nr) && nr.Kind == safefile.Folder:
+		return nil, fail("this is a folder; want the path of the config file", err)
+	case errors.As(err, &nr) && (nr.Kind == safefile.Link || nr.Kind == safefile.Reparse):
+		return nil, fail(fmt.Sprintf("this is %s; spoolgate reads only a regular file here and follows no link: "+
+			"give --config the path of the config file itself (or put the file where the link is)", nr.Kind), err)
+	case errors.As(err, &nr):
+		return nil, fail(fmt.Sprintf("this is %s, not a regular file; want the path of the config file", nr.Kind), err)
+	case errors.As(err, &tl):
+		return nil, fail(fmt.Sprintf("the file is too big for a config file (over %d bytes)", maxConfigSize), err)
 	case err != nil:
 		return nil, fail(fmt.Sprintf("cannot read the file (%v)", pathErr(err)), err)
-	case fi.IsDir():
-		return nil, fail("this is a folder; want the path of the config file", nil)
-	case !fi.Mode().IsRegular():
-		return nil, fail("this is not a regular file; want the path of the config file", nil)
-	case fi.Size() > maxConfigSize:
-		return nil, fail(fmt.Sprintf("the file is too big for a config file (over %d bytes)", maxConfigSize), nil)
-	}
-	data, err := os.ReadFile(l.file)
-	if err != nil {
-		return nil, fail(fmt.Sprintf("cannot read the file (%v)", pathErr(err)), err)
-	}
-	if len(data) > maxConfigSize {
-		return nil, fail(fmt.Sprintf("the file is too big for a config file (over %d bytes)", maxConfigSize), nil)
 	}
 	return data, nil
 }
@@ -507,6 +512,15 @@ func (l *loader) validate() {
 	if m.ReturnPath == "" {
 		m.ReturnPath = m.From
 	}
+	if m.From != "" {
+		if problem := fromTooLong(m.FromName, m.From); problem != "" {
+			key := "from_name"
+			if m.FromName == "" {
+				key = "from"
+			}
+			l.fail("message", key, clipValue(l.lay.keyValue("message", key)), problem)
+		}
+	}
 
 	defaultHELO := "localhost"
 	if isHELO(l.hostname) {
@@ -575,8 +589,23 @@ func (l *loader) validateOverdue() {
 // validateUnits gives each unit its display name and links it to its
 // relay.
 func (l *loader) validateUnits() {
+	m := l.cfg.Message
 	for _, d := range l.units {
 		d.unit.DisplayName = cmp.Or(d.unit.DisplayName, d.unit.FromName, d.unit.Name)
+		// The unit's messages go out with its From: its own from and
+		// from_name, each falling back to [message] (Config.UnitFor).
+		// A [message] from_name too long alone is reported there.
+		reported := d.unit.FromName == "" && fromTooLong(m.FromName, m.From) != ""
+		if from, name := cmp.Or(d.unit.From, m.From), cmp.Or(d.unit.FromName, m.FromName); from != "" &&
+			(d.unit.From != "" || d.unit.FromName != "") && !reported {
+			if problem := fromTooLong(name, from); problem != "" {
+				key := "from_name"
+				if d.unit.FromName == "" {
+					key = "from"
+				}
+				l.fail(d.section, key, clipValue(l.lay.keyValue(d.section, key)), problem)
+			}
+		}
 		if d.smtp == "" {
 			continue
 		}

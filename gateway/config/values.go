@@ -143,6 +143,54 @@ func isAddrSpec(s string) bool {
 	return err == nil && a.Name == "" && a.Address == s
 }
 
+// clipValue shortens a long value for an error message: its first 60
+// characters and an ellipsis.
+func clipValue(v string) string {
+	const most = 60
+	if utf8.RuneCountInString(v) <= most {
+		return v
+	}
+	r := []rune(v)
+	return string(r[:most]) + "…"
+}
+
+// maxAddress is the longest address a relay takes: an SMTP path is at
+// most 256 octets with its angle brackets (RFC 5321, section 4.5.3.1.3).
+const maxAddress = 254
+
+// maxHeaderLine is the longest line of a header field, in octets without
+// the CRLF (RFC 5322, section 2.1.1). Package message refuses, as
+// FromTooLong, every message whose From it builds from from and from_name
+// with a line longer than that, and a notice or daily log with such a
+// line would be refused as LineTooLong.
+const maxHeaderLine = 998
+
+// fromLine is the From header field line that the messages spoolgate
+// writes build from an address and a display name: "From: " and
+// net/mail's rendering (a printable ASCII name as one quoted string, any
+// other as encoded words).
+func fromLine(name, addr string) string {
+	return "From: " + (&mail.Address{Name: name, Address: addr}).String()
+}
+
+// fromTooLong says what is wrong when the From field built from name and
+// addr does not fit on one header line, or "". The rule is stricter than
+// package message's, which folds the field at its spaces: the builders of
+// notices and of the daily log do not fold inside a quoted name, and a
+// field that fits on one line fits whoever folds it. So a config that
+// passes here never makes a message fail as FromTooLong or LineTooLong
+// for its From.
+func fromTooLong(name, addr string) string {
+	n := len(fromLine(name, addr))
+	if n <= maxHeaderLine {
+		return ""
+	}
+	return fmt.Sprintf("the From header field built from it would be %d characters long, more than the %d a mail "+
+		"header line takes, so every message that gets this From (notices, the daily log, files without a From) "+
+		"would be refused; shorten from_name (a letter other than plain ASCII takes up to 9 characters once encoded)",
+		n, maxHeaderLine)
+}
+
 // isDomain reports whether s is a host name: dot-separated labels of
 // letters, digits, - and _ (Windows host names have them), ASCII only.
 func isDomain(s string) bool {
@@ -308,6 +356,8 @@ func parseAddressList(key, v string) (addrs []string, problem string) {
 			return nil, want + "; separate addresses with commas, not semicolons"
 		case !isAddrSpec(a):
 			return nil, fmt.Sprintf("%s; %q is not an address alone (no name, no <>)", want, a)
+		case len(a) > maxAddress:
+			return nil, fmt.Sprintf("%s; one of them is %d characters long, and a mail relay takes at most %d", want, len(a), maxAddress)
 		}
 		addrs = append(addrs, a)
 	}
