@@ -93,13 +93,24 @@
 // # Errors
 //
 // A loans export that is missing or unreadable is Result.LoansError, with a
-// nil error, so that the daily log can report it. Bad rows are
-// Result.RowErrors; the good rows are processed. Scan returns an error for
+// nil error, so that the daily log can report it; so is one that is not a
+// regular file (a symbolic link, a named pipe, a device: refused at once,
+// see loans.EachFile) or larger than loans.MaxFileSize. Bad rows are
+// Result.RowErrors (the first loans.MaxRowErrors; Result.BadRows counts
+// them all); the good rows are processed. Scan returns an error for
 // what stops the whole scan: a setting Check finds wrong ([overdue.columns],
 // the templates; *config.Error values wrapping config.ErrConfig), the spool
 // patterns, the state database, a file that cannot be written (its notices
 // stay pending in the outbox and are written by the next scan). It never
 // panics on any export.
+//
+// # Memory
+//
+// The export is streamed (loans.EachFile): a row that reaches no trigger
+// in the covered days is dropped as soon as it is read, and one that does
+// is kept as a compact copy of the few fields a notice needs. So the
+// scan's memory grows with the notices of the day, not with the export:
+// BenchmarkScan1M measures a 1,000,000-loan export.
 package overdue
 
 import (
@@ -234,7 +245,8 @@ type Result struct {
 
 	Loans      int              // loans read from the export
 	LoansTime  time.Time        // the export's modification time (how fresh it is)
-	RowErrors  []loans.RowError // bad rows, by line
+	RowErrors  []loans.RowError // bad rows, by line: the first loans.MaxRowErrors
+	BadRows    int              // how many bad rows there were in all (len(RowErrors) or more)
 	Warnings   []string         // about the export or the units, for the daily log
 	LoansError error            // the export could not be read; nothing else was done but recovery
 }
@@ -276,14 +288,31 @@ func Scan(ctx context.Context, cfg *config.Config, day time.Time, opts Options) 
 		res.From = last.AddDate(0, 0, 1)
 	}
 
-	lr, err := loans.ReadFile(cfg.Overdue.Loans, loans.Options{
+	// The export is streamed: only the loans that reach a trigger in the
+	// covered days are kept (see consider), so memory does not grow with
+	// the export's size.
+	s.startPlan()
+	rows := 0
+	lr, err := loans.EachFile(cfg.Overdue.Loans, loans.Options{
 		Charset:   cfg.Overdue.Charset,
 		Encoding:  cfg.Overdue.Encoding,
 		Delimiter: cfg.Overdue.Delimiter,
 		Columns:   cfg.Overdue.ColumnMap(),
 		Location:  s.loc,
+	}, func(l loans.Loan) error {
+		if rows++; rows%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		s.consider(&l)
+		return nil
 	})
+	if err != nil && ctx.Err() != nil {
+		return res, ctx.Err()
+	}
 	if err != nil {
+		s.cands = nil
 		if cfg.Overdue.Loans == "" {
 			err = errors.New("[overdue] loans does not name the loans export")
 		}
@@ -297,18 +326,18 @@ func Scan(ctx context.Context, cfg *config.Config, day time.Time, opts Options) 
 		}
 		return res, nil
 	}
-	res.Loans = len(lr.Loans)
-	if fi, err := os.Stat(cfg.Overdue.Loans); err == nil {
+	res.Loans = lr.Loaded
+	if fi, err := os.Lstat(cfg.Overdue.Loans); err == nil {
 		res.LoansTime = fi.ModTime()
 	}
 	res.RowErrors = lr.Errors
+	res.BadRows = lr.BadRows
 	res.Warnings = append(res.Warnings, lr.Warnings...)
-	if len(lr.Errors) > 0 {
-		s.log.Warn("bad rows in the loans export were left out", "rows", len(lr.Errors), "first", lr.Errors[0].String())
+	if lr.BadRows > 0 {
+		s.log.Warn("bad rows in the loans export were left out", "rows", lr.BadRows, "first", lr.Errors[0].String())
 	}
 
-	groups, err := s.plan(lr.Loans, st)
-	lr = nil // the plan keeps copies of the loans it needs
+	groups, err := s.plan(st)
 	if err != nil {
 		return res, err
 	}
@@ -326,7 +355,7 @@ func Scan(ctx context.Context, cfg *config.Config, day time.Time, opts Options) 
 	}
 	c := res.total()
 	s.log.Info("overdue scan", "day", s.day.Format(dateLayout), "from", res.From.Format(dateLayout),
-		"queued", c.Queued, "skipped", c.Skipped, "dropped", c.Dropped, "bad_rows", len(res.RowErrors), "dry_run", opts.DryRun)
+		"queued", c.Queued, "skipped", c.Skipped, "dropped", c.Dropped, "bad_rows", res.BadRows, "dry_run", opts.DryRun)
 	return res, nil
 }
 
@@ -410,6 +439,10 @@ type scanner struct {
 	res   *Result
 
 	units  map[string]*unitInfo // by the row's unit, lower case; used by plan alone
+	trigs  []trig               // the kinds of notice this scan sends, with their offsets
+	cands  []cand               // the loans that reach a trigger in the covered days
+	minDue time.Time            // civil: the earliest due date among cands
+	maxDue time.Time            // civil: the latest
 	jrnl   Journal
 	jclose func()
 }

@@ -20,21 +20,92 @@ func (k key) id() string { return k.patron + "\x00" + k.item + "\x00" + k.kind +
 
 // cand is a loan that reached a trigger on a covered day.
 type cand struct {
-	loan    *loans.Loan
+	loan    *entry
 	kind    string
 	due     time.Time // civil
 	trigger time.Time // civil: the day the notice was due to go out
-	key     key
+}
+
+// key is the notice's key.
+func (c *cand) key() key {
+	return key{patron: c.loan.PatronID(), item: itemOf(c.loan), kind: c.kind, due: c.due.Format(dateLayout)}
 }
 
 // itemOf is the item part of a loan's key: the barcode, or the title when
 // the row has none.
-func itemOf(l *loans.Loan) string {
-	if l.Barcode != "" {
-		return l.Barcode
+func itemOf(l *entry) string {
+	if b := l.Barcode(); b != "" {
+		return b
 	}
-	return l.Title
+	return l.Title()
 }
+
+// entry is a loan that reached a trigger, as the scan keeps it: the row's
+// text fields in one string of their own, cut at ends, and its due
+// instant in seconds. It takes about a third of a loans.Loan, and none of
+// the row's other columns.
+type entry struct {
+	text    string
+	ends    [numFields]uint32
+	due     int64 // Unix seconds
+	line    int32
+	hasTime bool
+	notify  bool
+}
+
+// The text fields of an entry, in the order of its text.
+const (
+	fPatronID = iota
+	fPatronName
+	fEmail
+	fGuardianEmail
+	fLanguage
+	fUnit
+	fBarcode
+	fTitle
+	fAuthor
+	numFields
+)
+
+// compact makes the entry of a row.
+func compact(row *loans.Loan) *entry {
+	fields := [numFields]string{row.PatronID, row.PatronName, row.Email, row.GuardianEmail, row.Language,
+		row.Unit, row.Barcode, row.Title, row.Author}
+	n := 0
+	for _, f := range fields {
+		n += len(f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	e := &entry{due: row.Due.Unix(), line: int32(row.Line), hasTime: row.DueHasTime, notify: row.Notify}
+	for i, f := range fields {
+		b.WriteString(f)
+		e.ends[i] = uint32(b.Len())
+	}
+	e.text = b.String()
+	return e
+}
+
+func (e *entry) field(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = e.ends[i-1]
+	}
+	return e.text[start:e.ends[i]]
+}
+
+func (e *entry) PatronID() string      { return e.field(fPatronID) }
+func (e *entry) PatronName() string    { return e.field(fPatronName) }
+func (e *entry) Email() string         { return e.field(fEmail) }
+func (e *entry) GuardianEmail() string { return e.field(fGuardianEmail) }
+func (e *entry) Language() string      { return e.field(fLanguage) }
+func (e *entry) Unit() string          { return e.field(fUnit) }
+func (e *entry) Barcode() string       { return e.field(fBarcode) }
+func (e *entry) Title() string         { return e.field(fTitle) }
+func (e *entry) Author() string        { return e.field(fAuthor) }
+
+// Due is the due instant in loc.
+func (e *entry) Due(loc *time.Location) time.Time { return time.Unix(e.due, 0).In(loc) }
 
 // unitInfo is what a row's unit means for its notices.
 type unitInfo struct {
@@ -72,24 +143,25 @@ func (s *scanner) unitFor(text string) *unitInfo {
 }
 
 // recipients are the addresses a loan's notice goes to.
-func (s *scanner) recipients(l *loans.Loan) []string {
+func (s *scanner) recipients(l *entry) []string {
+	email, guardian := l.Email(), l.GuardianEmail()
 	switch s.cfg.Overdue.Recipient {
 	case config.RecipientGuardian:
-		if l.GuardianEmail != "" {
-			return []string{l.GuardianEmail}
+		if guardian != "" {
+			return []string{guardian}
 		}
 	case config.RecipientBoth:
 		var out []string
-		if l.Email != "" {
-			out = append(out, l.Email)
+		if email != "" {
+			out = append(out, email)
 		}
-		if l.GuardianEmail != "" && !strings.EqualFold(l.GuardianEmail, l.Email) {
-			out = append(out, l.GuardianEmail)
+		if guardian != "" && !strings.EqualFold(guardian, email) {
+			out = append(out, guardian)
 		}
 		return out
 	}
-	if l.Email != "" {
-		return []string{l.Email}
+	if email != "" {
+		return []string{email}
 	}
 	return nil
 }
@@ -97,61 +169,71 @@ func (s *scanner) recipients(l *loans.Loan) []string {
 // group is one message to be: a patron's items of one kind.
 type group struct {
 	kind  string
-	first *loans.Loan // the patron's name and language come from here
+	first *entry // the patron's name and language come from here
 	to    []string
 	unit  *unitInfo
 	lang  string
-	cands []*cand
+	cands []cand    // its own copies, so that the scan's list of every candidate can be freed
 	from  time.Time // civil: the earliest day among the cands
 }
 
-// plan decides, for every loan, which notices are due in the covered days
-// and what becomes of each: already queued (ignored), dropped, skipped, or
-// grouped into a message.
-func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
+// trig is a kind of notice and its offset: a loan due on d reaches it on
+// d + off.
+type trig struct {
+	kind string
+	off  int
+}
+
+// startPlan readies consider: the kinds of notice this scan sends.
+func (s *scanner) startPlan() {
 	o := s.cfg.Overdue
-	type trig struct {
-		kind string
-		off  int
-	}
-	var trigs []trig
+	s.trigs = s.trigs[:0]
 	if o.WarningDays > 0 {
-		trigs = append(trigs, trig{notice.Warning, -o.WarningDays})
+		s.trigs = append(s.trigs, trig{notice.Warning, -o.WarningDays})
 	}
 	if o.OverdueDays > 0 {
-		trigs = append(trigs, trig{notice.Overdue, o.OverdueDays})
+		s.trigs = append(s.trigs, trig{notice.Overdue, o.OverdueDays})
 	}
 	if o.ReminderDays > 0 {
-		trigs = append(trigs, trig{notice.Reminder, o.ReminderDays})
+		s.trigs = append(s.trigs, trig{notice.Reminder, o.ReminderDays})
 	}
+	s.cands = nil
+}
+
+// consider keeps the notices a loan reaches in the covered days, with a
+// compact copy of the loan; a loan that reaches none is not kept. It is
+// called for each row of the export as it is read.
+func (s *scanner) consider(row *loans.Loan) {
 	first := civil(s.res.From)
-	var cands []cand
-	var minDue, maxDue time.Time
-	for i := range ls {
-		due := civil(ls[i].Due.In(s.loc))
-		var l *loans.Loan // a copy, so that the export's other rows can be freed
-		for _, t := range trigs {
-			at := due.AddDate(0, 0, t.off)
-			if at.Before(first) || at.After(s.day) {
-				continue
-			}
-			if l == nil {
-				l = new(loans.Loan)
-				*l = ls[i]
-			}
-			cands = append(cands, cand{loan: l, kind: t.kind, due: due, trigger: at,
-				key: key{patron: l.PatronID, item: itemOf(l), kind: t.kind, due: due.Format(dateLayout)}})
-			if minDue.IsZero() || due.Before(minDue) {
-				minDue = due
-			}
-			if due.After(maxDue) {
-				maxDue = due
-			}
+	due := civil(row.Due.In(s.loc))
+	var l *entry
+	for _, t := range s.trigs {
+		at := due.AddDate(0, 0, t.off)
+		if at.Before(first) || at.After(s.day) {
+			continue
+		}
+		if l == nil {
+			l = compact(row)
+		}
+		s.cands = append(s.cands, cand{loan: l, kind: t.kind, due: due, trigger: at})
+		if s.minDue.IsZero() || due.Before(s.minDue) {
+			s.minDue = due
+		}
+		if due.After(s.maxDue) {
+			s.maxDue = due
 		}
 	}
+}
+
+// plan decides, for every notice consider kept, what becomes of it:
+// already queued (ignored), dropped, skipped, or grouped into a message.
+func (s *scanner) plan(st *store) ([]*group, error) {
+	cands := s.cands
+	s.cands = nil
 	if len(cands) == 0 {
 		return nil, nil
 	}
+	minDue, maxDue := s.minDue, s.maxDue
 	known, err := st.known(minDue.Format(dateLayout), maxDue.Format(dateLayout))
 	if err != nil {
 		return nil, err
@@ -162,7 +244,9 @@ func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
 		at   time.Time
 		kind string
 	}
-	loanID := func(c *cand) string { return c.key.patron + "\x00" + c.key.item + "\x00" + c.key.due }
+	loanID := func(c *cand) string {
+		return c.loan.PatronID() + "\x00" + itemOf(c.loan) + "\x00" + c.due.Format(dateLayout)
+	}
 	last := make(map[string]latest, len(cands))
 	for i := range cands {
 		c := &cands[i]
@@ -178,35 +262,35 @@ func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
 	seen := make(map[string]bool, len(cands))
 	dayText := s.day.Format(dateLayout)
 	drop := func(c *cand, reason string) {
-		k := c.kind + "\x00" + c.key.patron + "\x00" + c.trigger.Format(dateLayout) + "\x00" + reason
+		k := c.kind + "\x00" + c.loan.PatronID() + "\x00" + c.trigger.Format(dateLayout) + "\x00" + reason
 		d := dropped[k]
 		if d == nil {
-			d = &Dropped{Kind: c.kind, PatronID: c.loan.PatronID, PatronName: c.loan.PatronName,
+			d = &Dropped{Kind: c.kind, PatronID: c.loan.PatronID(), PatronName: c.loan.PatronName(),
 				For: inLocation(c.trigger, s.loc), Reason: reason}
 			dropped[k] = d
 		}
 		d.Items = append(d.Items, s.item(c.loan))
 	}
 	skip := func(c *cand, reason string) {
-		k := c.kind + "\x00" + c.key.patron + "\x00" + reason
+		k := c.kind + "\x00" + c.loan.PatronID() + "\x00" + reason
 		d := skipped[k]
 		if d == nil {
-			d = &Skipped{Kind: c.kind, PatronID: c.loan.PatronID, PatronName: c.loan.PatronName,
-				Unit: strings.TrimSpace(c.loan.Unit), Reason: reason}
+			d = &Skipped{Kind: c.kind, PatronID: c.loan.PatronID(), PatronName: c.loan.PatronName(),
+				Unit: strings.TrimSpace(c.loan.Unit()), Reason: reason}
 			skipped[k] = d
 		}
 		d.Items = append(d.Items, s.item(c.loan))
 	}
 	for i := range cands {
 		c := &cands[i]
-		id := c.key.id()
+		id := c.key().id()
 		if known[id] || seen[id] {
 			continue // queued before, or a row repeated in the export
 		}
 		seen[id] = true
 		l := c.loan
 		to := s.recipients(l)
-		mailable := l.Notify && len(to) > 0
+		mailable := l.notify && len(to) > 0
 		switch lt := last[loanID(c)]; {
 		case s.day.Sub(c.trigger) > s.stale:
 			drop(c, fmt.Sprintf("stale: it was due to go out on %s, more than %s (stale_after) before %s",
@@ -217,13 +301,13 @@ func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
 			if mailable {
 				drop(c, fmt.Sprintf("replaced by the %s notice of the same loan", lt.kind))
 			}
-		case !l.Notify:
+		case !l.notify:
 			skip(c, ReasonNotifyOff)
 		case len(to) == 0:
 			skip(c, ReasonNoAddress)
 		default:
-			u := s.unitFor(l.Unit)
-			gk := c.kind + "\x00" + l.PatronID + "\x00" + u.name + "\x00" + strings.ToLower(strings.Join(to, ","))
+			u := s.unitFor(l.Unit())
+			gk := c.kind + "\x00" + l.PatronID() + "\x00" + u.name + "\x00" + strings.ToLower(strings.Join(to, ","))
 			g := groups[gk]
 			if g == nil {
 				g = &group{kind: c.kind, first: l, to: to, unit: u, lang: s.language(l, u), from: c.trigger}
@@ -232,7 +316,7 @@ func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
 			if c.trigger.Before(g.from) {
 				g.from = c.trigger
 			}
-			g.cands = append(g.cands, c)
+			g.cands = append(g.cands, *c)
 		}
 	}
 	for _, d := range dropped {
@@ -248,8 +332,8 @@ func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
-		if a.first.PatronID != b.first.PatronID {
-			return a.first.PatronID < b.first.PatronID
+		if a.first.PatronID() != b.first.PatronID() {
+			return a.first.PatronID() < b.first.PatronID()
 		}
 		if a.kind != b.kind {
 			return kindOrder(a.kind) < kindOrder(b.kind)
@@ -263,20 +347,20 @@ func (s *scanner) plan(ls []loans.Loan, st *store) ([]*group, error) {
 }
 
 // lessItem orders a notice's items: by due date, then title and barcode.
-func lessItem(a, b *loans.Loan) bool {
-	if !a.Due.Equal(b.Due) {
-		return a.Due.Before(b.Due)
+func lessItem(a, b *entry) bool {
+	if a.due != b.due {
+		return a.due < b.due
 	}
-	if a.Title != b.Title {
-		return a.Title < b.Title
+	if a.Title() != b.Title() {
+		return a.Title() < b.Title()
 	}
-	return a.Barcode < b.Barcode
+	return a.Barcode() < b.Barcode()
 }
 
 // language is the language of a row's notice: the row's when spoolgate
 // has it, else the unit's, else the default.
-func (s *scanner) language(l *loans.Loan, u *unitInfo) string {
-	if c, ok := lang.Parse(l.Language); ok {
+func (s *scanner) language(l *entry, u *unitInfo) string {
+	if c, ok := lang.Parse(l.Language()); ok {
 		return c
 	}
 	if c, ok := lang.Parse(u.language); ok {
@@ -285,8 +369,8 @@ func (s *scanner) language(l *loans.Loan, u *unitInfo) string {
 	return s.set.DefaultLanguage()
 }
 
-func (s *scanner) item(l *loans.Loan) Item {
-	return Item{Title: l.Title, Author: l.Author, Barcode: l.Barcode, Due: l.Due.In(s.loc), Line: l.Line}
+func (s *scanner) item(l *entry) Item {
+	return Item{Title: l.Title(), Author: l.Author(), Barcode: l.Barcode(), Due: l.Due(s.loc), Line: int(l.line)}
 }
 
 // durationText writes a duration in days or hours.

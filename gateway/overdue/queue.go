@@ -44,9 +44,14 @@ type outMsg struct {
 // written, the next batch is composed. In a dry run it only composes them.
 func (s *scanner) queue(ctx context.Context, st *store, groups []*group) error {
 	todo := groups
+	// take hands out the next batch and forgets it here, so that a
+	// batch's groups (and the loans only they hold) are freed once it is
+	// written.
 	take := func() []*group {
 		n := min(batchSize, len(todo))
-		b := todo[:n:n]
+		b := make([]*group, n)
+		copy(b, todo)
+		clear(todo[:n])
 		todo = todo[n:]
 		return b
 	}
@@ -64,8 +69,8 @@ func (s *scanner) queue(ctx context.Context, st *store, groups []*group) error {
 		ok := msgs[:0]
 		for _, m := range msgs {
 			if m.err != nil {
-				s.log.Error("a notice cannot be composed; it is dropped", "patron", m.g.first.PatronID, "kind", m.g.kind, "error", m.err)
-				d := Dropped{Kind: m.g.kind, PatronID: m.g.first.PatronID, PatronName: m.g.first.PatronName,
+				s.log.Error("a notice cannot be composed; it is dropped", "patron", m.g.first.PatronID(), "kind", m.g.kind, "error", m.err)
+				d := Dropped{Kind: m.g.kind, PatronID: m.g.first.PatronID(), PatronName: m.g.first.PatronName(),
 					For: inLocation(m.g.from, s.loc), Reason: "the notice could not be composed: " + m.err.Error()}
 				for _, c := range m.g.cands {
 					d.Items = append(d.Items, s.item(c.loan))
@@ -101,9 +106,9 @@ func (s *scanner) queue(ctx context.Context, st *store, groups []*group) error {
 		// Another scan recorded some of these keys first: it queues
 		// those items, this scan the rest.
 		for _, t := range taken {
-			var rest []*cand
+			var rest []cand
 			for _, c := range t.m.g.cands {
-				if !t.keys[c.key.id()] {
+				if !t.keys[c.key().id()] {
 					rest = append(rest, c)
 				}
 			}
@@ -186,13 +191,14 @@ func (s *scanner) compose(g *group) *outMsg {
 	m := &outMsg{g: g}
 	l := g.first
 	items := make([]notice.Item, len(g.cands))
-	m.planned = Planned{Kind: g.kind, PatronID: l.PatronID, PatronName: l.PatronName, To: g.to,
+	m.planned = Planned{Kind: g.kind, PatronID: l.PatronID(), PatronName: l.PatronName(), To: g.to,
 		Unit: g.unit.name, Language: g.lang, For: inLocation(g.from, s.loc)}
 	ids := make([]string, len(g.cands))
 	for i, c := range g.cands {
-		m.keys = append(m.keys, c.key)
-		ids[i] = c.key.id()
-		it := notice.Item{Title: c.loan.Title, Author: c.loan.Author, Barcode: c.loan.Barcode, Due: c.loan.Due.In(s.loc)}
+		k := c.key()
+		m.keys = append(m.keys, k)
+		ids[i] = k.id()
+		it := notice.Item{Title: c.loan.Title(), Author: c.loan.Author(), Barcode: c.loan.Barcode(), Due: c.loan.Due(s.loc)}
 		if d := notice.DaysBetween(c.due, s.day); d > 0 {
 			it.DaysOverdue = d
 		} else {
@@ -204,7 +210,7 @@ func (s *scanner) compose(g *group) *outMsg {
 	sort.Strings(ids)
 	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 	hash := hex.EncodeToString(sum[:])
-	m.planned.File = fmt.Sprintf("notice-%s-%s-%s-%s%s", s.day.Format("20060102"), g.kind, safeID(l.PatronID), hash[:10], s.ext)
+	m.planned.File = fmt.Sprintf("notice-%s-%s-%s-%s%s", s.day.Format("20060102"), g.kind, safeID(l.PatronID()), hash[:10], s.ext)
 	if err := checkName(s.cfg.Spool.Patterns, m.planned.File); err != nil {
 		m.err = err
 		return m
@@ -213,7 +219,7 @@ func (s *scanner) compose(g *group) *outMsg {
 	u := g.unit
 	n, err := s.set.Render(g.lang, g.kind, notice.Data{
 		Today:   inLocation(s.day, s.loc),
-		Patron:  notice.Patron{ID: l.PatronID, Name: l.PatronName, Email: l.Email},
+		Patron:  notice.Patron{ID: l.PatronID(), Name: l.PatronName(), Email: l.Email()},
 		Items:   items,
 		Unit:    notice.Unit{Name: u.display, Contact: u.contact},
 		Library: notice.Library{Name: s.cfg.Message.FromName, From: s.cfg.Message.From},

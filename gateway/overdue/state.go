@@ -1,6 +1,7 @@
 package overdue
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/notice"
@@ -104,8 +106,11 @@ func openStore(path string, readOnly bool) (*store, error) {
 		}
 		return st, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o770); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("overdue: create the data folder: %w", err)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, st.error(err)
 	}
 	// Two scans that create the database at once can find it locked while
 	// the other turns on WAL, which SQLite reports at once rather than
@@ -123,6 +128,38 @@ func openStore(path string, readOnly bool) (*store, error) {
 		}
 		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond)
 	}
+}
+
+// StateMode is the permission of notices.db (and of the -wal and -shm
+// files SQLite makes beside it, which take the database's): the service
+// account reads and writes it, and its group (the service's own group,
+// which the ILS account is not in) may read it; others may not. It holds
+// patrons' ids, names, addresses and loans.
+const StateMode os.FileMode = 0o640
+
+// createPrivate creates the empty database file with StateMode, whatever
+// the umask, before SQLite opens it (SQLite would create it 0644); an
+// existing one, and its -wal and -shm files, lose any permission beyond
+// StateMode (a file from an older spoolgate was 0644). Changing another
+// account's file fails, and is left to the database's own error.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, StateMode)
+	switch {
+	case err == nil:
+		if err := f.Chmod(StateMode); err != nil { // past the umask
+			f.Close()
+			return err
+		}
+		return f.Close()
+	case !errors.Is(err, fs.ErrExist):
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&^StateMode != 0 {
+			os.Chmod(p, fi.Mode().Perm()&StateMode)
+		}
+	}
+	return nil
 }
 
 // openWriter opens the database for writing and brings its schema up to
@@ -396,12 +433,13 @@ func (st *store) maxDate(q string, args ...any) (time.Time, bool, error) {
 type record struct {
 	Day        string
 	From       string
-	Queued     []Planned
+	Queued     []Planned `json:",omitempty"` // written last by marshalRecord
 	Skipped    []Skipped
 	Dropped    []Dropped
 	Loans      int
 	LoansTime  time.Time
 	RowErrors  []loans.RowError
+	BadRows    int `json:",omitempty"` // 0 in a record from before it was kept: len(RowErrors) then
 	Warnings   []string
 	LoansError string `json:",omitempty"`
 }
@@ -416,11 +454,14 @@ const maxStoredRowErrors = 1000
 func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.Time) error {
 	date := day.Format(dateLayout)
 	rec := record{Day: date, From: civil(res.From).Format(dateLayout), Queued: res.Queued, Skipped: res.Skipped,
-		Dropped: res.Dropped, Loans: res.Loans, LoansTime: res.LoansTime, RowErrors: res.RowErrors, Warnings: res.Warnings}
-	if n := len(rec.RowErrors); n > maxStoredRowErrors {
+		Dropped: res.Dropped, Loans: res.Loans, LoansTime: res.LoansTime, RowErrors: res.RowErrors, BadRows: max(res.BadRows, len(res.RowErrors)),
+		Warnings: res.Warnings}
+	if len(rec.RowErrors) > maxStoredRowErrors {
 		rec.RowErrors = rec.RowErrors[:maxStoredRowErrors]
+	}
+	if n := rec.BadRows; n > len(rec.RowErrors) {
 		rec.Warnings = append(append([]string(nil), rec.Warnings...),
-			fmt.Sprintf("the loans export had %d bad rows; the first %d are kept", n, maxStoredRowErrors))
+			fmt.Sprintf("the loans export had %d bad rows; the first %d are kept", n, len(rec.RowErrors)))
 	}
 	if res.LoansError != nil {
 		rec.LoansError = res.LoansError.Error()
@@ -431,7 +472,7 @@ func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.T
 	}
 	defer tx.Rollback()
 	var prevComplete int
-	var prevJSON string
+	var prevJSON []byte
 	err = tx.QueryRow(`SELECT complete, result FROM runs WHERE scan_date = ?`, date).Scan(&prevComplete, &prevJSON)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -441,11 +482,11 @@ func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.T
 		return nil // the day's scan completed; a failed manual run changes nothing
 	case prevComplete == 1:
 		var prev record
-		if json.Unmarshal([]byte(prevJSON), &prev) == nil {
+		if json.Unmarshal(prevJSON, &prev) == nil {
 			rec.Queued = append(append([]Planned(nil), prev.Queued...), rec.Queued...)
 		}
 	}
-	data, err := json.Marshal(rec)
+	data, err := marshalRecord(rec)
 	if err != nil {
 		return err
 	}
@@ -456,7 +497,7 @@ func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.T
 	_, err = tx.Exec(`INSERT INTO runs (scan_date, at, complete, queued, skipped, dropped, result) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (scan_date) DO UPDATE SET at = excluded.at, complete = excluded.complete, queued = excluded.queued,
 		skipped = excluded.skipped, dropped = excluded.dropped, result = excluded.result`,
-		date, now.UnixNano(), c, len(rec.Queued), len(rec.Skipped), len(rec.Dropped), string(data))
+		date, now.UnixNano(), c, len(rec.Queued), len(rec.Skipped), len(rec.Dropped), textOf(data))
 	if err != nil {
 		return st.error(err)
 	}
@@ -466,12 +507,69 @@ func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.T
 	return nil
 }
 
+// marshalRecord is json.Marshal(rec), written so that a day of many
+// notices (37,570 of them make 23 MB) is held once: the notices are
+// encoded one by one, twice, first to count the bytes and then into a
+// buffer of that size, where json.Marshal would grow a buffer by doubling
+// it and then copy it.
+func marshalRecord(rec record) ([]byte, error) {
+	queued := rec.Queued
+	rec.Queued = nil
+	head, err := json.Marshal(rec) // {...} without Queued
+	if err != nil {
+		return nil, err
+	}
+	if len(queued) == 0 {
+		return head, nil
+	}
+	var count countWriter
+	enc := json.NewEncoder(&count)
+	for i := range queued {
+		if err := enc.Encode(&queued[i]); err != nil {
+			return nil, err
+		}
+	}
+	const open, close = `,"Queued":[`, "]}"
+	buf := bytes.NewBuffer(make([]byte, 0, len(head)-1+len(open)+int(count)+len(queued)-1+len(close)))
+	buf.Write(head[:len(head)-1])
+	buf.WriteString(open)
+	enc = json.NewEncoder(buf)
+	for i := range queued {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(&queued[i]); err != nil { // each ends with a newline, which JSON allows
+			return nil, err
+		}
+	}
+	buf.WriteString(close)
+	return buf.Bytes(), nil
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}
+
+// textOf is data as a string without a copy: a day with many notices
+// makes a record of tens of megabytes, and the driver copies it anyway.
+// data must not change afterwards.
+func textOf(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	return unsafe.String(&data[0], len(data))
+}
+
 // recorded returns the stored Result of day, or nil.
 func (st *store) recorded(day time.Time, loc *time.Location) (*Result, error) {
 	if st.db == nil {
 		return nil, nil
 	}
-	var data string
+	var data []byte
 	err := st.db.QueryRow(`SELECT result FROM runs WHERE scan_date = ?`, day.Format(dateLayout)).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -480,12 +578,12 @@ func (st *store) recorded(day time.Time, loc *time.Location) (*Result, error) {
 		return nil, st.error(err)
 	}
 	var rec record
-	if err := json.Unmarshal([]byte(data), &rec); err != nil {
+	if err := json.Unmarshal(data, &rec); err != nil {
 		return nil, st.error(fmt.Errorf("the record of %s: %w", day.Format(dateLayout), err))
 	}
 	res := &Result{Day: inLocation(day, loc), From: inLocation(day, loc), Queued: rec.Queued, Skipped: rec.Skipped,
-		Dropped: rec.Dropped, Loans: rec.Loans, LoansTime: rec.LoansTime, RowErrors: rec.RowErrors, Warnings: rec.Warnings,
-		Counts: map[string]Count{}}
+		Dropped: rec.Dropped, Loans: rec.Loans, LoansTime: rec.LoansTime, RowErrors: rec.RowErrors,
+		BadRows: max(rec.BadRows, len(rec.RowErrors)), Warnings: rec.Warnings, Counts: map[string]Count{}}
 	for _, k := range notice.Kinds() {
 		res.Counts[k] = Count{}
 	}

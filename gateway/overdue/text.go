@@ -39,16 +39,17 @@ func (r *Result) WriteText(w io.Writer) {
 		io.WriteString(w, b.String())
 		return
 	}
+	bad := max(r.BadRows, len(r.RowErrors))
 	rows := "rows"
-	if len(r.RowErrors) == 1 {
+	if bad == 1 {
 		rows = "row"
 	}
 	fmt.Fprintf(b, "Loans export: %d loans read", r.Loans)
 	if !r.LoansTime.IsZero() {
 		fmt.Fprintf(b, " (the file is of %s)", r.LoansTime.In(r.Day.Location()).Format("2006-01-02 15:04"))
 	}
-	if len(r.RowErrors) > 0 {
-		fmt.Fprintf(b, ", %d bad %s left out (listed below)", len(r.RowErrors), rows)
+	if bad > 0 {
+		fmt.Fprintf(b, ", %d bad %s left out (listed below)", bad, rows)
 	}
 	b.WriteString(".\n\n")
 
@@ -109,10 +110,10 @@ func (r *Result) WriteText(w io.Writer) {
 		}
 	}
 	if len(r.RowErrors) > 0 {
-		fmt.Fprintf(b, "\nBad %s in the loans export (%d), left out:\n", rows, len(r.RowErrors))
+		fmt.Fprintf(b, "\nBad %s in the loans export (%d), left out:\n", rows, bad)
 		for i, e := range r.RowErrors {
 			if i == maxTextRowErrors {
-				fmt.Fprintf(b, "  … and %d more\n", len(r.RowErrors)-i)
+				fmt.Fprintf(b, "  … and %d more\n", bad-i)
 				break
 			}
 			fmt.Fprintf(b, "  %s\n", oneLine(e.String()))
