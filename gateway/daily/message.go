@@ -214,7 +214,7 @@ func saveState(cfg *config.Config, day time.Time) error {
 	if last, ok, err := LastRun(cfg); err == nil && ok && last.Format(time.DateOnly) > day.Format(time.DateOnly) {
 		return nil
 	}
-	if err := spool.MakeFolder(cfg.Spool.Data, 0o770); err != nil {
+	if err := spool.MakeFolder(cfg.Spool.Data, 0o750); err != nil {
 		return fmt.Errorf("daily log: %w", err)
 	}
 	if err := spool.WriteFile(cfg.Spool.Data, StateFile, []byte(day.Format(time.DateOnly)+"\n"), 0o640); err != nil {
