@@ -35,25 +35,40 @@ const (
 	sidAdmins = "*S-1-5-32-544" // BUILTIN\Administrators
 )
 
-// icaclsCommands set the Windows permissions install gives: the data and
-// capture folders, the config file and the password files become readable
-// by LocalSystem (the service) and Administrators only, without inherited
-// entries; the queue folder keeps what it inherits, and writer, when set,
-// may also create, change and delete files in it.
+// icaclsCommands set the Windows permissions install gives. The data and
+// capture folders, the config file and the password files admit
+// LocalSystem (the service) and Administrators only: each first loses
+// every explicit entry, its own and (with /T) those of the files in it
+// (/reset), then its inherited ones, and is granted to those two
+// (/inheritance:r /grant:r; the files in a folder inherit that), and
+// Administrators becomes the owner, so that no former owner keeps the
+// right to change the list. With writer, the queue folder is locked the
+// same way and writer may also create, change and delete files in it;
+// without, it keeps what it inherits.
 func icaclsCommands(cfg *config.Config, writer string) [][]string {
-	only := func(p, rights string) []string {
-		return []string{"icacls", p, "/inheritance:r", "/grant:r", sidSystem + ":" + rights, sidAdmins + ":" + rights}
+	lock := func(p string, dir bool, extra ...string) [][]string {
+		rights := "F"
+		tree := []string{}
+		if dir {
+			rights, tree = "(OI)(CI)F", []string{"/T"}
+		}
+		grant := []string{"icacls", p, "/inheritance:r", "/grant:r", sidSystem + ":" + rights, sidAdmins + ":" + rights}
+		return [][]string{
+			append(append([]string{"icacls", p, "/reset"}, tree...), "/C", "/Q"),
+			append(grant, extra...),
+			append(append([]string{"icacls", p, "/setowner", sidAdmins}, tree...), "/C", "/Q"),
+		}
 	}
-	cmds := [][]string{only(cfg.Spool.Data, "(OI)(CI)F")}
+	cmds := lock(cfg.Spool.Data, true)
 	if cfg.Capture != "" {
-		cmds = append(cmds, only(cfg.Capture, "(OI)(CI)F"))
+		cmds = append(cmds, lock(cfg.Capture, true)...)
 	}
-	cmds = append(cmds, only(cfg.File, "F"))
+	cmds = append(cmds, lock(cfg.File, false)...)
 	for _, p := range passwordFiles(cfg) {
-		cmds = append(cmds, only(p, "F"))
+		cmds = append(cmds, lock(p, false)...)
 	}
 	if writer != "" {
-		cmds = append(cmds, []string{"icacls", cfg.Spool.Folder, "/grant", writer + ":(OI)(CI)M"})
+		cmds = append(cmds, lock(cfg.Spool.Folder, true, writer+":(OI)(CI)M")...)
 	}
 	return cmds
 }

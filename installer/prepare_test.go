@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
+	"slices"
 	"testing"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -18,17 +18,41 @@ import (
 // give files away); it is recorded either way.
 type fakeSystem struct {
 	accounts map[string]*account
+	groups   map[string]*unixGroup
 	runs     [][]string
 	chowns   []string // "path uid:gid"
 	fail     string   // a command that fails
 }
 
+// newFakeSystem holds the accounts, each with its primary group, and any
+// more groups.
 func newFakeSystem(accounts ...*account) *fakeSystem {
-	f := &fakeSystem{accounts: map[string]*account{}}
+	f := &fakeSystem{accounts: map[string]*account{}, groups: map[string]*unixGroup{}}
 	for _, a := range accounts {
 		f.accounts[a.Name] = a
+		if a.Group != "" && f.groups[a.Group] == nil {
+			f.groups[a.Group] = &unixGroup{Name: a.Group, GID: a.GID}
+		}
 	}
 	return f
+}
+
+// fakeQueueGID is the gid groupadd gives in a fakeSystem.
+const fakeQueueGID = 4343
+
+func (f *fakeSystem) lookupGroup(name string) (*unixGroup, error) {
+	if g, ok := f.groups[name]; ok {
+		c := *g
+		c.Members = slices.Clone(g.Members)
+		return &c, nil
+	}
+	return nil, fmt.Errorf("group %s: %w", name, errNoGroup)
+}
+
+// member reports whether account is a supplementary member of group.
+func (f *fakeSystem) member(account, group string) bool {
+	g := f.groups[group]
+	return g != nil && slices.Contains(g.Members, account)
 }
 
 func (f *fakeSystem) lookupUser(name string) (*account, error) {
@@ -43,10 +67,27 @@ func (f *fakeSystem) run(argv []string) error {
 	if argv[0] == f.fail {
 		return fmt.Errorf("%s: exit status 1", argv[0])
 	}
-	if argv[0] == "useradd" {
+	switch argv[0] {
+	case "useradd":
 		name := argv[len(argv)-1]
 		uid, gid := testIDs()
 		f.accounts[name] = &account{Name: name, UID: uid, GID: gid, Group: name}
+		f.groups[name] = &unixGroup{Name: name, GID: gid}
+	case "groupadd":
+		name := argv[len(argv)-1]
+		f.groups[name] = &unixGroup{Name: name, GID: fakeQueueGID}
+	case "usermod": // usermod --append --groups GROUP USER
+		g := f.groups[argv[3]]
+		if g == nil {
+			return fmt.Errorf("usermod: group %s does not exist", argv[3])
+		}
+		if !slices.Contains(g.Members, argv[4]) {
+			g.Members = append(g.Members, argv[4])
+		}
+	case "gpasswd": // gpasswd --delete USER GROUP
+		if g := f.groups[argv[3]]; g != nil {
+			g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == argv[2] })
+		}
 	}
 	return nil
 }
@@ -126,26 +167,55 @@ func TestIcaclsCommands(t *testing.T) {
 		Spool:   config.Spool{Folder: `D:\ILS\pickup`, Data: `C:\ProgramData\spoolgate\data`},
 		Capture: `C:\ProgramData\spoolgate\outbox`,
 	}
-	want := [][]string{
-		{"icacls", `C:\ProgramData\spoolgate\data`, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"},
-		{"icacls", `C:\ProgramData\spoolgate\outbox`, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"},
-		{"icacls", `C:\ProgramData\spoolgate\spoolgate.ini`, "/inheritance:r", "/grant:r", "*S-1-5-18:F", "*S-1-5-32-544:F"},
-		{"icacls", `D:\ILS\pickup`, "/grant", `LIBRARY\ils-svc:(OI)(CI)M`},
+	folder := func(p string, extra ...string) [][]string {
+		return [][]string{
+			{"icacls", p, "/reset", "/T", "/C", "/Q"},
+			append([]string{"icacls", p, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"}, extra...),
+			{"icacls", p, "/setowner", "*S-1-5-32-544", "/T", "/C", "/Q"},
+		}
 	}
+	file := func(p string) [][]string {
+		return [][]string{
+			{"icacls", p, "/reset", "/C", "/Q"},
+			{"icacls", p, "/inheritance:r", "/grant:r", "*S-1-5-18:F", "*S-1-5-32-544:F"},
+			{"icacls", p, "/setowner", "*S-1-5-32-544", "/C", "/Q"},
+		}
+	}
+	var want [][]string
+	want = append(want, folder(`C:\ProgramData\spoolgate\data`)...)
+	want = append(want, folder(`C:\ProgramData\spoolgate\outbox`)...)
+	want = append(want, file(`C:\ProgramData\spoolgate\spoolgate.ini`)...)
+	want = append(want, folder(`D:\ILS\pickup`, `LIBRARY\ils-svc:(OI)(CI)M`)...)
 	if got := icaclsCommands(cfg, `LIBRARY\ils-svc`); !reflect.DeepEqual(got, want) {
 		t.Errorf("icaclsCommands:\n got %q\nwant %q", got, want)
 	}
+	// Without a writer, the queue folder keeps what it inherits.
 	cfg.Capture = ""
 	got := icaclsCommands(cfg, "")
-	if len(got) != 2 || got[0][1] != cfg.Spool.Data || got[1][1] != cfg.File {
+	if len(got) != 6 || got[0][1] != cfg.Spool.Data || got[3][1] != cfg.File {
 		t.Errorf("without capture and writer: %q", got)
 	}
 
 	// Password files are locked down like the config.
 	withFile := site(t, "username = library\npassword_file = secret.txt\n")
 	got = icaclsCommands(withFile, "")
-	last := got[len(got)-1]
-	if last[1] != filepath.Join(filepath.Dir(withFile.File), "secret.txt") || !strings.HasPrefix(last[5], "*S-1-5-32-544:") {
-		t.Errorf("the password file's command: %q", last)
+	secret := filepath.Join(filepath.Dir(withFile.File), "secret.txt")
+	if w := file(secret); !reflect.DeepEqual(got[len(got)-3:], w) {
+		t.Errorf("the password file's commands: %q, want %q", got[len(got)-3:], w)
+	}
+}
+
+func TestParseGroupLine(t *testing.T) {
+	g, err := parseGroupLine("spoolgate-queue:x:998:spoolgate,koha\n")
+	if err != nil || g.Name != "spoolgate-queue" || g.GID != 998 || !reflect.DeepEqual(g.Members, []string{"spoolgate", "koha"}) {
+		t.Errorf("parseGroupLine: %+v, %v", g, err)
+	}
+	if g, err := parseGroupLine("spoolgate:x:997:"); err != nil || len(g.Members) != 0 {
+		t.Errorf("no members: %+v, %v", g, err)
+	}
+	for _, bad := range []string{"", "spoolgate:x:997", "spoolgate:x:many:"} {
+		if _, err := parseGroupLine(bad); err == nil {
+			t.Errorf("parseGroupLine(%q) accepted", bad)
+		}
 	}
 }

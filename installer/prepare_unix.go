@@ -9,16 +9,21 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
-// Modes install gives on Unix. The queue folder is the service's, shared
-// with its group (the ILS account joins it): setgid, so every file dropped
-// there belongs to the group too. The data and capture folders are the
-// service's; its group may read them. The config and password files are
-// root's, readable by the service's group only.
+// Modes install gives on Unix. The queue folder is the service's and the
+// queue group's (QueueGroup: the service and the ILS account are its
+// members): setgid, so every file dropped there belongs to that group
+// too. The data and capture folders are the service's; its own group may
+// read them. The config and password files are root's, readable by the
+// service's own group only. The ILS account is in the queue group and
+// not in the service's group, so it may write the queue folder and read
+// nothing else of spoolgate's.
 const (
 	queueMode  = 0o770 | fs.ModeSetgid
 	dataMode   = fs.FileMode(0o750)
@@ -26,9 +31,16 @@ const (
 )
 
 // prepare readies the machine for the service: the account it runs as
-// (created when missing), its folders (created when missing) and the
-// ownership and modes of its folders and secrets. exe is the program the
-// service will run. It changes nothing before the account is settled.
+// (created when missing), the queue group (created when missing), who is
+// in which group, its folders (created when missing) and the ownership
+// and modes of its folders and secrets. exe is the program the service
+// will run. It changes nothing before the accounts are settled.
+//
+// Run again on an install from before the queue group, it migrates it:
+// the queue folder moves to the queue group, and the account given as
+// --writer leaves the service's group (which reads the config, the
+// password files and the data folder) for the queue group. Without
+// --writer, it warns of the members of the service's group.
 func prepare(cfg *config.Config, o Options, exe string, sys system) (*Report, error) {
 	r := &Report{}
 	name := o.User
@@ -53,35 +65,84 @@ func prepare(cfg *config.Config, o Options, exe string, sys system) (*Report, er
 	if acct.UID == 0 {
 		return nil, fmt.Errorf("--user %s is root: the service must run as an unprivileged account", name)
 	}
+	var writer *account
 	if o.Writer != "" {
-		if _, err := sys.lookupUser(o.Writer); err != nil {
+		if writer, err = sys.lookupUser(o.Writer); err != nil {
 			return nil, fmt.Errorf("--writer %s: %w", o.Writer, err)
 		}
-		if err := sys.run(addToGroupCommand(o.Writer, acct.Group)); err != nil {
+		switch {
+		case writer.Name == acct.Name:
+			return nil, fmt.Errorf("--writer %s is the account the service runs as; give the account the ILS runs as", o.Writer)
+		case writer.UID == 0:
+			return nil, fmt.Errorf("--writer %s is root, which may write anywhere already; give the account the ILS runs as", o.Writer)
+		}
+	}
+
+	qname := QueueGroup(acct.Name)
+	queue, err := sys.lookupGroup(qname)
+	if errors.Is(err, errNoGroup) {
+		if err := sys.run(groupAddCommand(qname)); err != nil {
+			return nil, fmt.Errorf("create the group %s: %w", qname, err)
+		}
+		if queue, err = sys.lookupGroup(qname); err == nil {
+			r.done("created the group %s: its members may write the queue folder, and read nothing else of spoolgate's", qname)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(queue.Members, acct.Name) {
+		if err := sys.run(addToGroupCommand(acct.Name, qname)); err != nil {
 			return nil, err
 		}
-		r.done("added %s to the group %s, so it may write the queue folder (restart it, or log in again, for that to take effect)", o.Writer, acct.Group)
+		r.done("added %s to the group %s, so the service may read the files dropped in the queue folder", acct.Name, qname)
+	}
+	own, err := sys.lookupGroup(acct.Group)
+	if err != nil {
+		return nil, fmt.Errorf("the group of %s: %w", acct.Name, err)
+	}
+	if writer != nil {
+		if !slices.Contains(queue.Members, writer.Name) {
+			if err := sys.run(addToGroupCommand(writer.Name, qname)); err != nil {
+				return nil, err
+			}
+			r.done("added %s to the group %s, so it may write the queue folder (restart it, or log in again, for that to take effect)", writer.Name, qname)
+		}
+		if slices.Contains(own.Members, writer.Name) {
+			if err := sys.run(removeFromGroupCommand(writer.Name, own.Name)); err != nil {
+				return nil, err
+			}
+			r.done("removed %s from the group %s, which may read the config, the password files and the data folder (an earlier install put it there)", writer.Name, own.Name)
+		}
+		if writer.GID == acct.GID {
+			r.warn("%s has %s as its primary group, so it may read the config, the password files and the data folder: give it a primary group of its own (usermod -g GROUP %s)", writer.Name, own.Name, writer.Name)
+		}
 	} else {
-		r.note("The account the ILS runs as must be in the group %s to write the queue folder: usermod -a -G %s ILSUSER, then restart the ILS", acct.Group, acct.Group)
+		r.note("The account the ILS runs as must be in the group %s to write the queue folder: spoolgate install --writer ILSUSER does it (or usermod -a -G %s ILSUSER), then restart the ILS", qname, qname)
+	}
+	for _, m := range own.Members {
+		if m != acct.Name && (writer == nil || m != writer.Name) {
+			r.warn("%s is in the group %s, which may read the config, the password files and the data folder: if it is the ILS's account, run install with --writer %s, which moves it to the group %s (or gpasswd -d %s %s)", m, own.Name, m, qname, m, own.Name)
+		}
 	}
 
 	for _, f := range folders(cfg) {
-		mode := dataMode
+		mode, gid, group := dataMode, acct.GID, acct.Group
 		if f[1] == cfg.Spool.Folder {
-			mode = queueMode
+			mode, gid, group = queueMode, queue.GID, qname
 		}
-		_, err := os.Stat(f[1])
+		_, err := os.Lstat(f[1])
 		verb := "set"
 		if errors.Is(err, fs.ErrNotExist) {
 			verb = "created"
 		}
-		if err := os.MkdirAll(f[1], 0o755); err != nil {
+		if err := os.MkdirAll(f[1], 0o755); err != nil { // parents the account must pass through
 			return r, fmt.Errorf("%s: %w", f[0], err)
 		}
-		if err := setOwner(f[1], acct.UID, acct.GID, mode, sys); err != nil {
+		if err := setOwner(f[1], acct.UID, gid, mode, sys); err != nil {
 			return r, fmt.Errorf("%s: %w", f[0], err)
 		}
-		r.done("%s the %s %s: owner %s, group %s, mode %s", verb, f[0], f[1], acct.Name, acct.Group, modeString(mode))
+		r.done("%s the %s %s: owner %s, group %s, mode %s", verb, f[0], f[1], acct.Name, group, modeString(mode))
 	}
 	for _, p := range append([]string{cfg.File}, passwordFiles(cfg)...) {
 		if err := setOwner(p, 0, acct.GID, secretMode, sys); err != nil {
@@ -103,7 +164,18 @@ func prepare(cfg *config.Config, o Options, exe string, sys system) (*Report, er
 	return r, nil
 }
 
+// setOwner gives path to uid:gid with mode. path must be a folder or a
+// regular file, not a link: install runs as root, and a link would give
+// away what it points to.
 func setOwner(path string, uid, gid int, mode fs.FileMode, sys system) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is %s; install sets the owner of a regular file or a folder only: "+
+			"name the real one in the config", path, safefile.KindOf(fi.Mode()))
+	}
 	if err := sys.chown(path, uid, gid); err != nil {
 		return err
 	}

@@ -74,7 +74,8 @@ func TestPrepare_CreatesAccountFoldersAndLocksTheConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := [][]string{userAddCommand("spoolgate")}; !reflect.DeepEqual(sys.runs, want) {
+	if want := [][]string{userAddCommand("spoolgate"), {"groupadd", "--system", "spoolgate-queue"},
+		{"usermod", "--append", "--groups", "spoolgate-queue", "spoolgate"}}; !reflect.DeepEqual(sys.runs, want) {
 		t.Errorf("commands run: %q, want %q", sys.runs, want)
 	}
 	if want := []string{"useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
@@ -87,19 +88,22 @@ func TestPrepare_CreatesAccountFoldersAndLocksTheConfig(t *testing.T) {
 	wantMode(t, cfg.File, 0o640)
 	wantMode(t, secret, 0o640)
 	uid, gid := testIDs()
-	for _, d := range []string{cfg.Spool.Folder, cfg.Spool.Data, cfg.Capture} {
+	wantOwner(t, sys, cfg.Spool.Folder, uid, fakeQueueGID)
+	for _, d := range []string{cfg.Spool.Data, cfg.Capture} {
 		wantOwner(t, sys, d, uid, gid)
 	}
 	wantOwner(t, sys, cfg.File, 0, gid)
 	wantOwner(t, sys, secret, 0, gid)
 
 	text := strings.Join(r.Done, "\n")
-	for _, want := range []string{"created the system account spoolgate", "created the queue folder " + cfg.Spool.Folder, "mode 2770", "mode 0750", "mode 0640"} {
+	for _, want := range []string{"created the system account spoolgate", "created the group spoolgate-queue",
+		"created the queue folder " + cfg.Spool.Folder + ": owner spoolgate, group spoolgate-queue, mode 2770",
+		"data folder " + cfg.Spool.Data + ": owner spoolgate, group spoolgate, mode 0750", "mode 0640"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the report lacks %q:\n%s", want, text)
 		}
 	}
-	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "usermod -a -G spoolgate") {
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "usermod -a -G spoolgate-queue") {
 		t.Errorf("notes: %q", r.Notes)
 	}
 	if len(r.Warnings) != 0 {
@@ -110,8 +114,14 @@ func TestPrepare_CreatesAccountFoldersAndLocksTheConfig(t *testing.T) {
 	}
 }
 
+// An install from before the queue group put the ILS account in the
+// service's group, which reads the config, the password files and the
+// data folder. Run again with --writer, install moves it to the queue
+// group: afterwards it is in the queue group only, and the queue folder
+// alone is that group's.
 func TestPrepare_ExistingAccountQueueAndWriter(t *testing.T) {
-	cfg := site(t, "")
+	cfg := site(t, "username = library\npassword_file = secret.txt\n")
+	secret := filepath.Join(filepath.Dir(cfg.File), "secret.txt")
 	if err := os.MkdirAll(cfg.Spool.Folder, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -121,27 +131,95 @@ func TestPrepare_ExistingAccountQueueAndWriter(t *testing.T) {
 	}
 	sys := newFakeSystem(&account{Name: "mailgw", UID: 4300, GID: 4301, Group: "mailers"},
 		&account{Name: "koha", UID: 4400, GID: 4400, Group: "koha"})
+	sys.groups["mailers"].Members = []string{"koha", "alice"} // as the old install left it, and an admin
 
 	r, err := prepare(cfg, Options{User: "mailgw", Writer: "koha"}, testExe(t), sys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := [][]string{{"usermod", "--append", "--groups", "mailers", "koha"}}; !reflect.DeepEqual(sys.runs, want) {
-		t.Errorf("commands run: %q, want %q", sys.runs, want)
+	if want := [][]string{
+		{"groupadd", "--system", "mailgw-queue"},
+		{"usermod", "--append", "--groups", "mailgw-queue", "mailgw"},
+		{"usermod", "--append", "--groups", "mailgw-queue", "koha"},
+		{"gpasswd", "--delete", "koha", "mailers"},
+	}; !reflect.DeepEqual(sys.runs, want) {
+		t.Errorf("commands run:\n%q\nwant\n%q", sys.runs, want)
 	}
+	// The writer is in the queue group only; the service is in both.
+	if !sys.member("koha", "mailgw-queue") || sys.member("koha", "mailers") {
+		t.Errorf("koha: in mailgw-queue %v, in mailers %v; want only the queue group",
+			sys.member("koha", "mailgw-queue"), sys.member("koha", "mailers"))
+	}
+	if !sys.member("mailgw", "mailgw-queue") {
+		t.Error("the service account is not in the queue group")
+	}
+	// The queue folder is the queue group's; the config, the password
+	// file and the data folder are the service group's, and nothing of
+	// them is open to the queue group or to others.
 	wantMode(t, cfg.Spool.Folder, 0o770|fs.ModeSetgid)
-	wantOwner(t, sys, cfg.Spool.Folder, 4300, 4301)
-	wantOwner(t, sys, cfg.File, 0, 4301)
+	wantOwner(t, sys, cfg.Spool.Folder, 4300, fakeQueueGID)
+	wantMode(t, cfg.Spool.Data, 0o750)
+	wantOwner(t, sys, cfg.Spool.Data, 4300, 4301)
+	for _, p := range []string{cfg.File, secret} {
+		wantMode(t, p, 0o640)
+		wantOwner(t, sys, p, 0, 4301)
+	}
+	for _, c := range sys.chowns {
+		if strings.HasSuffix(c, fmt.Sprintf(":%d", fakeQueueGID)) && !strings.HasPrefix(c, cfg.Spool.Folder+" ") {
+			t.Errorf("something besides the queue folder was given to the queue group: %s", c)
+		}
+	}
 	if _, err := os.Stat(waiting); err != nil {
 		t.Errorf("a file waiting in the queue: %v", err)
 	}
 	text := strings.Join(r.Done, "\n")
-	if !strings.Contains(text, "set the queue folder") || !strings.Contains(text, "added koha to the group mailers") {
-		t.Errorf("report:\n%s", text)
+	for _, want := range []string{"set the queue folder", "added koha to the group mailgw-queue", "removed koha from the group mailers"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
 	}
 	if len(r.Notes) != 0 {
 		t.Errorf("notes with --writer: %q", r.Notes)
 	}
+	// Another member of the service's group is told of, not removed.
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "alice is in the group mailers") {
+		t.Errorf("warnings: %q", r.Warnings)
+	}
+
+	// Run again, it has nothing left to change in the groups.
+	sys.runs = nil
+	if _, err := prepare(cfg, Options{User: "mailgw", Writer: "koha"}, testExe(t), sys); err != nil {
+		t.Fatal(err)
+	}
+	if len(sys.runs) != 0 {
+		t.Errorf("the second run ran %q", sys.runs)
+	}
+}
+
+// Without --writer, install says how to add the ILS account to the queue
+// group, and warns of an account in the service's group.
+func TestPrepare_WarnsOfTheOldWriterGroup(t *testing.T) {
+	cfg := site(t, "")
+	sys := newFakeSystem(&account{Name: "spoolgate", UID: 4300, GID: 4301, Group: "spoolgate"})
+	sys.groups["spoolgate"].Members = []string{"koha"}
+	r, err := prepare(cfg, Options{}, testExe(t), sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "koha is in the group spoolgate") ||
+		!strings.Contains(r.Warnings[0], "--writer koha") {
+		t.Errorf("warnings: %q", r.Warnings)
+	}
+	if !sys.member("koha", "spoolgate") {
+		t.Error("an account was taken out of the service's group without --writer")
+	}
+}
+
+// failing is a fakeSystem whose command cmd fails.
+func failing(cmd string, accounts ...*account) *fakeSystem {
+	f := newFakeSystem(accounts...)
+	f.fail = cmd
+	return f
 }
 
 // Every refusal comes before anything is created.
@@ -151,11 +229,14 @@ func TestPrepare_Refusals(t *testing.T) {
 		sys  *fakeSystem
 		want string
 	}{
-		"root":          {Options{User: "root"}, newFakeSystem(&account{Name: "root", Group: "root"}), "unprivileged"},
-		"bad name":      {Options{User: "Spool Gate"}, newFakeSystem(), "account name"},
-		"no writer":     {Options{Writer: "koha"}, newFakeSystem(), "--writer koha"},
-		"useradd fails": {Options{}, &fakeSystem{accounts: map[string]*account{}, fail: "useradd"}, "create the account spoolgate"},
-		"usermod fails": {Options{Writer: "koha"}, &fakeSystem{accounts: map[string]*account{"koha": {Name: "koha", UID: 4400}}, fail: "usermod"}, "usermod"},
+		"root":                  {Options{User: "root"}, newFakeSystem(&account{Name: "root", Group: "root"}), "unprivileged"},
+		"bad name":              {Options{User: "Spool Gate"}, newFakeSystem(), "account name"},
+		"no writer":             {Options{Writer: "koha"}, newFakeSystem(), "--writer koha"},
+		"useradd fails":         {Options{}, failing("useradd"), "create the account spoolgate"},
+		"groupadd fails":        {Options{}, failing("groupadd"), "create the group spoolgate-queue"},
+		"usermod fails":         {Options{Writer: "koha"}, failing("usermod", &account{Name: "koha", UID: 4400, GID: 4400, Group: "koha"}), "usermod"},
+		"writer is the service": {Options{Writer: "spoolgate"}, newFakeSystem(), "--writer spoolgate is the account the service runs as"},
+		"writer is root":        {Options{Writer: "root"}, newFakeSystem(&account{Name: "root", Group: "root"}), "--writer root is root"},
 	} {
 		cfg := site(t, "")
 		_, err := prepare(cfg, c.o, testExe(t), c.sys)

@@ -40,11 +40,11 @@ func prepare(cfg *config.Config, o Options, exe string, sys system) (*Report, er
 		locked = append(locked, cfg.Capture)
 	}
 	locked = append(append(locked, cfg.File), passwordFiles(cfg)...)
-	r.done("set the permissions of %s: LocalSystem and Administrators only", strings.Join(locked, ", "))
+	r.done("set the permissions of %s: LocalSystem and Administrators only, owned by Administrators, no other entry kept", strings.Join(locked, ", "))
 	if o.Writer != "" {
-		r.done("gave %s the right to write the queue folder %s", o.Writer, cfg.Spool.Folder)
+		r.done("set the permissions of the queue folder %s: LocalSystem and Administrators, and %s may write it; no other entry kept", cfg.Spool.Folder, o.Writer)
 	} else {
-		r.note("The account the ILS runs as must be able to write the queue folder %s: install with --writer ACCOUNT, or grant it Modify there", cfg.Spool.Folder)
+		r.note("The account the ILS runs as must be able to write the queue folder %s: install with --writer ACCOUNT, which also shuts other accounts out of it, or grant it Modify there", cfg.Spool.Folder)
 	}
 	r.Warnings = append(r.Warnings, secretWarnings(secretFiles(cfg), -1)...)
 	return r, nil

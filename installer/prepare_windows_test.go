@@ -28,11 +28,11 @@ func TestPrepare_WindowsFoldersAndPermissions(t *testing.T) {
 			t.Errorf("%s: %v", d, err)
 		}
 	}
-	if want := icaclsCommands(cfg, `LIBRARY\ils-svc`); !reflect.DeepEqual(sys.runs, want) || len(want) != 5 {
+	if want := icaclsCommands(cfg, `LIBRARY\ils-svc`); !reflect.DeepEqual(sys.runs, want) || len(want) != 15 {
 		t.Errorf("commands run:\n%q\nwant\n%q", sys.runs, want)
 	}
 	text := strings.Join(r.Done, "\n")
-	for _, want := range []string{"created the queue folder", "LocalSystem and Administrators only", `gave LIBRARY\ils-svc the right to write`} {
+	for _, want := range []string{"created the queue folder", "LocalSystem and Administrators only", `and LIBRARY\ils-svc may write it`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the report lacks %q:\n%s", want, text)
 		}

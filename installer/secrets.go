@@ -8,6 +8,7 @@ import (
 	"gopkg.in/ini.v1"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // secretFiles are the files that hold a password of cfg: the config file
@@ -25,16 +26,21 @@ func secretFiles(cfg *config.Config) []string {
 
 // passwordFiles are the password_file paths of cfg's file, made absolute
 // the way config.Load does. config.Config keeps the passwords but not
-// where they came from, so the file is read again, with the parser
-// settings of package config; a file that can't be read names none.
+// where they came from, so the file is read again (as config.Load reads
+// it: a regular file, no link, at most 1 MiB), with the parser settings
+// of package config; a file that can't be read names none.
 func passwordFiles(cfg *config.Config) []string {
+	data, err := safefile.ReadFile(cfg.File, 1<<20)
+	if err != nil {
+		return nil
+	}
 	f, err := ini.LoadSources(ini.LoadOptions{
 		KeyValueDelimiters:        "=",
 		IgnoreContinuation:        true,
 		SpaceBeforeInlineComment:  true,
 		UnescapeValueDoubleQuotes: true,
 		AllowShadows:              true,
-	}, cfg.File)
+	}, data)
 	if err != nil {
 		return nil
 	}

@@ -18,6 +18,9 @@ import (
 type system interface {
 	// lookupUser finds an account; errNoAccount when there is none.
 	lookupUser(name string) (*account, error)
+	// lookupGroup finds a group and its supplementary members;
+	// errNoGroup when there is none.
+	lookupGroup(name string) (*unixGroup, error)
 	// run runs a command (useradd, usermod, icacls) and fails with its output.
 	run(argv []string) error
 	// chown changes the owner and group of a file or folder.
@@ -31,7 +34,18 @@ type account struct {
 	Group    string // the primary group's name
 }
 
-var errNoAccount = errors.New("no such account")
+// unixGroup is a Unix group and the accounts that have it as a
+// supplementary group (not those whose primary group it is).
+type unixGroup struct {
+	Name    string
+	GID     int
+	Members []string
+}
+
+var (
+	errNoAccount = errors.New("no such account")
+	errNoGroup   = errors.New("no such group")
+)
 
 // userAddCommand creates the service's system account and a group of the
 // same name, with no home folder and no login shell.
@@ -41,10 +55,29 @@ func userAddCommand(name string) []string {
 		"--comment", ServiceDisplayName, name}
 }
 
-// addToGroupCommand adds an account (the ILS's) to a group (the service's),
-// so it may write the queue folder.
+// QueueGroup is the group of the queue folder on Linux: the service's
+// account and the ILS's (install --writer) are its members, and it opens
+// nothing else of spoolgate's. The service's own group (the account's
+// primary group) reads the config, the password files and the data
+// folder, and the ILS is not in it.
+func QueueGroup(user string) string { return user + "-queue" }
+
+// groupAddCommand creates a system group.
+func groupAddCommand(name string) []string {
+	return []string{"groupadd", "--system", name}
+}
+
+// addToGroupCommand adds an account to a supplementary group: the ILS's
+// and the service's to the queue group.
 func addToGroupCommand(user, group string) []string {
 	return []string{"usermod", "--append", "--groups", group, user}
+}
+
+// removeFromGroupCommand takes an account out of a supplementary group:
+// the ILS's out of the service's group, which an install before the queue
+// group put it in.
+func removeFromGroupCommand(user, group string) []string {
+	return []string{"gpasswd", "--delete", user, group}
 }
 
 type realSystem struct{}
@@ -72,6 +105,40 @@ func (realSystem) lookupUser(name string) (*account, error) {
 	return a, nil
 }
 
+// lookupGroup asks getent, so that groups from LDAP or another NSS
+// source are found too.
+func (realSystem) lookupGroup(name string) (*unixGroup, error) {
+	out, err := exec.Command("getent", "group", name).Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 2 {
+		return nil, fmt.Errorf("group %s: %w", name, errNoGroup)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("getent group %s: %w", name, err)
+	}
+	return parseGroupLine(strings.TrimSpace(string(out)))
+}
+
+// parseGroupLine reads a line of /etc/group: name:password:gid:members.
+func parseGroupLine(line string) (*unixGroup, error) {
+	line, _, _ = strings.Cut(line, "\n")
+	f := strings.Split(line, ":")
+	if len(f) != 4 {
+		return nil, fmt.Errorf("getent group: %q is not a group line", line)
+	}
+	gid, err := strconv.Atoi(f[2])
+	if err != nil {
+		return nil, fmt.Errorf("group %s: gid %q is not a number", f[0], f[2])
+	}
+	g := &unixGroup{Name: f[0], GID: gid}
+	for _, m := range strings.Split(f[3], ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			g.Members = append(g.Members, m)
+		}
+	}
+	return g, nil
+}
+
 func (realSystem) run(argv []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	var out bytes.Buffer
@@ -82,4 +149,5 @@ func (realSystem) run(argv []string) error {
 	return nil
 }
 
-func (realSystem) chown(path string, uid, gid int) error { return os.Chown(path, uid, gid) }
+// chown never follows a link: install runs as root.
+func (realSystem) chown(path string, uid, gid int) error { return os.Lchown(path, uid, gid) }

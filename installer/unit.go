@@ -35,6 +35,8 @@ RequiresMountsFor={{.Mounts}}
 [Service]
 Type=simple
 User={{.User}}
+# The queue group: the files the ILS drops in the queue folder are its.
+SupplementaryGroups={{.QueueGroup}}
 ExecStart={{.ExecStart}}
 Restart=on-failure
 RestartSec=5s
@@ -74,8 +76,8 @@ WantedBy=multi-user.target
 `))
 
 // Unit renders the systemd unit that runs `exe run --config configPath` as
-// user, with write access to the queue, data and capture folders of cfg
-// only. Paths are Linux paths (absolute, with /); one that is not, or that
+// user, also in the group QueueGroup(user), with write access to the
+// queue, data and capture folders of cfg only. Paths are Linux paths (absolute, with /); one that is not, or that
 // a unit cannot hold (see checkPath), is an error. The rendered unit never
 // contains "{{", so kardianos's template engine passes it through as it is.
 func Unit(cfg *config.Config, configPath, exe, user string) (string, error) {
@@ -117,6 +119,7 @@ func Unit(cfg *config.Config, configPath, exe, user string) (string, error) {
 	err := unitTemplate.Execute(&b, map[string]string{
 		"Description": specifiers(ServiceDisplayName),
 		"User":        user,
+		"QueueGroup":  QueueGroup(user),
 		"ExecStart":   exec.String(),
 		"StopTimeout": fmt.Sprintf("%ds", int(StopTimeout(cfg)/time.Second)),
 		"Writable":    pathList(writable),
@@ -196,9 +199,11 @@ func pathList(paths []string) string {
 }
 
 // checkUserName accepts the account names useradd accepts everywhere:
-// lower-case letters, digits, _ and -, starting with a letter or _.
+// lower-case letters, digits, _ and -, starting with a letter or _; at
+// most 26 of them, so that the queue group's name (QueueGroup) stays
+// within the 32 that groupadd takes.
 func checkUserName(name string) error {
-	ok := name != "" && len(name) <= 32
+	ok := name != "" && len(QueueGroup(name)) <= 32
 	for i, r := range name {
 		switch {
 		case r >= 'a' && r <= 'z', r == '_':
@@ -208,7 +213,7 @@ func checkUserName(name string) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("--user %q: want an account name of lower-case letters, digits, _ and -, starting with a letter", name)
+		return fmt.Errorf("--user %q: want an account name of at most 26 lower-case letters, digits, _ and -, starting with a letter", name)
 	}
 	return nil
 }
