@@ -14,17 +14,22 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/notice"
+	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
 // checkOverdue checks what the morning overdue scan reads: the loans
 // export (LOANS: a regular file spoolgate can read; COLUMNS: its header
 // against [overdue.columns]; AGE: when the ILS last wrote it) and the
 // notice templates (NOTICES). It reads the export the way the scan does,
-// but never opens anything that is not a regular file, so a named pipe
-// can't make it wait.
+// streamed through loans.EachFile, which opens nothing but a regular
+// file: a named pipe can't make it wait, and a link is refused as the
+// scan refuses it.
 func checkOverdue(cfg *config.Config, now time.Time) []Step {
 	return append(checkExport(cfg, now), checkNotices(cfg.Overdue))
 }
+
+// maxUnits bounds the distinct units the check collects from an export.
+const maxUnits = 1000
 
 // checkExport is the LOANS, COLUMNS and AGE steps.
 func checkExport(cfg *config.Config, now time.Time) []Step {
@@ -38,41 +43,36 @@ func checkExport(cfg *config.Config, now time.Time) []Step {
 			`Set loans in [overdue] to the file the library system exports, e.g. loans = C:\ILS\export\loans.csv, or set enabled = false.`)
 		return out
 	}
-	fi, err := os.Stat(o.Loans)
+	fi, err := os.Lstat(o.Loans)
 	if err != nil {
 		add("LOANS", StatusFail, o.Loans+": "+statProblem(err), exportMissingVerdict(o.Loans, err))
 		return out
 	}
 	if what := notRegular(fi); what != "" {
-		add("LOANS", StatusFail, fmt.Sprintf("%s is %s, not a regular file", o.Loans, what),
-			fmt.Sprintf("Set loans in [overdue] to the export file itself%s; spoolgate reads only a regular file that the library system has finished writing.", dirHint(fi, o.Loans)))
+		add("LOANS", StatusFail, fmt.Sprintf("%s is %s, not a regular file", o.Loans, what), notRegularVerdict(fi, o.Loans))
 		return out
-	}
-	f, err := openNoBlock(o.Loans)
-	if err != nil {
-		add("LOANS", StatusFail, o.Loans+": cannot be opened: "+statProblem(err), fmt.Sprintf(
-			"Give the account spoolgate runs as read permission on %s (and on its folder), or set loans in [overdue] to where that account can read it.", o.Loans))
-		return out
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err == nil {
-		if what := notRegular(fi); what != "" { // replaced since the first look
-			add("LOANS", StatusFail, fmt.Sprintf("%s is %s, not a regular file", o.Loans, what),
-				"Set loans in [overdue] to the export file itself; spoolgate reads only a regular file.")
-			return out
-		}
 	}
 
-	res, err := loans.Read(f, loans.Options{
+	units := map[string]string{} // lower case -> as first written
+	res, err := loans.EachFile(o.Loans, loans.Options{
 		Charset:   o.Charset,
 		Encoding:  o.Encoding,
 		Delimiter: o.Delimiter,
 		Columns:   o.ColumnMap(),
 		Location:  location(cfg),
+	}, func(l loans.Loan) error {
+		if u := strings.TrimSpace(l.Unit); u != "" && len(units) < maxUnits {
+			if k := strings.ToLower(u); units[k] == "" {
+				units[k] = u
+			}
+		}
+		return nil
 	})
 	var (
 		he *loans.HeaderError
 		ce *loans.CharsetError
+		nr *safefile.NotRegularError
+		tl *safefile.TooLargeError
 	)
 	switch {
 	case errors.As(err, &he):
@@ -81,29 +81,46 @@ func checkExport(cfg *config.Config, now time.Time) []Step {
 	case errors.As(err, &ce):
 		add("LOANS", StatusFail, fmt.Sprintf("%s: line %d is not valid UTF-8", o.Loans, ce.Line),
 			"Set charset in [overdue] to the character set the library system writes, e.g. charset = windows-1252 (windows-1250 for Central European, windows-1251 for Cyrillic).")
+	case errors.As(err, &nr): // replaced since the first look
+		add("LOANS", StatusFail, fmt.Sprintf("%s is %s, not a regular file", o.Loans, nr.Kind),
+			"Set loans in [overdue] to the export file itself; spoolgate reads only a regular file, and follows no link there.")
+	case errors.As(err, &tl):
+		add("LOANS", StatusFail, fmt.Sprintf("%s is larger than the %s a loans export may be", o.Loans, byteSize(loans.MaxFileSize)),
+			"Check that loans in [overdue] names the export the library system writes, and that the export holds the current loans only.")
 	case err != nil:
 		add("LOANS", StatusFail, strings.TrimPrefix(err.Error(), "loans export: "), fmt.Sprintf(
 			"Check that the library system writes the whole export to %s, with a header line; it is read with [overdue] charset and delimiter.", o.Loans))
 	default:
-		exportFindings(cfg, fi, res, add)
+		exportFindings(cfg, fi, res, units, add)
 	}
 	addAge(fi, now.In(location(cfg)), o.Loans, add)
 	return out
 }
 
-// exportFindings reports a loans export that was read.
-func exportFindings(cfg *config.Config, fi fs.FileInfo, res *loans.Result, add func(string, Status, string, string)) {
+// notRegularVerdict says what to do about a loans export that is not a
+// regular file.
+func notRegularVerdict(fi fs.FileInfo, path string) string {
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "Set loans in [overdue] to the path of the export file itself: spoolgate follows no link there, " +
+			"as the library system's account may be able to change where a link points."
+	}
+	return fmt.Sprintf("Set loans in [overdue] to the export file itself%s; spoolgate reads only a regular file that the library system has finished writing.", dirHint(fi, path))
+}
+
+// exportFindings reports a loans export that was read; units are the
+// distinct units its rows name (lower case to as written).
+func exportFindings(cfg *config.Config, fi fs.FileInfo, res *loans.Result, units map[string]string, add func(string, Status, string, string)) {
 	o := cfg.Overdue
 	add("LOANS", StatusOK, fmt.Sprintf("%s: %s read (%s, %s separated)", o.Loans,
-		plural(len(res.Loans), "loan"), res.Charset, delimiterName(res.Delimiter)), "")
+		plural(res.Loaded, "loan"), res.Charset, delimiterName(res.Delimiter)), "")
 	for _, w := range res.Warnings {
 		add("LOANS", StatusWarn, w, "Set charset in [overdue] to the character set the library system writes.")
 	}
-	if n := len(res.Errors); n > 0 {
+	if n := res.BadRows; n > 0 {
 		add("LOANS", StatusWarn, fmt.Sprintf("%s left out; the first: %s", plural(n, "bad row"), res.Errors[0]),
 			"Those patrons get no notice for those loans: fix the rows in the library system (the daily log lists them after each scan).")
 	}
-	if units := unknownUnits(cfg, res.Loans); len(units) > 0 {
+	if units := unknownUnits(cfg, units); len(units) > 0 {
 		add("LOANS", StatusWarn, "the export names units without a [unit.NAME] section: "+strings.Join(units, ", "),
 			"Their notices go out with the [message] sender and no contact text: add a [unit.NAME] section for each branch (from, from_name, contact), or ignore this if that is right.")
 	}
@@ -198,6 +215,8 @@ func notRegular(fi fs.FileInfo) string {
 		return ""
 	case m.IsDir():
 		return "a folder"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
 		return "a named pipe (FIFO), which spoolgate does not read: a read would wait for a writer"
 	case m&fs.ModeSocket != 0:
@@ -295,17 +314,11 @@ func mappedNames(cols []string, m map[string]string) []string {
 	return out
 }
 
-// unknownUnits lists the units the loans name that have no [unit.NAME].
-func unknownUnits(cfg *config.Config, ls []loans.Loan) []string {
-	seen := map[string]bool{}
+// unknownUnits lists the units of an export (lower case to as written)
+// that have no [unit.NAME].
+func unknownUnits(cfg *config.Config, units map[string]string) []string {
 	var out []string
-	for i := range ls {
-		u := strings.TrimSpace(ls[i].Unit)
-		k := strings.ToLower(u)
-		if u == "" || seen[k] {
-			continue
-		}
-		seen[k] = true
+	for _, u := range units {
 		if _, ok := cfg.UnitFor(u); !ok {
 			out = append(out, u)
 		}

@@ -3,7 +3,7 @@
 package check
 
 import (
-	"errors"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -26,27 +26,22 @@ func TestOverdue_FIFO(t *testing.T) {
 	}
 	wantOverdue(t, r, "LOANS", StatusFail, loans+" is a named pipe (FIFO)", "regular file")
 
-	// Swapped for a FIFO after the first look: the open must not wait.
-	opened := make(chan error, 1)
-	go func() {
-		f, err := openNoBlock(loans)
-		if err != nil {
-			opened <- err
-			return
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err == nil && notRegular(fi) == "" {
-			err = errors.New("the FIFO looks like a regular file")
-		}
-		opened <- err
-	}()
-	select {
-	case err := <-opened:
-		if err != nil {
-			t.Errorf("openNoBlock on a FIFO without a writer: %v", err)
-		}
-	case <-time.After(waitLong):
-		t.Fatal("openNoBlock waits for a writer of the FIFO")
+}
+
+// A link as the export, even to /dev/zero, is refused at once, as the
+// scan refuses it, with the verdict to name the file itself.
+func TestOverdue_Link(t *testing.T) {
+	cfg, loans := overdueConfig(t, "")
+	if err := os.Symlink("/dev/zero", loans); err != nil {
+		t.Fatal(err)
 	}
+	done := make(chan *Report, 1)
+	go func() { done <- Run(t.Context(), cfg, Options{}) }()
+	var r *Report
+	select {
+	case r = <-done:
+	case <-time.After(waitLong):
+		t.Fatal("the check reads the link")
+	}
+	wantOverdue(t, r, "LOANS", StatusFail, loans+" is a symbolic link, not a regular file", "the path of the export file itself")
 }

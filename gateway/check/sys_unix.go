@@ -3,7 +3,6 @@
 package check
 
 import (
-	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -24,11 +23,4 @@ func diskFree(dir string) (uint64, error) {
 		return 0, err
 	}
 	return uint64(st.Bavail) * uint64(st.Bsize), nil //nolint:unconvert // the field types differ between systems
-}
-
-// openNoBlock opens path for reading without waiting: a named pipe with
-// no writer would make a plain open wait for one. The caller checks that
-// what it opened is a regular file, where O_NONBLOCK changes nothing.
-func openNoBlock(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }

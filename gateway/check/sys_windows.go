@@ -3,8 +3,6 @@
 package check
 
 import (
-	"os"
-
 	"golang.org/x/sys/windows"
 )
 
@@ -26,11 +24,4 @@ func diskFree(dir string) (uint64, error) {
 		return 0, err
 	}
 	return free, nil
-}
-
-// openNoBlock opens path for reading. A named pipe on Windows lives under
-// \\.\pipe\, not among files; the caller has checked that path is a
-// regular file, and checks what it opened again.
-func openNoBlock(path string) (*os.File, error) {
-	return os.Open(path)
 }
