@@ -8,7 +8,9 @@
 // Days days before today are deleted; nothing else in the folder is ever
 // touched. Write is safe for concurrent use; each Write is appended whole,
 // so a log handler that writes one record per Write never interleaves
-// records. Files are created with mode 0640 (the folder 0750). A failure to
+// records. Files are created with mode 0640 (the folder 0750), whatever
+// the umask, and a file found wider (from another tool) loses the rest:
+// log lines name patrons' addresses. A failure to
 // open the day's file is returned by Write and tried again at the next
 // Write. After Close, Write returns os.ErrClosed.
 package logfile
@@ -24,6 +26,14 @@ import (
 
 // Folder is the log files' folder inside spoolgate's data folder.
 const Folder = "log"
+
+// Mode and FolderMode are the permissions of the log files and of their
+// folder on Unix: the service's account writes them, its group (the
+// service's own, not the queue group) may read them.
+const (
+	Mode       os.FileMode = 0o640
+	FolderMode os.FileMode = 0o750
+)
 
 // Prefix and Suffix frame the date in a log file's name.
 const (
@@ -62,7 +72,7 @@ func Open(dir string, days int, opts ...Option) (*File, error) {
 	for _, o := range opts {
 		o(lf)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, FolderMode); err != nil {
 		return nil, fmt.Errorf("log file: %w", err)
 	}
 	lf.mu.Lock()
@@ -124,9 +134,12 @@ func (lf *File) switchTo(now time.Time) error {
 		lf.f = nil
 	}
 	day := now.Format(dateLayout)
-	f, err := os.OpenFile(filepath.Join(lf.dir, Prefix+day+Suffix), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(filepath.Join(lf.dir, Prefix+day+Suffix), os.O_WRONLY|os.O_CREATE|os.O_APPEND, Mode)
 	if err != nil {
 		return fmt.Errorf("log file: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&^Mode != 0 {
+		f.Chmod(fi.Mode().Perm() & Mode) // another account's file stays as it is
 	}
 	lf.f, lf.day = f, day
 	lf.expire(now)

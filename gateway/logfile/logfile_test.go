@@ -220,6 +220,22 @@ func TestOpen_FileMode(t *testing.T) {
 	if got := fi.Mode().Perm(); got&^0o640 != 0 {
 		t.Errorf("the log file's mode is %v, want at most 0640", got)
 	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm()&^0o750 != 0 {
+		t.Errorf("the log folder: %v, %v; want at most 0750", fi.Mode(), err)
+	}
+	// A file another tool made wider is narrowed when it is opened.
+	lf.Close()
+	if err := os.Chmod(lf.Path(), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	lf, err = Open(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if fi, err := os.Stat(lf.Path()); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("a log file of mode 0666, opened again: %v, %v; want 0640", fi.Mode(), err)
+	}
 }
 
 func TestOpen_RefusesZeroDays(t *testing.T) {
