@@ -33,7 +33,8 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 	var o installer.Options
 	path, err := flags("install", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&o.User, "user", "", "Linux: the account the service runs as, created when missing (default "+installer.DefaultUser+")")
-		fs.StringVar(&o.Writer, "writer", "", "the account the ILS runs as, allowed to write the queue folder")
+		fs.StringVar(&o.Writer, "writer", "", "the account the ILS runs as: it may write the queue folder and read nothing else of spoolgate's "+
+			"(Linux: it joins the group USER-queue, and leaves the service's group; Windows: Modify on the queue folder)")
 	})
 	if err != nil {
 		return err
