@@ -99,9 +99,11 @@ func TestHostile_FIFO(t *testing.T) {
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(began); took > 15*time.Second {
+	took := time.Since(began)
+	if took > 15*time.Second {
 		t.Errorf("the stop took %v", took)
 	}
+	t.Logf("the stop took %v", took.Round(time.Millisecond))
 	neverDeferred(t, r, cfg)
 }
 
@@ -289,7 +291,9 @@ func TestHostile_SetAsideRetried(t *testing.T) {
 	if err := d.room(); err != nil {
 		t.Fatal(err)
 	}
+	roomAt := time.Now()
 	reason := badOf(t, cfg, "refused.BAD")
+	t.Logf("set aside %v after there was room again", time.Since(roomAt).Round(100*time.Millisecond))
 	if !strings.Contains(reason, "554 5.7.1 refused by policy") || !strings.Contains(reason, "Cause: spam-policy") {
 		t.Errorf("refused.BAD.txt:\n%s", reason)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/spool/safefile"
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // Everything the queue writer can put in the folder that is not a regular
@@ -22,7 +23,7 @@ import (
 func TestRead_NotRegular(t *testing.T) {
 	s := newTestSpool(t, "box1", 0)
 	dir := s.Dir()
-	secret := filepath.Join(t.TempDir(), "shadow-like")
+	secret := filepath.Join(spooltest.TempDir(t), "shadow-like")
 	if err := os.WriteFile(secret, []byte("hunter2-the-password\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestRead_NotRegular(t *testing.T) {
 // A reason file that is a link to /dev/zero, a link to a secret or a
 // socket is refused at once, as a named pipe is (TestReadReason_FIFO).
 func TestReadReason_NotRegular(t *testing.T) {
-	dir := t.TempDir()
+	dir := spooltest.TempDir(t)
 	secret := filepath.Join(dir, "secret")
 	if err := os.WriteFile(secret, []byte("-- spoolgate --\r\nFile: hunter2\r\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func TestLockInstance_NotRegular(t *testing.T) {
 	for _, kind := range []string{"fifo", "link"} {
 		s := newTestSpool(t, "box1", 0)
 		path := filepath.Join(s.Dir(), InstanceLockName("box1"))
-		target := filepath.Join(t.TempDir(), "elsewhere")
+		target := filepath.Join(spooltest.TempDir(t), "elsewhere")
 		var err error
 		if kind == "fifo" {
 			err = syscall.Mkfifo(path, 0o600)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // Reason files the queue writer replaced with a named pipe, a link to
@@ -18,7 +20,7 @@ import (
 func TestHostile_ReasonFilesNotRegular(t *testing.T) {
 	cfg := testConfig(t, nil)
 	q := cfg.Spool.Folder
-	secret := filepath.Join(t.TempDir(), "secret")
+	secret := filepath.Join(spooltest.TempDir(t), "secret")
 	if err := os.WriteFile(secret, []byte("-- spoolgate --\r\nFile: fifo.eml\r\nKey: hunter2-1\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
