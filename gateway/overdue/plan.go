@@ -239,27 +239,43 @@ func (s *scanner) plan(st *store) ([]*group, error) {
 		return nil, err
 	}
 
-	// The latest notice of each loan in this scan replaces earlier ones.
-	type latest struct {
-		at   time.Time
-		kind string
-	}
-	loanID := func(c *cand) string {
-		return c.loan.PatronID() + "\x00" + itemOf(c.loan) + "\x00" + c.due.Format(dateLayout)
-	}
-	last := make(map[string]latest, len(cands))
-	for i := range cands {
-		c := &cands[i]
-		id := loanID(c)
-		if l, ok := last[id]; !ok || c.trigger.After(l.at) {
-			last[id] = latest{c.trigger, c.kind}
+	// Candidates in the order of their loan (patron, item, due date), then
+	// of their trigger, then of their row: a loan's notices are next to
+	// each other, so the latest of each loan and a row repeated in the
+	// export are found without a map of every candidate.
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := &cands[i], &cands[j]
+		if pa, pb := a.loan.PatronID(), b.loan.PatronID(); pa != pb {
+			return pa < pb
 		}
+		if ia, ib := itemOf(a.loan), itemOf(b.loan); ia != ib {
+			return ia < ib
+		}
+		if !a.due.Equal(b.due) {
+			return a.due.Before(b.due)
+		}
+		if !a.trigger.Equal(b.trigger) {
+			return a.trigger.Before(b.trigger)
+		}
+		if a.loan.line != b.loan.line {
+			return a.loan.line < b.loan.line
+		}
+		return kindOrder(a.kind) < kindOrder(b.kind)
+	})
+	sameLoan := func(a, b *cand) bool {
+		return a.due.Equal(b.due) && a.loan.PatronID() == b.loan.PatronID() && itemOf(a.loan) == itemOf(b.loan)
 	}
 
-	groups := map[string]*group{}
+	groups := map[string]*group{} // the current patron's
+	var out []*group
+	flush := func() {
+		for _, g := range groups {
+			out = append(out, g)
+		}
+		clear(groups)
+	}
 	skipped := map[string]*Skipped{}
 	dropped := map[string]*Dropped{}
-	seen := make(map[string]bool, len(cands))
 	dayText := s.day.Format(dateLayout)
 	drop := func(c *cand, reason string) {
 		k := c.kind + "\x00" + c.loan.PatronID() + "\x00" + c.trigger.Format(dateLayout) + "\x00" + reason
@@ -281,25 +297,41 @@ func (s *scanner) plan(st *store) ([]*group, error) {
 		}
 		d.Items = append(d.Items, s.item(c.loan))
 	}
+	var latest *cand // the latest notice of the current loan: it replaces earlier ones
 	for i := range cands {
 		c := &cands[i]
-		id := c.key().id()
-		if known[id] || seen[id] {
-			continue // queued before, or a row repeated in the export
+		if i == 0 || !sameLoan(c, &cands[i-1]) {
+			// The loan's latest trigger is its last; the first row with it.
+			end := i
+			for end+1 < len(cands) && sameLoan(&cands[end+1], c) {
+				end++
+			}
+			for end > i && cands[end-1].trigger.Equal(cands[end].trigger) {
+				end--
+			}
+			latest = &cands[end]
 		}
-		seen[id] = true
+		if i > 0 && c.loan.PatronID() != cands[i-1].loan.PatronID() {
+			flush()
+		}
+		if i > 0 && sameLoan(c, &cands[i-1]) && c.kind == cands[i-1].kind {
+			continue // a row repeated in the export
+		}
+		if known[c.key().id()] {
+			continue // queued before
+		}
 		l := c.loan
 		to := s.recipients(l)
 		mailable := l.notify && len(to) > 0
-		switch lt := last[loanID(c)]; {
+		switch {
 		case s.day.Sub(c.trigger) > s.stale:
 			drop(c, fmt.Sprintf("stale: it was due to go out on %s, more than %s (stale_after) before %s",
 				c.trigger.Format(dateLayout), durationText(s.stale), dayText))
 		case c.kind == notice.Warning && c.due.Before(s.day):
 			drop(c, fmt.Sprintf("too late: the item was already past due on %s", dayText))
-		case lt.at.After(c.trigger):
+		case latest.trigger.After(c.trigger):
 			if mailable {
-				drop(c, fmt.Sprintf("replaced by the %s notice of the same loan", lt.kind))
+				drop(c, fmt.Sprintf("replaced by the %s notice of the same loan", latest.kind))
 			}
 		case !l.notify:
 			skip(c, ReasonNotifyOff)
@@ -307,11 +339,14 @@ func (s *scanner) plan(st *store) ([]*group, error) {
 			skip(c, ReasonNoAddress)
 		default:
 			u := s.unitFor(l.Unit())
-			gk := c.kind + "\x00" + l.PatronID() + "\x00" + u.name + "\x00" + strings.ToLower(strings.Join(to, ","))
+			gk := c.kind + "\x00" + u.name + "\x00" + strings.ToLower(strings.Join(to, ","))
 			g := groups[gk]
 			if g == nil {
 				g = &group{kind: c.kind, first: l, to: to, unit: u, lang: s.language(l, u), from: c.trigger}
 				groups[gk] = g
+			}
+			if l.line < g.first.line { // the patron's name and language come from the first row
+				g.first, g.lang = l, s.language(l, u)
 			}
 			if c.trigger.Before(g.from) {
 				g.from = c.trigger
@@ -319,16 +354,20 @@ func (s *scanner) plan(st *store) ([]*group, error) {
 			g.cands = append(g.cands, *c)
 		}
 	}
+	flush()
+	byLine := func(items []Item) {
+		sort.SliceStable(items, func(i, j int) bool { return items[i].Line < items[j].Line })
+	}
 	for _, d := range dropped {
+		byLine(d.Items)
 		s.res.Dropped = append(s.res.Dropped, *d)
 	}
 	for _, d := range skipped {
+		byLine(d.Items)
 		s.res.Skipped = append(s.res.Skipped, *d)
 	}
-	out := make([]*group, 0, len(groups))
-	for _, g := range groups {
+	for _, g := range out {
 		sort.Slice(g.cands, func(i, j int) bool { return lessItem(g.cands[i].loan, g.cands[j].loan) })
-		out = append(out, g)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

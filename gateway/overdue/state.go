@@ -2,18 +2,19 @@ package overdue
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/notice"
@@ -37,7 +38,9 @@ const busyTimeout = 30 * time.Second
 //   - outbox: the files recorded but not yet confirmed written: the
 //     complete bytes, and the Planned summary (JSON).
 //   - runs: the scans, one row per scan date; complete = 0 when the loans
-//     export could not be read. result is the day's Result (JSON).
+//     export could not be read. result is the day's Result (a record): as
+//     JSON text in a database from before spoolgate compressed it, and
+//     since as gzip-compressed JSON (a blob), see marshalRecord.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS notices (
 		patron_id TEXT NOT NULL,
@@ -482,7 +485,7 @@ func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.T
 		return nil // the day's scan completed; a failed manual run changes nothing
 	case prevComplete == 1:
 		var prev record
-		if json.Unmarshal(prevJSON, &prev) == nil {
+		if unmarshalRecord(prevJSON, &prev) == nil {
 			rec.Queued = append(append([]Planned(nil), prev.Queued...), rec.Queued...)
 		}
 	}
@@ -497,7 +500,7 @@ func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.T
 	_, err = tx.Exec(`INSERT INTO runs (scan_date, at, complete, queued, skipped, dropped, result) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (scan_date) DO UPDATE SET at = excluded.at, complete = excluded.complete, queued = excluded.queued,
 		skipped = excluded.skipped, dropped = excluded.dropped, result = excluded.result`,
-		date, now.UnixNano(), c, len(rec.Queued), len(rec.Skipped), len(rec.Dropped), textOf(data))
+		date, now.UnixNano(), c, len(rec.Queued), len(rec.Skipped), len(rec.Dropped), data)
 	if err != nil {
 		return st.error(err)
 	}
@@ -507,11 +510,12 @@ func (st *store) recordRun(day time.Time, res *Result, complete bool, now time.T
 	return nil
 }
 
-// marshalRecord is json.Marshal(rec), written so that a day of many
-// notices (37,570 of them make 23 MB) is held once: the notices are
-// encoded one by one, twice, first to count the bytes and then into a
-// buffer of that size, where json.Marshal would grow a buffer by doubling
-// it and then copy it.
+// marshalRecord is rec as gzip-compressed JSON, written without ever
+// holding the whole JSON: the notices are encoded one by one into the
+// compressor. A day of many notices makes a large record (37,570 notices
+// make 23 MB of JSON, about 2 MB compressed), which json.Marshal would
+// build in a doubling buffer and SQLite would copy twice more, and which
+// the database keeps for two years.
 func marshalRecord(rec record) ([]byte, error) {
 	queued := rec.Queued
 	rec.Queued = nil
@@ -519,49 +523,42 @@ func marshalRecord(rec record) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
 	if len(queued) == 0 {
-		return head, nil
-	}
-	var count countWriter
-	enc := json.NewEncoder(&count)
-	for i := range queued {
-		if err := enc.Encode(&queued[i]); err != nil {
-			return nil, err
+		zw.Write(head)
+	} else {
+		zw.Write(head[:len(head)-1])
+		io.WriteString(zw, `,"Queued":[`)
+		enc := json.NewEncoder(zw)
+		for i := range queued {
+			if i > 0 {
+				io.WriteString(zw, ",")
+			}
+			if err := enc.Encode(&queued[i]); err != nil { // each ends with a newline, which JSON allows
+				return nil, err
+			}
 		}
+		io.WriteString(zw, "]}")
 	}
-	const open, close = `,"Queued":[`, "]}"
-	buf := bytes.NewBuffer(make([]byte, 0, len(head)-1+len(open)+int(count)+len(queued)-1+len(close)))
-	buf.Write(head[:len(head)-1])
-	buf.WriteString(open)
-	enc = json.NewEncoder(buf)
-	for i := range queued {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := enc.Encode(&queued[i]); err != nil { // each ends with a newline, which JSON allows
-			return nil, err
-		}
+	if err := zw.Close(); err != nil { // a bytes.Buffer fails no write
+		return nil, err
 	}
-	buf.WriteString(close)
 	return buf.Bytes(), nil
 }
 
-// countWriter counts the bytes written to it.
-type countWriter int64
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	*c += countWriter(len(p))
-	return len(p), nil
-}
-
-// textOf is data as a string without a copy: a day with many notices
-// makes a record of tens of megabytes, and the driver copies it anyway.
-// data must not change afterwards.
-func textOf(data []byte) string {
-	if len(data) == 0 {
-		return ""
+// unmarshalRecord reads a record as marshalRecord writes it, or as JSON
+// text, as spoolgate wrote it before.
+func unmarshalRecord(data []byte, rec *record) error {
+	if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) { // gzip's magic; JSON starts with {
+		return json.Unmarshal(data, rec)
 	}
-	return unsafe.String(&data[0], len(data))
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	return json.NewDecoder(zr).Decode(rec)
 }
 
 // recorded returns the stored Result of day, or nil.
@@ -578,7 +575,7 @@ func (st *store) recorded(day time.Time, loc *time.Location) (*Result, error) {
 		return nil, st.error(err)
 	}
 	var rec record
-	if err := json.Unmarshal(data, &rec); err != nil {
+	if err := unmarshalRecord(data, &rec); err != nil {
 		return nil, st.error(fmt.Errorf("the record of %s: %w", day.Format(dateLayout), err))
 	}
 	res := &Result{Day: inLocation(day, loc), From: inLocation(day, loc), Queued: rec.Queued, Skipped: rec.Skipped,

@@ -1,6 +1,7 @@
 package overdue
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -18,7 +19,10 @@ const maxTextRowErrors = 100
 // the dropped notices and the export's bad rows. Patron data is written
 // on single lines.
 func (r *Result) WriteText(w io.Writer) {
-	b := &strings.Builder{}
+	// Written as it goes, not built whole: a big scan lists tens of
+	// thousands of notices.
+	b := bufio.NewWriterSize(w, 64<<10)
+	defer b.Flush()
 	day := r.Day.Format(dateLayout)
 	if r.DryRun {
 		fmt.Fprintf(b, "Overdue scan for %s (dry run: nothing was queued or recorded)\n", day)
@@ -36,7 +40,6 @@ func (r *Result) WriteText(w io.Writer) {
 				fmt.Fprintf(b, "A notice of an interrupted scan was written to the queue: %s\n", p.File)
 			}
 		}
-		io.WriteString(w, b.String())
 		return
 	}
 	bad := max(r.BadRows, len(r.RowErrors))
@@ -125,7 +128,6 @@ func (r *Result) WriteText(w io.Writer) {
 			fmt.Fprintf(b, "  %s\n", oneLine(x))
 		}
 	}
-	io.WriteString(w, b.String())
 }
 
 func itemCount(n int) string {
@@ -135,7 +137,7 @@ func itemCount(n int) string {
 	return fmt.Sprintf("%d items", n)
 }
 
-func writeItems(b *strings.Builder, items []Item) {
+func writeItems(b *bufio.Writer, items []Item) {
 	for _, it := range items {
 		b.WriteString("      - ")
 		b.WriteString(oneLine(it.Title))
