@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -196,4 +197,25 @@ func TestScan200k_Memory(t *testing.T) {
 	if peak > bound {
 		t.Errorf("peak heap %.1f MB, want under %d MB", float64(peak)/(1<<20), bound>>20)
 	}
+}
+
+// TestWriteBenchExport_ForBench writes the export of BenchmarkScan1M to
+// the file $SPOOLGATE_BENCH_EXPORT, with $SPOOLGATE_BENCH_LOANS loans
+// (1,000,000 by default), for bench/overdue.sh, which scans it with the
+// real binary. It does nothing when the variable is not set.
+func TestWriteBenchExport_ForBench(t *testing.T) {
+	path := os.Getenv("SPOOLGATE_BENCH_EXPORT")
+	if path == "" {
+		t.Skip("SPOOLGATE_BENCH_EXPORT is not set")
+	}
+	n := 1000000
+	if v := os.Getenv("SPOOLGATE_BENCH_LOANS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("SPOOLGATE_BENCH_LOANS = %q: want a number of loans", v)
+		}
+	}
+	cfg := bigConfig(t)
+	cfg.Overdue.Loans = path
+	t.Logf("%d loans, %d of them reaching a notice on %s", n, writeBigExport(t, cfg, n), benchDay)
 }
