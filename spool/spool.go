@@ -23,6 +23,14 @@
 // itself, and claims, defers, releases, removes, quarantines (writing a
 // Reason it alone reads back) and requeues them.
 //
+// The folder is written by another account, which may put anything there:
+// a link, a named pipe, a socket, a name too long to claim, a newline in a
+// name. Renaming opens nothing; what spool reads of the folder (a claimed
+// file, Read; a reason file, ReadReason; a lock holder's note) it reads
+// through package safefile only: never through a link, never waiting on a
+// pipe, only a regular file, bounded. Names it writes into files people
+// read go through Escape.
+//
 // Claiming is a rename, which is atomic on one file system: of two instances
 // racing for a file, one wins and the other gets ErrGone. Lock is the
 // system file lock that keeps one instance from running twice (and the
