@@ -71,8 +71,8 @@ func TestScan_HostileExport(t *testing.T) {
 	}
 }
 
-// notices.db is created 0640 whatever the umask, and an older one that
-// others could read is closed to them.
+// notices.db and the notice files are created 0640 whatever the umask,
+// and an older notices.db that others could read is closed to them.
 func TestStore_FileMode(t *testing.T) {
 	old := syscall.Umask(0o002)
 	defer syscall.Umask(old)
@@ -90,6 +90,11 @@ func TestStore_FileMode(t *testing.T) {
 		}
 		if fi.Mode().Perm() != StateMode {
 			t.Errorf("%s: mode %v, want %v", filepath.Base(p), fi.Mode().Perm(), StateMode)
+		}
+	}
+	for _, f := range noticeFiles(t, cfg) {
+		if fi, err := os.Stat(filepath.Join(cfg.Spool.Folder, f)); err != nil || fi.Mode().Perm() != 0o640 {
+			t.Errorf("notice file %s: %v, %v; want 0640", f, fi.Mode(), err)
 		}
 	}
 	if fi, err := os.Stat(cfg.Spool.Data); err != nil || fi.Mode().Perm()&0o007 != 0 {

@@ -25,10 +25,12 @@ const batchSize = 500
 // waiting for the disk to confirm each file.
 const writers = 8
 
-// filePerm is the permission of a notice file: readable by the service
-// account even when an administrator runs the scan by hand; the queue
-// folder's own permissions keep others out.
-const filePerm = 0o644
+// filePerm is the permission of a notice file, which names a patron and
+// their loans: the owner and the group only. In the queue folder that
+// install prepares (setgid, the queue group) the group is the queue
+// group, which the service account is in, so the service reads a notice
+// even when an administrator ran the scan by hand; others may not.
+const filePerm = 0o640
 
 // outMsg is a composed message.
 type outMsg struct {
