@@ -48,18 +48,24 @@ func (s Settings) String() string {
 	return b.String()
 }
 
-func (s Settings) GoString() string               { return s.String() }
-func (s Settings) Format(f fmt.State, verb rune)  { formatRedacted(f, verb, s.String()) }
-func (s Settings) MarshalJSON() ([]byte, error)   { return json.Marshal(s.String()) }
-func (s Settings) LogValue() slog.Value           { return slog.StringValue(s.String()) }
-func (t Token) GoString() string                  { return t.String() }
-func (t Token) Format(f fmt.State, verb rune)     { formatRedacted(f, verb, t.String()) }
-func (t Token) MarshalJSON() ([]byte, error)      { return json.Marshal(t.String()) }
-func (t Token) LogValue() slog.Value              { return slog.StringValue(t.String()) }
-func (src *Source) GoString() string              { return src.String() }
-func (src *Source) Format(f fmt.State, verb rune) { formatRedacted(f, verb, src.String()) }
-func (src *Source) MarshalJSON() ([]byte, error)  { return json.Marshal(src.String()) }
-func (src *Source) LogValue() slog.Value          { return slog.StringValue(src.String()) }
+func (s Settings) GoString() string                { return s.String() }
+func (s Settings) Format(f fmt.State, verb rune)   { formatRedacted(f, verb, s.String()) }
+func (s Settings) MarshalJSON() ([]byte, error)    { return json.Marshal(s.String()) }
+func (s Settings) LogValue() slog.Value            { return slog.StringValue(s.String()) }
+func (t Token) GoString() string                   { return t.String() }
+func (t Token) Format(f fmt.State, verb rune)      { formatRedacted(f, verb, t.String()) }
+func (t Token) MarshalJSON() ([]byte, error)       { return json.Marshal(t.String()) }
+func (t Token) LogValue() slog.Value               { return slog.StringValue(t.String()) }
+func (src *Source) GoString() string               { return src.String() }
+func (src *Source) Format(f fmt.State, verb rune)  { formatRedacted(f, verb, src.String()) }
+func (src *Source) MarshalJSON() ([]byte, error)   { return json.Marshal(src.String()) }
+func (src *Source) LogValue() slog.Value           { return slog.StringValue(src.String()) }
+func (c *BearerClient) GoString() string           { return c.String() }
+func (c *BearerClient) Format(f fmt.State, v rune) { formatRedacted(f, v, c.String()) }
+func (c *BearerClient) MarshalJSON() ([]byte, error) {
+	return json.Marshal(c.String())
+}
+func (c *BearerClient) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // String describes t without the token.
 func (t Token) String() string {
@@ -76,4 +82,12 @@ func (src *Source) String() string {
 		return "oauth.Source(nil)"
 	}
 	return fmt.Sprintf("oauth2 %s %s at %s for client %s", src.provider, src.grant, src.endpoint, src.clientID)
+}
+
+// String describes c without the token.
+func (c *BearerClient) String() string {
+	if c == nil {
+		return "oauth.BearerClient(nil)"
+	}
+	return fmt.Sprintf("%s as %s, token %s", c.mech, c.username, redacted)
 }
