@@ -247,7 +247,7 @@ func TestCheck_NilConfig(t *testing.T) {
 // key.
 func TestCheck_TemplatesFolderGone(t *testing.T) {
 	cfg := loadINI(t, minimalINI+"\n[overdue]\ntemplates = tpl\n", "tpl/README", "x")
-	if err := os.RemoveAll(cfg.Overdue.Templates); err != nil {
+	if err := spooltest.RemoveAll(cfg.Overdue.Templates); err != nil { // os.RemoveAll fails under wine
 		t.Fatal(err)
 	}
 	errs := checkErrors(t, cfg)
