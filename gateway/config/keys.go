@@ -447,8 +447,8 @@ func addressKey(key string, dst func(*target) *string) keyDef {
 			return fmt.Sprintf("want an address alone, e.g. %s = library@example.org "+
 				"(no name, no <>; the sender's name goes in from_name)", key)
 		}
-		if len(v) > maxAddress {
-			return fmt.Sprintf("the address is %d characters long; a mail relay takes at most %d", len(v), maxAddress)
+		if problem := pathProblem(v); problem != "" {
+			return "the address cannot be sent: " + problem
 		}
 		*dst(t) = v
 		return ""

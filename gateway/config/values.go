@@ -158,6 +158,19 @@ func clipValue(v string) string {
 // most 256 octets with its angle brackets (RFC 5321, section 4.5.3.1.3).
 const maxAddress = 254
 
+// pathProblem says why the relay would refuse addr, an address that
+// isAddrSpec takes, as the path of MAIL FROM or RCPT TO, or "": it is too
+// long. Nothing else can be: isAddrSpec takes no quoted local part (net/mail
+// gives it back unquoted), so no space, "<" or ">", which package relay
+// refuses to put on the wire, and takes no domain literal but an IPv4
+// address, which the relay takes.
+func pathProblem(addr string) string {
+	if len(addr) > maxAddress {
+		return fmt.Sprintf("it is %d characters long; a mail relay takes at most %d", len(addr), maxAddress)
+	}
+	return ""
+}
+
 // maxHeaderLine is the longest line of a header field, in octets without
 // the CRLF (RFC 5322, section 2.1.1). Package message refuses, as
 // FromTooLong, every message whose From it builds from from and from_name
@@ -356,8 +369,8 @@ func parseAddressList(key, v string) (addrs []string, problem string) {
 			return nil, want + "; separate addresses with commas, not semicolons"
 		case !isAddrSpec(a):
 			return nil, fmt.Sprintf("%s; %q is not an address alone (no name, no <>)", want, a)
-		case len(a) > maxAddress:
-			return nil, fmt.Sprintf("%s; one of them is %d characters long, and a mail relay takes at most %d", want, len(a), maxAddress)
+		case pathProblem(a) != "":
+			return nil, fmt.Sprintf("%s; %s", want, pathProblem(a))
 		}
 		addrs = append(addrs, a)
 	}
