@@ -13,10 +13,6 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/daemon"
 )
 
-// stopGrace is how much longer than the relay's answer time-out Stop waits
-// for the messages in flight.
-const stopGrace = 10 * time.Second
-
 // Program is spoolgate as the service manager runs it: the
 // service.Interface of kardianos/service. Start loads the config and
 // launches the gateway, and returns at once; Stop cancels the gateway and
@@ -28,7 +24,7 @@ type Program struct {
 	configPath string
 	system     service.Logger
 	fail       func(error)   // called when the gateway stops by itself; nil: nothing
-	stopWait   time.Duration // how long Stop waits; 0: stopBound(cfg)
+	stopWait   time.Duration // how long Stop waits; 0: daemon.StopBound(cfg)
 
 	mu       sync.Mutex
 	cfg      *config.Config
@@ -117,7 +113,7 @@ func (p *Program) Stop(service.Service) error {
 	cancel()
 	wait := p.stopWait
 	if wait == 0 {
-		wait = stopBound(cfg)
+		wait = daemon.StopBound(cfg)
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -143,14 +139,4 @@ func (p *Program) Err() error {
 		return p.startErr
 	}
 	return p.err
-}
-
-// stopBound is how long Stop waits for the messages in flight: the longest
-// answer time-out of the relay chain plus stopGrace.
-func stopBound(cfg *config.Config) time.Duration {
-	var longest time.Duration
-	for s := cfg.SMTP; s != nil; s = s.Next {
-		longest = max(longest, s.Timeout)
-	}
-	return longest + stopGrace
 }

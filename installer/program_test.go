@@ -280,16 +280,6 @@ func TestProgram_GatewayCannotStart(t *testing.T) {
 	}
 }
 
-func TestStopBound(t *testing.T) {
-	chain := &config.Server{Timeout: 3 * time.Minute, Next: &config.Server{Timeout: 5 * time.Minute}}
-	if got := stopBound(&config.Config{SMTP: chain}); got != 5*time.Minute+10*time.Second {
-		t.Errorf("relay chain: %v, want 5m10s", got)
-	}
-	if got := stopBound(&config.Config{Capture: "/outbox"}); got != 10*time.Second {
-		t.Errorf("capture: %v, want 10s", got)
-	}
-}
-
 func TestRunForeground_LogsToStderrAndFile(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	cfgPath, queue := siteFor(t, srv, "30s")

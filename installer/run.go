@@ -30,7 +30,8 @@ type RunOptions struct {
 // kardianos/service, logging to the system log and to the log file in the
 // data folder. Otherwise it runs in the foreground until Ctrl-C, SIGTERM or
 // (on Unix) SIGHUP, logging as text to Stderr and to the same log file, and
-// waits for the messages in flight without a bound.
+// waits for the messages in flight at most daemon.StopBound (the longest
+// [smtp] timeout plus 10 s), as the service does.
 //
 // Either way, a config that does not load is returned as it is (it wraps
 // config.ErrConfig), so the caller can exit non-zero.

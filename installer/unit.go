@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/daemon"
 )
 
 // DefaultUser is the account the Linux service runs as when install is not
@@ -17,7 +18,7 @@ const DefaultUser = "spoolgate"
 // UnitPath is where install writes the systemd unit.
 const UnitPath = "/etc/systemd/system/" + ServiceName + ".service"
 
-// systemd waits stopMargin longer than Program.Stop does (stopBound) before
+// systemd waits stopMargin longer than Program.Stop does (daemon.StopBound) before
 // it kills the service, and never less than minStop (its own default).
 const (
 	stopMargin = 20 * time.Second
@@ -137,7 +138,7 @@ func Unit(cfg *config.Config, configPath, exe, user string) (string, error) {
 // longest SMTP time-out of the chain plus 10 s) by a margin, and never
 // less than 90 s.
 func StopTimeout(cfg *config.Config) time.Duration {
-	return max(stopBound(cfg)+stopMargin, minStop)
+	return max(daemon.StopBound(cfg)+stopMargin, minStop)
 }
 
 // underHome reports whether p is where ProtectHome=yes would hide it.

@@ -72,7 +72,7 @@ func Jobs(g *gateway.Gateway, notices *notice.Set, log *slog.Logger) []schedule.
 					return err
 				}
 				log.Info("overdue scan done", "day", day.Format(time.DateOnly), "queued", len(res.Queued),
-					"to_print_or_phone", len(res.Skipped), "dropped", len(res.Dropped), "bad_rows", len(res.RowErrors))
+					"to_print_or_phone", len(res.Skipped), "dropped", len(res.Dropped), "bad_rows", res.BadRows)
 				// A missing export is retried later the same day (it may
 				// not be written yet); the daily log reports it.
 				return res.LoansError

@@ -19,7 +19,7 @@ import (
 // not stop spoolgate: the sinks get a warning that says why, and
 // everything else.
 func OpenLog(cfg *config.Config, sinks ...slog.Handler) (log *slog.Logger, closeFile func()) {
-	spool.MakeFolder(cfg.Spool.Data, 0o770) // only inside a folder that exists; a failure shows in logfile.Open's error
+	spool.MakeFolder(cfg.Spool.Data, 0o750) // only inside a folder that exists; a failure shows in logfile.Open's error
 	lf, err := logfile.Open(filepath.Join(cfg.Spool.Data, logfile.Folder), cfg.Log.Days)
 	if err != nil {
 		log = slog.New(fanout(sinks))
