@@ -56,6 +56,12 @@ const (
 	Unreachable    Cause = "unreachable"     // no connection, or it was lost
 	QuotaExceeded  Cause = "quota-exceeded"  // a sending quota or rate (5.4.5, 4.5.3, 421 4.7.x)
 
+	// OAuth2 ([smtp] auth = oauth2) and Microsoft's login replies.
+	OAuthFailed      Cause = "oauth-failed"       // no access token could be obtained from the token endpoint
+	OAuthPermission  Cause = "oauth-permission"   // the token lacks the permission or scope (535 5.7.3)
+	SMTPAuthDisabled Cause = "smtp-auth-disabled" // SMTP AUTH is off for the mailbox or tenant (5.7.139)
+	BasicAuthOff     Cause = "basic-auth-off"     // password login is off: use OAuth2 (5.7.30)
+
 	// Others.
 	AlreadySent   Cause = "already-sent"   // the recipient got an identical message ([spool] dedupe_window)
 	InternalError Cause = "internal-error" // spoolgate failed on the file: a bug
@@ -71,6 +77,7 @@ var all = []Cause{
 	MessageTooLarge, SpamPolicy, ContentRefused, NoRecipients, NotAMessage, FileUnreadable, NotAFile,
 	RelayingDenied, Blocklisted, ClientRefused, SenderRefused, AuthRequired, LoginRefused,
 	TLSFailed, Unreachable, QuotaExceeded,
+	OAuthFailed, OAuthPermission, SMTPAuthDisabled, BasicAuthOff,
 	AlreadySent, InternalError, Expired, Temporary, Refused, Unknown,
 }
 
@@ -96,11 +103,13 @@ func (c Cause) Known() bool {
 // cause for which HoldsQueue is false may set a file aside.
 //
 // A DNS blocklist listing and a refusal of this machine (client-refused)
-// concern this machine's address, so they hold the queue too.
+// concern this machine's address, so they hold the queue too; so does
+// every OAuth2 failure: a token that cannot be had, or one the relay finds
+// lacking, would fail every message alike.
 func (c Cause) HoldsQueue() bool {
 	switch c {
 	case AuthRequired, LoginRefused, TLSFailed, Unreachable, SenderRefused, QuotaExceeded,
-		Blocklisted, ClientRefused:
+		Blocklisted, ClientRefused, OAuthFailed, OAuthPermission, SMTPAuthDisabled, BasicAuthOff:
 		return true
 	}
 	return false

@@ -102,11 +102,15 @@ var realReplies = []struct {
 	{"rcpt", "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)", AddressUnknown},
 	{"mail", "530 5.7.57 Client not authenticated to send mail. [AM0PR02CA0001.eurprd02.prod.outlook.com]", AuthRequired},
 	{"mail", "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM", AuthRequired},
-	{"auth", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.", LoginRefused},
-	{"auth", "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.", LoginRefused},
-	{"auth", "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.", LoginRefused},
-	{"auth", "535 5.7.3 Authentication unsuccessful [BN6PR11CA0012.namprd11.prod.outlook.com]", LoginRefused},
-	{"auth", "550 5.7.30 Basic authentication is not supported for Client Submission.", LoginRefused},
+	{"auth", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.", SMTPAuthDisabled},
+	{"auth", "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.", SMTPAuthDisabled},
+	{"auth", "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.", SMTPAuthDisabled},
+	{"auth", "535 5.7.3 Authentication unsuccessful [BN6PR11CA0012.namprd11.prod.outlook.com]", OAuthPermission},
+	{"auth", "535 5.7.3 Authentication unsuccessful [SN4PR0201CA0045.namprd02.prod.outlook.com 2026-11-02T08:14:51.133Z 08DCF9C3A1B2C3D4]", OAuthPermission},
+	{"auth", "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [DB8PR04CA0012.eurprd04.prod.outlook.com]", SMTPAuthDisabled},
+	{"auth", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [AM6P192CA0034.EURP192.PROD.OUTLOOK.COM]", SMTPAuthDisabled},
+	{"auth", "550 5.7.30 Basic authentication is not supported for Client Submission.", BasicAuthOff},
+	{"mail", "550 5.7.30 Basic authentication is not supported for Client Submission.", BasicAuthOff},
 	{"data", "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message Cannot submit message.", QuotaExceeded},
 	{"data", "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded; Failed to process message due to a permanent exception with message Cannot open mailbox", MailboxFull},
 	{"data", "550 5.7.60 SMTP; Client does not have permissions to send as this sender", SenderRefused},
@@ -298,6 +302,7 @@ func TestHoldsQueue(t *testing.T) {
 	holds := map[Cause]bool{
 		AuthRequired: true, LoginRefused: true, TLSFailed: true, Unreachable: true,
 		SenderRefused: true, QuotaExceeded: true, Blocklisted: true, ClientRefused: true,
+		OAuthFailed: true, OAuthPermission: true, SMTPAuthDisabled: true, BasicAuthOff: true,
 	}
 	for _, c := range All() {
 		if c.HoldsQueue() != holds[c] {

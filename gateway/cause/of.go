@@ -21,7 +21,8 @@ import (
 // In order:
 //
 //   - at AUTH every refusal is of the login (tls-failed when the relay
-//     wants TLS first); at STARTTLS, of TLS;
+//     wants TLS first; Microsoft's 5.7.139 smtp-auth-disabled, 5.7.3
+//     oauth-permission, 5.7.30 basic-auth-off); at STARTTLS, of TLS;
 //   - a temporary refusal that says it is greylisting is temporary;
 //   - a reply naming a DNS blocklist (Spamhaus, SpamCop, "blocked using",
 //     Microsoft's S3150 and 5.7.606-649) is blocklisted;
@@ -141,6 +142,12 @@ func byStage(r reply) Cause {
 			return TLSFailed
 		case r.code == 421 && !r.has("auth", "login", "password"):
 			return Unreachable
+		case r.st.is(7, 139):
+			return SMTPAuthDisabled // Microsoft: SmtpClientAuthentication is disabled
+		case r.st.is(7, 3):
+			return OAuthPermission // Microsoft: the token lacks SMTP.SendAsApp, scope or mailbox rights
+		case r.st.is(7, 30) && r.has("basic auth"):
+			return BasicAuthOff
 		}
 		return LoginRefused
 	case "tls":
@@ -250,8 +257,11 @@ func bySecurityStatus(r reply) Cause {
 	case 25, 506:
 		return ClientRefused // no reverse DNS; a bad HELO
 	case 30:
+		if r.has("basic auth") {
+			return BasicAuthOff // Microsoft: basic authentication not supported
+		}
 		if r.has("auth") {
-			return LoginRefused // Microsoft: basic authentication not supported
+			return LoginRefused
 		}
 		return TLSFailed // REQUIRETLS
 	case 57:
