@@ -239,3 +239,29 @@ func TestEnqueue(t *testing.T) {
 		t.Errorf("no pattern gives a name: %v, want ErrNoName", err)
 	}
 }
+
+// Write places a planned file and replaces one of the same name (a notice
+// written again after a crash), and refuses a name that would never be
+// sent.
+func TestWrite_ReplacesAPlannedFile(t *testing.T) {
+	dir := spooltest.TempDir(t)
+	s := New(Options{Dir: dir, Patterns: []string{"*.eml"}, Instance: "box1"})
+	name := s.NameFor("notice-20261203-overdue-7-abc", ".eml")
+	if err := s.Write(name, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(name, []byte("again")); err != nil {
+		t.Fatalf("a second write of a planned name: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != "again" {
+		t.Errorf("content %q", b)
+	}
+	if got := names(t, dir); got != name {
+		t.Errorf("left behind: %s", got)
+	}
+	for _, bad := range []string{"notice.txt", "x.eml.box1-k.deferred", "../x.eml"} {
+		if err := s.Write(bad, []byte("x")); !errors.Is(err, ErrNoName) {
+			t.Errorf("Write(%q) = %v, want ErrNoName", bad, err)
+		}
+	}
+}

@@ -814,6 +814,23 @@ func (s *Spool) Enqueue(stem, ext string, data []byte) (string, error) {
 	return name, nil
 }
 
+// Write puts data in the queue folder as the waiting message file name,
+// a name NameFor gave, atomically (no reader sees it half-written), with
+// Enqueue's mode. Unlike Enqueue it replaces a file of that name: it is for
+// files whose names are planned and recorded before they are written (the
+// morning's notices), which a recovery after a crash writes again with the
+// same bytes. A name the patterns do not take as waiting is refused
+// (ErrNoName): the file would never be sent.
+func (s *Spool) Write(name string, data []byte) error {
+	if st, _, _ := s.Classify(name); st != Waiting || strings.ContainsAny(name, `/\`) {
+		return fmt.Errorf("write %s: %w (%s)", name, ErrNoName, strings.Join(s.o.Patterns, ", "))
+	}
+	if err := WriteFile(s.o.Dir, name, data, 0o640); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
 // NameFor returns a name this spool takes as a waiting message file, for a
 // file spoolgate writes itself (a test message, the daily log): stem plus
 // ext when that matches a pattern, else stem put into the first pattern

@@ -434,7 +434,7 @@ type scanner struct {
 	loc   *time.Location
 	day   time.Time // civil
 	set   *notice.Set
-	ext   string
+	sp    *spool.Spool // names and writes the notice files
 	stale time.Duration
 	res   *Result
 
@@ -492,9 +492,10 @@ func newScanner(cfg *config.Config, day time.Time, opts Options) (*scanner, erro
 	} else if errs := checkColumns(cfg); len(errs) > 0 {
 		return nil, joinErrors(errs)
 	}
-	var err error
-	if s.ext, err = extension(cfg.Spool.Patterns); err != nil {
-		return nil, err
+	s.sp = spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
+	if sample := "notice-20260101-warning-0-0123456789"; s.sp.NameFor(sample, ".eml") == "" {
+		return nil, fmt.Errorf("overdue: no [spool] pattern (%s) gives a file name for a notice such as %s.eml, so the gateway would never send one; add *.eml to pattern",
+			strings.Join(cfg.Spool.Patterns, ", "), sample)
 	}
 	s.res = &Result{Day: inLocation(s.day, s.loc), From: inLocation(s.day, s.loc), DryRun: opts.DryRun, Counts: map[string]Count{}}
 	for _, k := range notice.Kinds() {

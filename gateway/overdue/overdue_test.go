@@ -993,32 +993,35 @@ func TestScan_HeaderInjection(t *testing.T) {
 	}
 }
 
-func TestExtension(t *testing.T) {
+// A notice's file name comes from spool.NameFor, so it is one the queue's
+// patterns take as a waiting file, whatever they are; with none that can
+// give a name the scan refuses to start and says to add *.eml.
+func TestNoticeNames_FollowThePatterns(t *testing.T) {
 	for _, tc := range []struct {
-		patterns []string
-		want     string
+		patterns       []string
+		prefix, suffix string
 	}{
-		{[]string{"*.tmp", "*.eml"}, ".eml"},
-		{[]string{"*.EML"}, ".eml"},
-		{[]string{"*.tmp"}, ".tmp"},
-		{[]string{"*.txt", "*.msg"}, ".txt"},
-		{[]string{"mail-*.eml", "*.msg"}, ".msg"},
-		{[]string{"mail-*"}, ""},
-		{nil, ""},
+		{[]string{"*.tmp", "*.eml"}, "notice-", ".eml"},
+		{[]string{"*.EML"}, "notice-", ".eml"},
+		{[]string{"*.tmp"}, "notice-", ".tmp"},
+		{[]string{"*.txt", "*.msg"}, "notice-", ".txt"},
+		{[]string{"ils-*"}, "ils-notice-", ""},
 	} {
-		got, err := extension(tc.patterns)
-		if got != tc.want || (err != nil) != (tc.want == "") {
-			t.Errorf("extension(%q) = %q, %v; want %q", tc.patterns, got, err, tc.want)
+		cfg := testConfig(t)
+		cfg.Spool.Patterns = tc.patterns
+		writeLoans(t, cfg, loan("1", "a", "A", "2026-11-24"))
+		res := scan(t, cfg, "2026-11-25", Options{})
+		if len(res.Queued) != 1 || !strings.HasPrefix(res.Queued[0].File, tc.prefix) || !strings.HasSuffix(res.Queued[0].File, tc.suffix) {
+			t.Errorf("patterns %q: queued %+v, want %s...%s", tc.patterns, res.Queued, tc.prefix, tc.suffix)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(cfg.Spool.Folder, res.Queued[0].File)); err != nil {
+			t.Errorf("patterns %q: the notice file: %v", tc.patterns, err)
 		}
 	}
 	cfg := testConfig(t)
-	cfg.Spool.Patterns = []string{"*.tmp"}
+	cfg.Spool.Patterns = []string{"[ab].eml"}
 	writeLoans(t, cfg, loan("1", "a", "A", "2026-11-24"))
-	res := scan(t, cfg, "2026-11-25", Options{})
-	if len(res.Queued) != 1 || !strings.HasSuffix(res.Queued[0].File, ".tmp") {
-		t.Errorf("queued %+v", res.Queued)
-	}
-	cfg.Spool.Patterns = []string{"ils-*"}
 	if _, err := Scan(context.Background(), cfg, at(t, "2026-11-26"), Options{}); err == nil || !strings.Contains(err.Error(), "*.eml") {
 		t.Errorf("no usable pattern: %v", err)
 	}

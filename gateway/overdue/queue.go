@@ -14,7 +14,6 @@ import (
 	"sync"
 
 	"github.com/spoolgate/spoolgate/gateway/notice"
-	"github.com/spoolgate/spoolgate/spool"
 )
 
 // batchSize is how many messages one batch records, writes and confirms.
@@ -24,13 +23,6 @@ const batchSize = 500
 // writers is how many files are written at once: writing is mostly
 // waiting for the disk to confirm each file.
 const writers = 8
-
-// filePerm is the permission of a notice file, which names a patron and
-// their loans: the owner and the group only. In the queue folder that
-// install prepares (setgid, the queue group) the group is the queue
-// group, which the service account is in, so the service reads a notice
-// even when an administrator ran the scan by hand; others may not.
-const filePerm = 0o640
 
 // outMsg is a composed message.
 type outMsg struct {
@@ -212,9 +204,9 @@ func (s *scanner) compose(g *group) *outMsg {
 	sort.Strings(ids)
 	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 	hash := hex.EncodeToString(sum[:])
-	m.planned.File = fmt.Sprintf("notice-%s-%s-%s-%s%s", s.day.Format("20060102"), g.kind, safeID(l.PatronID()), hash[:10], s.ext)
-	if err := checkName(s.cfg.Spool.Patterns, m.planned.File); err != nil {
-		m.err = err
+	m.planned.File = s.sp.NameFor(fmt.Sprintf("notice-%s-%s-%s-%s", s.day.Format("20060102"), g.kind, safeID(l.PatronID()), hash[:10]), ".eml")
+	if m.planned.File == "" {
+		m.err = fmt.Errorf("no [spool] pattern (%s) gives a file name for a notice", strings.Join(s.cfg.Spool.Patterns, ", "))
 		return m
 	}
 
@@ -259,7 +251,7 @@ func (s *scanner) writeAll(msgs []*outMsg) error {
 	for range min(writers, len(msgs)) {
 		wg.Go(func() {
 			for i := range next {
-				errs[i] = spool.WriteFile(s.cfg.Spool.Folder, msgs[i].planned.File, msgs[i].data, filePerm)
+				errs[i] = s.sp.Write(msgs[i].planned.File, msgs[i].data)
 			}
 		})
 	}
@@ -308,46 +300,4 @@ func idDomain(from string) string {
 		}
 	}
 	return d
-}
-
-// matches reports whether the spool takes a file name, as spool.Classify
-// does: by pattern, case-insensitively.
-func matches(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := filepath.Match(p, name); ok {
-			return true
-		}
-		if ok, _ := filepath.Match(strings.ToLower(p), strings.ToLower(name)); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// extension picks the notice files' extension: .eml when [spool] pattern
-// takes it, else that of the first "*.ext" pattern that works.
-func extension(patterns []string) (string, error) {
-	const sample = "notice-20260101-warning-0-0123456789"
-	if matches(patterns, sample+".eml") {
-		return ".eml", nil
-	}
-	for _, p := range patterns {
-		ext, ok := strings.CutPrefix(p, "*.")
-		if !ok || ext == "" || strings.ContainsAny(ext, `*?[]\/`) {
-			continue
-		}
-		if matches(patterns, sample+"."+ext) {
-			return "." + ext, nil
-		}
-	}
-	return "", fmt.Errorf("overdue: no [spool] pattern (%s) takes a file named like %s.eml, so the gateway would never send a notice; add *.eml to pattern",
-		strings.Join(patterns, ", "), sample)
-}
-
-// checkName makes sure the spool takes a notice's file name.
-func checkName(patterns []string, name string) error {
-	if !matches(patterns, name) {
-		return fmt.Errorf("no [spool] pattern (%s) takes the file name %s", strings.Join(patterns, ", "), name)
-	}
-	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/spoolgate/spoolgate/gateway/journal"
-	"github.com/spoolgate/spoolgate/spool"
 )
 
 // recoverOutbox finishes what an interrupted scan left in the outbox: a
@@ -48,7 +47,7 @@ func (s *scanner) recoverOutbox(ctx context.Context, st *store) error {
 			}
 			continue
 		}
-		if err := spool.WriteFile(s.cfg.Spool.Folder, p.file, p.data, filePerm); err != nil {
+		if err := s.sp.Write(p.file, p.data); err != nil {
 			return fmt.Errorf("overdue: queue folder %s: %w; the notice stays recorded and the next scan writes it", s.cfg.Spool.Folder, err)
 		}
 		if err := st.confirm([]string{p.file}); err != nil {
