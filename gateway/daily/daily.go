@@ -138,7 +138,7 @@ type Failure struct {
 	Subject string
 	Kind    string
 	Server  string      // the server that answered; "" when spoolgate refused the file itself
-	Reply   string      // the server's reply, verbatim; spoolgate's own (English) detail when Server is ""
+	Reply   string      // the server's reply, verbatim; spoolgate's own detail (in [log] language) when Server is ""
 	Cause   cause.Cause // what it means: the report renders it with cause.Explain
 	Key     string      // the message's key in the journal
 	Bad     string      // the .BAD file in the queue folder, while it is there: what spoolgate retry takes
@@ -152,8 +152,9 @@ func (f Failure) RelayReply() (reply, detail string) { return relayReply(f.Serve
 // text, as the journal and the health record keep either: one of reply and
 // detail is "". A server's reply starts with its code; anything else (a
 // refusal spoolgate made itself, a connection error) is spoolgate's
-// detail, in English. This tells whose words they are, never what they
-// mean: that is the cause's to say.
+// detail, in [log] language for the refusals it words itself (a
+// connection error stays in the system's words). This tells whose words
+// they are, never what they mean: that is the cause's to say.
 func relayReply(server, text string) (reply, detail string) {
 	if server != "" && isReply(text) {
 		return text, ""
