@@ -17,7 +17,7 @@ var ErrConfig = errors.New("configuration error")
 const hidden = "(hidden)"
 
 // secretKeys are the keys whose values are never shown in an error.
-var secretKeys = map[string]bool{"password": true}
+var secretKeys = map[string]bool{"password": true, "oauth_client_secret": true}
 
 // Error is one problem in a configuration file. Load returns all of them,
 // joined with errors.Join; each one wraps ErrConfig. Config.KeyError makes

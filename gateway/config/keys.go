@@ -326,6 +326,10 @@ func knownKeys() map[string]map[string]keyDef {
 		},
 	}
 
+	for name, def := range oauthKeys() {
+		k["smtp"][name] = def
+	}
+
 	// [smtp.NAME] has the keys of [smtp], except capture.
 	named := map[string]keyDef{}
 	for name, def := range k["smtp"] {

@@ -635,6 +635,15 @@ func (l *loader) validateUnits() {
 // validateServer checks one [smtp] or [smtp.NAME] section.
 func (l *loader) validateServer(d *serverDraft, defaultHELO string) {
 	s, sec := d.srv, d.section
+	// Whether a key was written with a value, valid or not.
+	has := func(key string) bool {
+		if rs := l.lay.section(sec); rs != nil {
+			k := rs.keys[key]
+			return k != nil && (k.broken || k.value != "")
+		}
+		return false
+	}
+	l.applyProviderDefaults(d, has)
 	if s.Host == "" && !l.failed[sec+"\x00host"] && !(sec == "smtp" && l.cfg.Capture != "") {
 		want := "missing; want the relay's host name, e.g. host = smtp.example.org"
 		if sec == "smtp" {
@@ -651,13 +660,9 @@ func (l *loader) validateServer(d *serverDraft, defaultHELO string) {
 	if s.HELO == "" {
 		s.HELO = defaultHELO
 	}
-	// Whether a key was written with a value, valid or not.
-	has := func(key string) bool {
-		if rs := l.lay.section(sec); rs != nil {
-			k := rs.keys[key]
-			return k != nil && (k.broken || k.value != "")
-		}
-		return false
+	l.validateOAuth(d, has)
+	if s.Auth == AuthOAuth2 {
+		return
 	}
 	password := has("password") || has("password_file")
 	switch {
