@@ -276,11 +276,16 @@ func (c *Conn) StartTLS(ctx context.Context) error {
 }
 
 // Auth logs in when srv.Username is set (stage "auth"). It picks the first
-// mechanism the server offers of PLAIN, LOGIN and CRAM-MD5. It never sends
+// mechanism the server offers of PLAIN, LOGIN and CRAM-MD5; with auth =
+// oauth2, XOAUTH2 or OAUTHBEARER with a token of the server's shared
+// oauth.Source (authOAuth). It never sends
 // a password over plain text to a server that is not on this machine: that
 // fails before any AUTH command is sent.
 func (c *Conn) Auth(ctx context.Context) error {
 	srv := c.srv
+	if srv.Auth == config.AuthOAuth2 {
+		return c.authOAuth(ctx)
+	}
 	if srv.Username == "" {
 		return nil
 	}

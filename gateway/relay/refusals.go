@@ -81,6 +81,7 @@ var refusalCauses = []struct {
 	{ErrPlaintextAuth, cause.TLSFailed},
 	{ErrNoAUTH, cause.LoginRefused},
 	{ErrNoAuthMechanism, cause.LoginRefused},
+	{ErrNoOAuthMechanism, cause.LoginRefused},
 	{ErrTooLarge, cause.MessageTooLarge},
 	{ErrNoSMTPUTF8, cause.ContentRefused},
 	{ErrNoRecipients, cause.NoRecipients},

@@ -411,8 +411,12 @@ func (s *Server) issue(claims jwt.MapClaims) map[string]any {
 	s.mu.Unlock()
 	now := time.Now()
 	claims["iss"] = iss
-	claims["iat"] = now.Unix()
-	claims["nbf"] = now.Unix()
+	// iat and nbf a little in the past, as Microsoft's are (by five
+	// minutes): Dovecot's auth process compares them with its cached
+	// clock, which may lag a second behind after an idle spell, and
+	// refused a token issued the same second as "not valid yet".
+	claims["iat"] = now.Add(-5 * time.Second).Unix()
+	claims["nbf"] = now.Add(-5 * time.Second).Unix()
 	claims["exp"] = now.Add(life).Unix()
 	claims["jti"] = hex.EncodeToString(randomBytes(12))
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)

@@ -1,0 +1,230 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/spoolgate/spoolgate/gateway/cause"
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/oauth"
+)
+
+// ErrNoOAuthMechanism: auth = oauth2, and the server offers neither
+// XOAUTH2 nor OAUTHBEARER.
+var ErrNoOAuthMechanism = errors.New("the server offers neither XOAUTH2 nor OAUTHBEARER")
+
+// tokenSource is one server's oauth.Source, shared by every connection to
+// that server, and the token that last logged in there.
+type tokenSource struct {
+	src *oauth.Source
+
+	mu     sync.Mutex
+	worked string // the access token of the last successful login, or ""
+}
+
+var (
+	sourcesMu sync.Mutex
+	sources   = map[*config.Server]*tokenSource{}
+	// oauthHTTP makes the token requests; nil means oauth's own client.
+	oauthHTTP *http.Client
+)
+
+// SetOAuthHTTPClientForTest makes every Source built from now on request
+// tokens with c (a client that trusts a test endpoint's CA). It exists
+// only for tests.
+func SetOAuthHTTPClientForTest(c *http.Client) { oauthHTTP = c }
+
+// OAuthSettings turns a server's validated OAuth config into the settings
+// of an oauth.Source.
+func OAuthSettings(srv *config.Server) oauth.Settings {
+	o := srv.OAuth
+	s := oauth.Settings{
+		Provider:         o.Provider,
+		Tenant:           o.Tenant,
+		ClientID:         o.ClientID,
+		ClientSecret:     o.ClientSecret,
+		KeyJSON:          o.KeyJSON,
+		RefreshTokenFile: o.RefreshTokenFile,
+		TokenURL:         o.TokenURL,
+		Scope:            o.Scope,
+		Username:         srv.Username,
+		HTTPClient:       oauthHTTP,
+	}
+	switch o.Grant {
+	case config.GrantClientCredentials:
+		s.Grant = oauth.GrantClientCredentials
+	case config.GrantRefreshToken:
+		s.Grant = oauth.GrantRefreshToken
+	}
+	return s
+}
+
+// TokenSource returns the oauth.Source of srv (auth = oauth2), built on
+// first use and then shared by every connection to srv, so that its
+// tokens are cached across connections and sessions.
+func TokenSource(srv *config.Server) (*oauth.Source, error) {
+	ts, err := tokenSourceOf(srv)
+	if err != nil {
+		return nil, err
+	}
+	return ts.src, nil
+}
+
+func tokenSourceOf(srv *config.Server) (*tokenSource, error) {
+	sourcesMu.Lock()
+	defer sourcesMu.Unlock()
+	if ts := sources[srv]; ts != nil {
+		return ts, nil
+	}
+	src, err := oauth.New(OAuthSettings(srv))
+	if err != nil {
+		return nil, err
+	}
+	ts := &tokenSource{src: src}
+	sources[srv] = ts
+	return ts, nil
+}
+
+// tokenError is a failure to get a token, as the relay's *Error reports
+// it: temporary (the queue is held, no file is set aside), cause
+// oauth-failed, and the provider's own words as the reply.
+type tokenError struct{ err error }
+
+func (e tokenError) Error() string { return e.err.Error() }
+func (e tokenError) Unwrap() error { return e.err }
+
+// classifyToken makes the *Error of a token failure at server.
+func classifyToken(err error, server string) *Error {
+	e := &Error{Server: server, Stage: "auth", Cause: cause.OAuthFailed, Err: err}
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		e.Reply = tokenReply(oe)
+	} else if errors.Is(err, context.Canceled) {
+		e.Cause = cause.Temporary
+	}
+	return e
+}
+
+// tokenReply is a token failure in one line, for the relay's health: the
+// endpoint, the OAuth error code and the provider's own description (with
+// its AADSTS number), and what to do.
+func tokenReply(oe *oauth.Error) string {
+	s := "token endpoint " + oe.Endpoint + ": "
+	switch {
+	case oe.Description != "" && oe.Code != "":
+		s += oe.Code + ": " + oe.Description
+	case oe.Description != "":
+		s += oe.Description
+	case oe.Code != "":
+		s += oe.Code
+	default:
+		s += oe.Error()
+	}
+	if x, ok := oauth.Explain(oe); ok && x.Action != "" {
+		s += " (" + x.ID + ": " + x.Action + ")"
+	}
+	return s
+}
+
+// authOAuth logs in with an access token (auth = oauth2): XOAUTH2, or
+// OAUTHBEARER when the server offers only that. A 535 to a token that has
+// logged in before (it was revoked or the server's keys changed) gets one
+// forced refresh and one more try; a 535 to a new token forgets it, so
+// that the next connection fetches another.
+func (c *Conn) authOAuth(ctx context.Context) error {
+	srv := c.srv
+	if !mayAuthPlaintext(c.remoteHost(), c.tls != nil) {
+		why := "the server offers no TLS"
+		if srv.Security == config.SecurityNone {
+			why = "security = none"
+		}
+		return Classify(kindRefusal{refusal(why + ", and spoolgate never sends an access token unencrypted; set security = starttls or tls"), ErrPlaintextAuth}, c.label, "auth")
+	}
+	ok, offered := c.client.Extension("AUTH")
+	if !ok {
+		return Classify(kindRefusal{"auth = oauth2 is set, but the server does not offer AUTH", ErrNoAUTH}, c.label, "auth")
+	}
+	mech := ""
+	switch {
+	case c.client.SupportsAuth(oauth.XOAUTH2):
+		mech = oauth.XOAUTH2
+	case c.client.SupportsAuth(oauth.OAUTHBEARER):
+		mech = oauth.OAUTHBEARER
+	default:
+		return Classify(kindRefusal{refusal(fmt.Sprintf("the server offers AUTH %s; auth = oauth2 needs XOAUTH2 or OAUTHBEARER", offered)), ErrNoOAuthMechanism}, c.label, "auth")
+	}
+	c.mech = mech
+	ts, err := tokenSourceOf(srv)
+	if err != nil {
+		return classifyToken(err, c.label)
+	}
+	actx, cancel := context.WithTimeoutCause(ctx, c.timeout,
+		fmt.Errorf("the AUTH exchange took longer than timeout = %s: %w", c.timeout, context.DeadlineExceeded))
+	defer cancel()
+	tok, err := ts.src.Token(actx)
+	if err != nil {
+		return classifyToken(err, c.label)
+	}
+	err = c.authToken(actx, mech, tok)
+	if !isAuthRefused(err) {
+		if err == nil {
+			ts.mu.Lock()
+			ts.worked = tok.AccessToken
+			ts.mu.Unlock()
+		}
+		return classifyAuth(err, c.label)
+	}
+	ts.mu.Lock()
+	worked := ts.worked == tok.AccessToken
+	ts.mu.Unlock()
+	if !worked {
+		ts.src.Invalidate(tok)
+		return classifyAuth(err, c.label)
+	}
+	tok, ferr := ts.src.ForceRefresh(actx, tok)
+	if ferr != nil {
+		return classifyToken(ferr, c.label)
+	}
+	if err = c.authToken(actx, mech, tok); err == nil {
+		ts.mu.Lock()
+		ts.worked = tok.AccessToken
+		ts.mu.Unlock()
+	} else if isAuthRefused(err) {
+		ts.src.Invalidate(tok)
+	}
+	return classifyAuth(err, c.label)
+}
+
+// authToken runs one AUTH exchange with tok.
+func (c *Conn) authToken(ctx context.Context, mech string, tok oauth.Token) error {
+	var sc sasl.Client
+	if mech == oauth.XOAUTH2 {
+		sc = oauth.XOAUTH2Client(c.srv.Username, tok.AccessToken)
+	} else {
+		sc = oauth.OAuthBearerClient(c.srv.Username, tok.AccessToken, c.srv.Host, c.srv.Port)
+	}
+	defer c.watch(ctx)()
+	c.tr.auth = true
+	defer func() { c.tr.auth = false }()
+	return c.client.Auth(sc)
+}
+
+func classifyAuth(err error, label string) error {
+	if err == nil {
+		return nil
+	}
+	return Classify(err, label, "auth")
+}
+
+// isAuthRefused reports whether err is the server refusing the
+// credentials (535), after which the connection takes another AUTH.
+func isAuthRefused(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se) && se.Code == 535
+}

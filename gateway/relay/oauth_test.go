@@ -1,0 +1,281 @@
+package relay
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/cause"
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/oauth"
+	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
+	"github.com/spoolgate/spoolgate/gateway/smtptest"
+)
+
+// oauthRig is a token endpoint and a private Dovecot that takes its
+// tokens, relaying to a sink.
+type oauthRig struct {
+	tokens *oauthtest.Server
+	d      *smtptest.Dovecot
+}
+
+func newOAuthRig(t *testing.T) *oauthRig {
+	t.Helper()
+	s := oauthtest.NewPlain(t)
+	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: s.Issuer(), Key: s.HMACKey})
+	return &oauthRig{tokens: s, d: d}
+}
+
+// server is an [smtp] section for the rig's Dovecot with auth = oauth2.
+func (r *oauthRig) server(mailbox string, o config.OAuth) *config.Server {
+	return &config.Server{
+		Name: "smtp", Host: smtptest.DovecotHost, Port: r.d.Port(), Security: config.SecurityStartTLS,
+		TLSVerify: true, RootCAs: r.d.CAPool, HELO: "gateway.example.org", Username: mailbox,
+		ConnectTimeout: 10 * time.Second, Timeout: 20 * time.Second, Connections: 1,
+		Auth: config.AuthOAuth2, OAuth: o,
+	}
+}
+
+// lockedBuffer is a log both a session and the test use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// sendOne sends one message through a new session and closes it.
+func sendOne(t *testing.T, srv *config.Server, log *lockedBuffer, subject string) (*Result, error) {
+	t.Helper()
+	s := NewSession(srv, slogTo(log))
+	defer s.Close()
+	return s.Send(ctxT(t), delivery(subject))
+}
+
+func microsoftOAuth(app oauthtest.MicrosoftApp) config.OAuth {
+	return config.OAuth{Provider: config.ProviderMicrosoft, Tenant: app.Tenant, ClientID: app.ClientID,
+		ClientSecret: app.Secret, TokenURL: app.TokenURL}
+}
+
+// noSecrets fails when any of secrets is in any of outputs.
+func noSecrets(t *testing.T, outputs []string, secrets ...string) {
+	t.Helper()
+	for _, sec := range secrets {
+		if len(sec) < 8 {
+			t.Fatalf("secret %q is too short to look for", sec)
+		}
+		for _, out := range outputs {
+			if strings.Contains(out, sec) || strings.Contains(out, sec[len(sec)/2:]) {
+				t.Errorf("a secret is in %q", out)
+			}
+		}
+	}
+}
+
+// Microsoft 365 app-only sending: client credentials, XOAUTH2 over
+// STARTTLS, checked by Dovecot; the token is fetched once and shared by
+// the next session.
+func TestOAuth_MicrosoftClientCredentials(t *testing.T) {
+	r := newOAuthRig(t)
+	app := r.tokens.AddMicrosoftApp("library@example.org")
+	srv := r.server("library@example.org", microsoftOAuth(app))
+	var log lockedBuffer
+	for i := range 2 {
+		res, err := sendOne(t, srv, &log, "notice")
+		if err != nil {
+			t.Fatalf("send %d: %v\n%s", i, err, r.d.Log())
+		}
+		if !strings.HasPrefix(res.Reply, "250") {
+			t.Fatalf("reply %q", res.Reply)
+		}
+	}
+	r.d.Sink.WaitMessages(t, 2, 10*time.Second)
+	if n := r.tokens.Requests(oauthtest.GrantClientCredentials); n != 1 {
+		t.Errorf("%d token requests; want 1, the token shared by both sessions", n)
+	}
+	if !strings.Contains(log.String(), "auth=XOAUTH2") {
+		t.Errorf("log does not say XOAUTH2: %s", log.String())
+	}
+	src, err := TokenSource(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := src.Token(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSecrets(t, []string{log.String()}, app.Secret, tok.AccessToken)
+}
+
+// Google Workspace: a service account's JWT-bearer grant.
+func TestOAuth_GoogleServiceAccount(t *testing.T) {
+	r := newOAuthRig(t)
+	sa := r.tokens.AddServiceAccount(oauthtest.GoogleScope)
+	srv := r.server("library@example.org", config.OAuth{Provider: config.ProviderGoogle, KeyJSON: sa.KeyJSON})
+	var log lockedBuffer
+	if _, err := sendOne(t, srv, &log, "google"); err != nil {
+		t.Fatalf("send: %v\n%s", err, r.d.Log())
+	}
+	r.d.Sink.WaitMessages(t, 1, 10*time.Second)
+	if n := r.tokens.Requests(oauthtest.GrantJWTBearer); n != 1 {
+		t.Errorf("%d JWT-bearer requests; want 1", n)
+	}
+}
+
+// A refresh-token sign-in: the token is used, and the rotated refresh
+// token is written back to the file.
+func TestOAuth_RefreshTokenFile(t *testing.T) {
+	r := newOAuthRig(t)
+	app := r.tokens.AddMicrosoftApp("library@example.org")
+	file := filepath.Join(t.TempDir(), "refresh-token")
+	first := r.tokens.IssueRefreshToken(app.ClientID, "library@example.org")
+	if err := oauth.WriteRefreshToken(file, first); err != nil {
+		t.Fatal(err)
+	}
+	srv := r.server("library@example.org", config.OAuth{Provider: config.ProviderMicrosoft, Tenant: app.Tenant,
+		ClientID: app.ClientID, RefreshTokenFile: file, TokenURL: app.TokenURL, Grant: config.GrantRefreshToken})
+	var log lockedBuffer
+	if _, err := sendOne(t, srv, &log, "delegated"); err != nil {
+		t.Fatalf("send: %v\n%s", err, r.d.Log())
+	}
+	r.d.Sink.WaitMessages(t, 1, 10*time.Second)
+	now, err := oauth.ReadRefreshToken(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now == first || now == "" {
+		t.Errorf("the refresh-token file was not rewritten with the rotated token")
+	}
+	noSecrets(t, []string{log.String()}, first, now)
+}
+
+// A token that expires between two messages: the second session gets a
+// new one, and Dovecot (which checks exp) takes it.
+func TestOAuth_TokenExpiresMidRun(t *testing.T) {
+	r := newOAuthRig(t)
+	r.tokens.SetLifetime(2 * time.Second)
+	app := r.tokens.AddMicrosoftApp("library@example.org")
+	srv := r.server("library@example.org", microsoftOAuth(app))
+	var log lockedBuffer
+	if _, err := sendOne(t, srv, &log, "one"); err != nil {
+		t.Fatalf("send: %v\n%s", err, r.d.Log())
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if _, err := sendOne(t, srv, &log, "two"); err != nil {
+		t.Fatalf("send after expiry: %v\n%s", err, r.d.Log())
+	}
+	r.d.Sink.WaitMessages(t, 2, 10*time.Second)
+	if n := r.tokens.Requests(oauthtest.GrantClientCredentials); n < 2 {
+		t.Errorf("%d token requests; want a new token after the first expired", n)
+	}
+}
+
+// The token endpoint down, and a wrong client secret: the failure is
+// temporary, holds the queue, and says what the provider said.
+func TestOAuth_TokenFailuresHoldTheQueue(t *testing.T) {
+	r := newOAuthRig(t)
+	app := r.tokens.AddMicrosoftApp("library@example.org")
+
+	wrong := microsoftOAuth(app)
+	wrong.ClientSecret = "Wr0ng~SecretValue.1234"
+	var log lockedBuffer
+	_, err := sendOne(t, r.server("library@example.org", wrong), &log, "wrong")
+	e := oauthFailure(t, err)
+	if !strings.Contains(e.Reply, "AADSTS7000215") || !strings.Contains(e.Reply, "invalid_client") {
+		t.Errorf("reply %q; want the provider's AADSTS7000215", e.Reply)
+	}
+	noSecrets(t, []string{log.String(), e.Error(), e.Reply}, wrong.ClientSecret)
+
+	r.tokens.Down()
+	_, err = sendOne(t, r.server("library@example.org", microsoftOAuth(app)), &log, "down")
+	e = oauthFailure(t, err)
+	if !strings.Contains(e.Reply, "token endpoint 127.0.0.1") {
+		t.Errorf("reply %q; want the endpoint named", e.Reply)
+	}
+	if n := len(r.d.Sink.Messages()); n != 0 {
+		t.Errorf("%d messages reached the sink", n)
+	}
+}
+
+func oauthFailure(t *testing.T, err error) *Error {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v; want a *relay.Error", err)
+	}
+	if e.Cause != cause.OAuthFailed || e.Permanent || !e.Cause.HoldsQueue() || IsPermanent(err) || e.Stage != "auth" {
+		t.Fatalf("error %+v; want oauth-failed, temporary, at auth", e)
+	}
+	return e
+}
+
+// A 535 to a token that has worked (here: the relay now wants another
+// issuer, as after a key rotation) gets one forced refresh and one retry.
+func TestOAuth_ForcedRefreshAfter535(t *testing.T) {
+	r := newOAuthRig(t)
+	app := r.tokens.AddMicrosoftApp("library@example.org")
+	srv := r.server("library@example.org", microsoftOAuth(app))
+	var log lockedBuffer
+	if _, err := sendOne(t, srv, &log, "before"); err != nil {
+		t.Fatalf("send: %v\n%s", err, r.d.Log())
+	}
+	iss := r.tokens.URL + "/rotated/"
+	d2 := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: iss, Key: r.tokens.HMACKey})
+	r.tokens.SetIssuer(iss)
+	srv.Port, srv.RootCAs = d2.Port(), d2.CAPool
+	if _, err := sendOne(t, srv, &log, "after"); err != nil {
+		t.Fatalf("send after the relay refused the token: %v\n%s", err, d2.Log())
+	}
+	d2.Sink.WaitMessages(t, 1, 10*time.Second)
+	if n := r.tokens.Requests(oauthtest.GrantClientCredentials); n != 2 {
+		t.Errorf("%d token requests; want 2 (one forced refresh)", n)
+	}
+	if !strings.Contains(d2.Log(), "oauth2") {
+		t.Logf("dovecot log: %s", d2.Log())
+	}
+}
+
+// A server without XOAUTH2 and OAUTHBEARER, and a plain connection: no
+// token is fetched, and the queue is held.
+func TestOAuth_NoMechanismNoTLS(t *testing.T) {
+	tokens := oauthtest.NewPlain(t)
+	app := tokens.AddMicrosoftApp("library@example.org")
+	plain := smtptest.NewServer(t)
+	srv := &config.Server{Name: "smtp", Host: "mail.example.org", Port: plain.Port(), Security: config.SecurityNone,
+		Username: "library@example.org", Auth: config.AuthOAuth2, OAuth: microsoftOAuth(app),
+		ConnectTimeout: 5 * time.Second, Timeout: 5 * time.Second}
+	// Dial the test server by address, but as a host that is not loopback.
+	srv.Host = plain.Host()
+	c, err := Dial(ctxT(t), srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	if err := c.Hello(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Auth(ctxT(t))
+	var e *Error
+	if !errors.As(err, &e) || !e.Cause.HoldsQueue() {
+		t.Fatalf("auth = %v; want a cause that holds the queue", err)
+	}
+	if tokens.TotalRequests() != 0 {
+		t.Errorf("a token was fetched for a server that cannot take it")
+	}
+	_ = os.Getpid
+}
