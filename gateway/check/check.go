@@ -49,7 +49,7 @@ const (
 
 // Step is one finding.
 type Step struct {
-	Step    string      `json:"step"`              // DNS, TCP, GREETING, EHLO, TLS, AUTH, MAIL, RCPT, DATA, SEND, CAPTURE; LOANS, COLUMNS, AGE, NOTICES
+	Step    string      `json:"step"`              // TOKEN URL, TOKEN, DNS, TCP, GREETING, EHLO, TLS, AUTH, MAIL, RCPT, DATA, SEND, CAPTURE; LOANS, COLUMNS, AGE, NOTICES
 	Status  Status      `json:"status"`            // ok, warn, fail or skip
 	Detail  string      `json:"detail"`            // what was found
 	Verdict string      `json:"verdict,omitempty"` // what it means and what to change; set unless ok

@@ -39,6 +39,7 @@ func newRecorder(head *config.Server, marks bool) *recorder {
 	for srv := head; srv != nil && !seen[srv]; srv = srv.Next {
 		seen[srv] = true
 		r.secrets = append(r.secrets, secretsOf(srv)...)
+		r.secrets = append(r.secrets, oauthSecrets(srv)...)
 	}
 	return r
 }
@@ -86,6 +87,7 @@ type serverCheck struct {
 	now     time.Time
 	senders []sender // to ask about at MAIL
 	out     *Server
+	rec     *recorder // the transcript, whose secrets a token adds to
 }
 
 func (s *serverCheck) add(step string, st Status, detail, verdict string) {
@@ -102,7 +104,7 @@ func (s *serverCheck) addStep(st Step) {
 func checkServer(ctx context.Context, srv *config.Server, senders []sender, now time.Time) Server {
 	out := Server{Name: srv.Name, Address: srv.Address(), Steps: []Step{}}
 	rec := newRecorder(srv, false)
-	s := &serverCheck{srv: srv, now: now, senders: senders, out: &out}
+	s := &serverCheck{srv: srv, now: now, senders: senders, out: &out, rec: rec}
 	s.run(relay.WithTrace(ctx, rec.trace))
 	out.Transcript = rec.lines
 	if out.Transcript == nil {
@@ -113,6 +115,9 @@ func checkServer(ctx context.Context, srv *config.Server, senders []sender, now 
 
 func (s *serverCheck) run(ctx context.Context) {
 	srv := s.srv
+	if !s.oauthSteps(ctx) {
+		return
+	}
 	if !s.lookup(ctx) {
 		return
 	}
@@ -278,7 +283,13 @@ func (s *serverCheck) auth(ctx context.Context, c *relay.Conn, startTLS bool, lo
 		return true
 	}
 	if err := c.Auth(ctx); err != nil {
-		s.addStep(failed("AUTH", err, authVerdict(err, authCase{srv: srv, tls: c.TLS() != nil, startTLS: startTLS})))
+		verdict := ""
+		if srv.Auth == config.AuthOAuth2 {
+			verdict = oauthAuthVerdict(err, srv)
+		} else {
+			verdict = authVerdict(err, authCase{srv: srv, tls: c.TLS() != nil, startTLS: startTLS})
+		}
+		s.addStep(failed("AUTH", err, verdict))
 		return false
 	}
 	s.add("AUTH", StatusOK, fmt.Sprintf("logged in as %s with %s", srv.Username, c.AuthMechanism()), "")
