@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 func TestReadFile_Regular(t *testing.T) {
-	dir := t.TempDir()
+	dir := spooltest.TempDir(t)
 	path := filepath.Join(dir, "a.eml")
 	want := bytes.Repeat([]byte("x"), 5000)
 	if err := os.WriteFile(path, want, 0o600); err != nil {
@@ -35,7 +37,7 @@ func TestReadFile_Regular(t *testing.T) {
 }
 
 func TestOpen_Folder(t *testing.T) {
-	dir := t.TempDir()
+	dir := spooltest.TempDir(t)
 	_, _, err := Open(dir)
 	var nr *NotRegularError
 	if !errors.As(err, &nr) || nr.Kind != Folder || !errors.Is(err, ErrNotRegular) {
@@ -44,7 +46,7 @@ func TestOpen_Folder(t *testing.T) {
 }
 
 func TestOpen_Missing(t *testing.T) {
-	_, _, err := Open(filepath.Join(t.TempDir(), "gone.eml"))
+	_, _, err := Open(filepath.Join(spooltest.TempDir(t), "gone.eml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Open(missing): %v", err)
 	}

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 	"time"
 )
 
 func TestOpen_RefusesWhatIsNotARegularFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := spooltest.TempDir(t)
 	secret := filepath.Join(dir, "secret")
 	if err := os.WriteFile(secret, []byte("To: a@example.org\n\npassword"), 0o600); err != nil {
 		t.Fatal(err)
