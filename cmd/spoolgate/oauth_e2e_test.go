@@ -98,6 +98,7 @@ from = library@example.org
 	if !strings.Contains(string(checkOut), "TOKEN") || !strings.Contains(string(checkOut), "AADSTS7000215") {
 		t.Errorf("check does not show the token step and the provider's error:\n%s", checkOut)
 	}
+	t.Logf("spoolgate check with a wrong client secret:\n%s", checkOut)
 	daemon.stop(t)
 
 	outputs := map[string]string{"first log": firstLog, "second log": daemon.log(), "check": string(checkOut)}
