@@ -1,14 +1,9 @@
 package oauthtest
 
 import (
-	"bufio"
-	"crypto/tls"
 	"errors"
-	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,15 +12,37 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/spoolgate/spoolgate/gateway/oauth"
+	"github.com/spoolgate/spoolgate/gateway/smtptest"
 )
 
 // Debian's Dovecot (dovecot-core, dovecot-submissiond) validates this
 // server's tokens itself, configured as dovecot.go says: the proof that
-// DovecotConf and WriteDovecotKeys are right. Package smtptest has the
-// full harness; this one starts only what the login needs.
+// DovecotConf and WriteDovecotKeys are right. It runs on smtptest's
+// harness (the one private Dovecot of the repository), after checking that
+// the harness's oauth2.conf and key file say what DovecotConf and
+// WriteDovecotKeys write.
 func TestDovecot_AcceptsTheTokens(t *testing.T) {
 	s := New(t)
 	d := startDovecot(t, s)
+	keys := filepath.Join(d.d.Dir, "keys")
+	conf, err := os.ReadFile(filepath.Join(d.d.Dir, "oauth2.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(s.DovecotConf(keys)), "\n") {
+		if !strings.Contains(string(conf), line) {
+			t.Errorf("the harness's oauth2.conf lacks %q of DovecotConf:\n%s", line, conf)
+		}
+	}
+	mine := t.TempDir()
+	if err := s.WriteDovecotKeys(mine); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(filepath.Join(mine, filepath.FromSlash(DovecotKeyPath)))
+	got, _ := os.ReadFile(filepath.Join(keys, filepath.FromSlash(DovecotKeyPath)))
+	if len(want) == 0 || string(got) != string(want) {
+		t.Errorf("the harness's key file differs from WriteDovecotKeys's")
+	}
 
 	app := s.AddMicrosoftApp("Library@Example.org")
 	ms := tokenOf(t, s, oauth.Settings{Provider: "microsoft", Tenant: app.Tenant, ClientID: app.ClientID,
@@ -88,7 +105,7 @@ func TestDovecot_AcceptsTheTokens(t *testing.T) {
 		t.Fatalf("a 1-second token, at once: %v", err)
 	}
 	time.Sleep(2100 * time.Millisecond)
-	_, err := d.login(t, oauth.XOAUTH2, "library@example.org", short)
+	_, err = d.login(t, oauth.XOAUTH2, "library@example.org", short)
 	if err == nil || !strings.Contains(d.log(t), "Token has expired") {
 		t.Fatalf("an expired token: %v", err)
 	}
@@ -108,146 +125,25 @@ func tokenOf(t *testing.T, s *Server, set oauth.Settings) string {
 	return tok.AccessToken
 }
 
+// dovecot is smtptest's private Dovecot, set up to take s's tokens: the
+// one harness of the repository.
 type dovecot struct {
-	dir  string
-	port int
+	d *smtptest.Dovecot
 }
 
-// startDovecot starts a private Dovecot submission server (as root, as
-// the Debian package sets it up) that validates s's tokens, in front of a
-// relay that says yes to everything. It is skipped without Dovecot or
-// root, or fails then with SPOOLGATE_REAL_SERVERS=1.
+// startDovecot starts a private Dovecot submission server that validates
+// s's tokens (issuer and HS256 key), relaying to smtptest's sink.
 func startDovecot(t *testing.T, s *Server) *dovecot {
 	t.Helper()
-	unavailable := func(why string) {
-		if os.Getenv("SPOOLGATE_REAL_SERVERS") == "1" {
-			t.Fatalf("Dovecot can't be started: %s", why)
-		}
-		t.Skipf("Dovecot can't be started: %s", why)
-	}
-	if _, err := os.Stat("/usr/lib/dovecot/submission"); err != nil {
-		unavailable("install dovecot-core and dovecot-submissiond")
-	}
-	if os.Geteuid() != 0 {
-		unavailable("it runs as root")
-	}
-	dir, err := os.MkdirTemp("", "dv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if !t.Failed() {
-			os.RemoveAll(dir)
-		}
-	})
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	keys := filepath.Join(dir, "keys")
-	if err := s.WriteDovecotKeys(keys); err != nil {
-		t.Fatal(err)
-	}
-	ca, err := newCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM, keyPEM, err := ca.leafPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("cert.pem", certPEM)
-	write("key.pem", keyPEM)
-	write("oauth2.conf.ext", s.DovecotConf(keys))
-	relay := yesRelay(t)
-	port := freePort(t)
-	write("dovecot.conf", fmt.Sprintf(`base_dir = %[1]s/run
-state_dir = %[1]s/state
-log_path = %[1]s/log
-protocols = submission
-listen = 127.0.0.1
-ssl = required
-ssl_cert = <%[1]s/cert.pem
-ssl_key = <%[1]s/key.pem
-hostname = dovecot.test
-auth_mechanisms = xoauth2 oauthbearer
-auth_failure_delay = 0
-auth_debug = yes
-passdb {
-  driver = oauth2
-  mechanisms = xoauth2 oauthbearer
-  args = %[1]s/oauth2.conf.ext
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=%[1]s/home/%%u
-}
-mail_location = maildir:%[1]s/home/%%u/Maildir
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-service submission-login {
-  inet_listener submission {
-    port = %[2]d
-  }
-}
-submission_relay_host = 127.0.0.1
-submission_relay_port = %[3]d
-submission_relay_trusted = yes
-`, dir, port, relay))
-	cmd := exec.Command("/usr/sbin/dovecot", "-F", "-c", filepath.Join(dir, "dovecot.conf"))
-	out, _ := os.Create(filepath.Join(dir, "stderr"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		out.Close()
-	})
-	d := &dovecot{dir: dir, port: port}
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-		if err == nil {
-			c.Close()
-			return d
-		}
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(filepath.Join(dir, "stderr"))
-			t.Fatalf("dovecot exited: %s\n%s", b, d.log(t))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dovecot does not listen: %v\n%s", err, d.log(t))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &dovecot{d: smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: s.Issuer(), Key: s.HMACKey})}
 }
 
-func (d *dovecot) log(t *testing.T) string {
-	b, _ := os.ReadFile(filepath.Join(d.dir, "log"))
-	return string(b)
-}
+func (d *dovecot) log(t *testing.T) string { return d.d.Log() }
 
 // login connects, starts TLS and logs in with a BearerClient.
 func (d *dovecot) login(t *testing.T, mech, user, token string) (*oauth.BearerClient, error) {
 	t.Helper()
-	c, err := smtp.DialStartTLS(fmt.Sprintf("127.0.0.1:%d", d.port), &tls.Config{InsecureSkipVerify: true}) // a throw-away certificate
+	c, err := smtp.DialStartTLS(d.d.Addr(), d.d.TLSConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,56 +151,7 @@ func (d *dovecot) login(t *testing.T, mech, user, token string) (*oauth.BearerCl
 	c.CommandTimeout = 10 * time.Second
 	x := oauth.XOAUTH2Client(user, token)
 	if mech == oauth.OAUTHBEARER {
-		x = oauth.OAuthBearerClient(user, token, "127.0.0.1", d.port)
+		x = oauth.OAuthBearerClient(user, token, d.d.Host(), d.d.Port())
 	}
 	return x, c.Auth(x)
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// yesRelay is the relay behind Dovecot's submission service: it answers
-// every command with 250, enough for the login to complete.
-func yesRelay(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(time.Minute))
-				c.Write([]byte("220 relay ESMTP\r\n"))
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
-					case strings.HasPrefix(cmd, "QUIT"):
-						c.Write([]byte("221 bye\r\n"))
-						return
-					case strings.HasPrefix(cmd, "EHLO"):
-						c.Write([]byte("250-relay\r\n250 8BITMIME\r\n"))
-					default:
-						c.Write([]byte("250 ok\r\n"))
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
 }
