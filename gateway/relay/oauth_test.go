@@ -279,3 +279,47 @@ func TestOAuth_NoMechanismNoTLS(t *testing.T) {
 	}
 	_ = os.Getpid
 }
+
+// A server that offers only OAUTHBEARER gets OAUTHBEARER.
+func TestOAuth_OAuthBearerOnly(t *testing.T) {
+	s := oauthtest.NewPlain(t)
+	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: s.Issuer(), Key: s.HMACKey,
+		Settings: map[string]string{"auth_mechanisms": "oauthbearer"}})
+	r := &oauthRig{tokens: s, d: d}
+	app := s.AddMicrosoftApp("library@example.org")
+	var log lockedBuffer
+	if _, err := sendOne(t, r.server("library@example.org", microsoftOAuth(app)), &log, "bearer"); err != nil {
+		t.Fatalf("send: %v\n%s", err, d.Log())
+	}
+	if !strings.Contains(log.String(), "auth=OAUTHBEARER") {
+		t.Errorf("log does not say OAUTHBEARER: %s", log.String())
+	}
+	d.Sink.WaitMessages(t, 1, 10*time.Second)
+}
+
+// A 535 to a token that never worked is not retried at once, but the
+// token is forgotten: the next connection fetches a new one.
+func TestOAuth_RefusedNewTokenIsForgotten(t *testing.T) {
+	s := oauthtest.NewPlain(t)
+	iss := s.URL + "/later/"
+	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: iss, Key: s.HMACKey})
+	r := &oauthRig{tokens: s, d: d}
+	app := s.AddMicrosoftApp("library@example.org")
+	srv := r.server("library@example.org", microsoftOAuth(app))
+	var log lockedBuffer
+	_, err := sendOne(t, srv, &log, "refused")
+	var e *Error
+	if !errors.As(err, &e) || e.Code != 535 || e.Cause != cause.LoginRefused || !e.Cause.HoldsQueue() {
+		t.Fatalf("send = %v; want 535, login-refused", err)
+	}
+	if n := s.Requests(oauthtest.GrantClientCredentials); n != 1 {
+		t.Fatalf("%d token requests after a refused new token; want 1 (no retry)", n)
+	}
+	s.SetIssuer(iss)
+	if _, err := sendOne(t, srv, &log, "accepted"); err != nil {
+		t.Fatalf("send with a new token: %v\n%s", err, d.Log())
+	}
+	if n := s.Requests(oauthtest.GrantClientCredentials); n != 2 {
+		t.Errorf("%d token requests; want 2: the refused token was forgotten", n)
+	}
+}
