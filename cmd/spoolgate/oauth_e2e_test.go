@@ -13,6 +13,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
+	"github.com/spoolgate/spoolgate/spool"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
@@ -128,4 +129,92 @@ func healthText(t *testing.T, data string) string {
 		b.Write(c)
 	}
 	return b.String()
+}
+
+// The real binary with a Google service account's key file, and with a
+// refresh-token file that the provider rotates: both send through Dovecot,
+// and the rotated refresh token is written back to its file.
+func TestE2E_OAuthGoogleKeyAndRefreshFile(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("a private Dovecot runs on Linux only")
+	}
+	tokens := oauthtest.NewPlain(t)
+	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: tokens.Issuer(), Key: tokens.HMACKey})
+	sa := tokens.AddServiceAccount(oauthtest.GoogleScope)
+	app := tokens.AddMicrosoftApp("deleg@example.org")
+	dir := spooltest.TempDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "service-account.json"), sa.KeyJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first := tokens.IssueRefreshToken(app.ClientID, "deleg@example.org")
+	if err := os.WriteFile(filepath.Join(dir, "refresh-token"), []byte(first+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, dir, fmt.Sprintf(`
+[spool]
+folder   = queue
+data     = data
+settle   = 200ms
+interval = 2s
+
+[smtp]
+host = %[1]s
+port = %[2]d
+ca_file = %[3]s
+auth = oauth2
+oauth_provider = google
+username = library@example.org
+oauth_key_file = service-account.json
+
+[smtp.delegated]
+host = %[1]s
+port = %[2]d
+ca_file = %[3]s
+auth = oauth2
+oauth_provider = microsoft
+username = deleg@example.org
+oauth_tenant = %[4]s
+oauth_client_id = %[5]s
+oauth_refresh_token_file = refresh-token
+oauth_token_url = %[6]s
+
+[unit.branch]
+smtp = delegated
+
+[message]
+from = library@example.org
+`, smtptest.DovecotHost, d.Port(), d.CAFile, app.Tenant, app.ClientID, app.TokenURL))
+	queue := filepath.Join(dir, "queue")
+	daemon := startDaemon(t, cfg)
+	spooltest.WaitFor(t, "the queue folder exists", func() bool { _, err := os.Stat(queue); return err == nil })
+	copyExample(t, queue, "due-soon-en.eml")
+	d.Sink.WaitMessages(t, 1, 30*time.Second)
+	if n := tokens.Requests(oauthtest.GrantJWTBearer); n != 1 {
+		t.Errorf("%d JWT-bearer requests; want 1", n)
+	}
+	if err := spoolWriteUnit(queue, "branch.eml", "branch"); err != nil {
+		t.Fatal(err)
+	}
+	d.Sink.WaitMessages(t, 2, 30*time.Second)
+	now, err := os.ReadFile(filepath.Join(dir, "refresh-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(now)) == first || len(now) == 0 {
+		t.Errorf("the refresh-token file was not rewritten with the rotated token")
+	}
+	if code := daemon.stop(t); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	log := daemon.log()
+	if strings.Contains(log, first) || strings.Contains(log, strings.TrimSpace(string(now))) || strings.Contains(log, "PRIVATE KEY") || strings.Contains(log, "eyJ") {
+		t.Errorf("a secret is in the log")
+	}
+}
+
+// spoolWriteUnit writes a message for unit into the queue.
+func spoolWriteUnit(queue, name, unit string) error {
+	msg := "From: library@example.org\r\nTo: patron@example.net\r\nX-Spoolgate-Unit: " + unit +
+		"\r\nSubject: Branch notice\r\n\r\nYour book is ready.\r\n"
+	return spool.WriteFile(queue, name, []byte(msg), 0o644)
 }
