@@ -17,10 +17,6 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/relay"
 )
 
-// secretExpiryWarning is how close to oauth_client_secret_expires the
-// token step warns.
-const secretExpiryWarning = 30 * 24 * time.Hour
-
 // oauthSecrets lists what must never be shown for srv's OAuth2 sign-in:
 // the client secret.
 func oauthSecrets(srv *config.Server) []string {
@@ -113,12 +109,10 @@ func (s *serverCheck) oauthSteps(ctx context.Context) bool {
 		verdict = "The token carries no SMTP.SendAsApp role: in the app registration add the application permission " +
 			"SMTP.SendAsApp (Office 365 Exchange Online) and grant admin consent, or the relay answers 535 5.7.3."
 	}
-	if exp := srv.OAuth.SecretExpires; !exp.IsZero() {
-		if left := exp.Sub(s.now); left < secretExpiryWarning {
-			status = StatusWarn
-			verdict = strings.TrimSpace(verdict + fmt.Sprintf(" The client secret expires on %s: make a new one in the app registration "+
-				"(Certificates & secrets), put it in oauth_client_secret_file and set oauth_client_secret_expires in %s.", day(exp), sec))
-		}
+	if exp, soon := srv.OAuth.SecretExpiresSoon(s.now); soon {
+		status = StatusWarn
+		verdict = strings.TrimSpace(verdict + fmt.Sprintf(" The client secret expires on %s: make a new one in the app registration "+
+			"(Certificates & secrets), put it in oauth_client_secret_file and set oauth_client_secret_expires in %s.", day(exp), sec))
 	}
 	s.add("TOKEN", status, detail, verdict)
 	return true

@@ -357,3 +357,34 @@ func (o OAuth) String() string {
 // Format prints o as String does, with every verb, so that no secret
 // reaches a log through %v, %+v or %#v of a Server.
 func (o OAuth) Format(f fmt.State, _ rune) { fmt.Fprint(f, o.String()) }
+
+// SecretWarning is how long before oauth_client_secret_expires the daily
+// log and check warn.
+const SecretWarning = 30 * 24 * time.Hour
+
+// SecretExpiresSoon reports whether the client secret expires within
+// SecretWarning of now (or has expired), and when.
+func (o OAuth) SecretExpiresSoon(now time.Time) (time.Time, bool) {
+	if o.SecretExpires.IsZero() {
+		return time.Time{}, false
+	}
+	return o.SecretExpires, o.SecretExpires.Sub(now) < SecretWarning
+}
+
+// OAuthFiles are the files of s's OAuth2 sign-in that hold secrets, as
+// absolute paths: the client secret file, the service account's key and
+// the refresh-token file (which spoolgate rewrites, so its folder must be
+// writable by the service). An installer protects them as it does a
+// password_file.
+func (s *Server) OAuthFiles() []string {
+	if s.Auth != AuthOAuth2 {
+		return nil
+	}
+	var out []string
+	for _, p := range []string{s.OAuth.ClientSecretFile, s.OAuth.KeyFile, s.OAuth.RefreshTokenFile} {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func oauthConfig(smtp string) string {
@@ -100,5 +102,27 @@ func TestLoad_OAuthSecretHidden(t *testing.T) {
 		if strings.Contains(e.Error(), "verysecret") || strings.Contains(e.Error(), "other") {
 			t.Errorf("secret shown: %v", e)
 		}
+	}
+}
+
+func TestOAuth_FilesAndExpiry(t *testing.T) {
+	c, dir := mustLoad(t, oauthConfig(`auth = oauth2
+oauth_provider = microsoft
+username = library@example.org
+oauth_tenant = t
+oauth_client_id = c
+oauth_client_secret_file = secret.txt
+oauth_refresh_token_file = rt
+oauth_client_secret_expires = 2027-06-30`), "secret.txt", "s3cr3t-value\n")
+	files := c.SMTP.OAuthFiles()
+	if len(files) != 2 || files[0] != filepath.Join(dir, "secret.txt") || files[1] != filepath.Join(dir, "rt") {
+		t.Errorf("OAuthFiles = %v", files)
+	}
+	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
+	if _, soon := c.SMTP.OAuth.SecretExpiresSoon(day("2027-05-30")); soon {
+		t.Errorf("31 days before: soon")
+	}
+	if at, soon := c.SMTP.OAuth.SecretExpiresSoon(day("2027-06-01")); !soon || !at.Equal(day("2027-06-30")) {
+		t.Errorf("29 days before: not soon")
 	}
 }
