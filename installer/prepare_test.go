@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sort"
 	"testing"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -142,6 +143,7 @@ func TestPasswordFiles(t *testing.T) {
 	cfg := site(t, "username = library\npassword_file = secret.txt ; the relay's\nnext = backup\n\n"+
 		"[smtp.backup]\nhost = backup.example.org\nsecurity = tls\nusername = library\npassword_file = `"+abs+"`\n")
 	want := []string{filepath.Join(filepath.Dir(cfg.File), "secret.txt"), abs}
+	sort.Strings(want)
 	if got := passwordFiles(cfg); !reflect.DeepEqual(got, want) {
 		t.Errorf("passwordFiles = %q, want %q", got, want)
 	}
@@ -158,6 +160,21 @@ func TestPasswordFiles(t *testing.T) {
 	}
 	if got := secretFiles(site(t, "")); len(got) != 0 {
 		t.Errorf("no password: secretFiles = %q", got)
+	}
+
+	// An OAuth2 sign-in's client secret file, in a chain of its own.
+	dir := spooltest.TempDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "m365.secret"), []byte("s3cret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m365 := site(t, "\n[smtp.m365]\nauth = oauth2\noauth_provider = microsoft\noauth_tenant = contoso.onmicrosoft.com\n"+
+		"oauth_client_id = 00000000-0000-0000-0000-000000000001\noauth_client_secret_file = `"+filepath.Join(dir, "m365.secret")+"`\n"+
+		"username = library@contoso.org\n")
+	if got := passwordFiles(m365); !reflect.DeepEqual(got, []string{filepath.Join(dir, "m365.secret")}) {
+		t.Errorf("oauth_client_secret_file: passwordFiles = %q", got)
+	}
+	if got := secretFiles(m365); len(got) != 2 || got[0] != m365.File {
+		t.Errorf("an OAuth2 sign-in: secretFiles = %q", got)
 	}
 }
 

@@ -1,22 +1,18 @@
 package installer
 
 import (
-	"path/filepath"
-	"runtime"
-	"strings"
-
-	"gopkg.in/ini.v1"
+	"sort"
 
 	"github.com/spoolgate/spoolgate/gateway/config"
-	"github.com/spoolgate/spoolgate/spool/safefile"
 )
 
-// secretFiles are the files that hold a password of cfg: the config file
-// itself and every password_file, when any server has a password.
+// secretFiles are the files that hold a secret of cfg: the config file
+// itself and every password_file and OAuth2 secret file, when any server
+// has a password or an OAuth2 sign-in.
 func secretFiles(cfg *config.Config) []string {
 	has := false
-	for s := cfg.SMTP; s != nil; s = s.Next {
-		has = has || s.Password != ""
+	for _, s := range cfg.EveryServer() {
+		has = has || s.Password != "" || s.Auth == config.AuthOAuth2
 	}
 	if !has {
 		return nil
@@ -24,45 +20,21 @@ func secretFiles(cfg *config.Config) []string {
 	return append([]string{cfg.File}, passwordFiles(cfg)...)
 }
 
-// passwordFiles are the password_file paths of cfg's file, made absolute
-// the way config.Load does. config.Config keeps the passwords but not
-// where they came from, so the file is read again (as config.Load reads
-// it: a regular file, no link, at most 1 MiB), with the parser settings
-// of package config; a file that can't be read names none.
+// passwordFiles are the files outside the config that hold secrets of
+// cfg's relays (config.Server.SecretFiles: password_file, the OAuth2
+// client secret, key and refresh-token files), each once, as config.Load
+// resolved them.
 func passwordFiles(cfg *config.Config) []string {
-	data, err := safefile.ReadFile(cfg.File, 1<<20)
-	if err != nil {
-		return nil
-	}
-	f, err := ini.LoadSources(ini.LoadOptions{
-		KeyValueDelimiters:        "=",
-		IgnoreContinuation:        true,
-		SpaceBeforeInlineComment:  true,
-		UnescapeValueDoubleQuotes: true,
-		AllowShadows:              true,
-	}, data)
-	if err != nil {
-		return nil
-	}
 	var out []string
-	dir := filepath.Dir(cfg.File)
-	for _, sec := range f.Sections() {
-		if sec.Name() != "smtp" && !strings.HasPrefix(sec.Name(), "smtp.") {
-			continue
+	seen := map[string]bool{}
+	for _, s := range cfg.EveryServer() {
+		for _, p := range s.SecretFiles() {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
 		}
-		p := strings.TrimSpace(sec.Key("password_file").String())
-		if p == "" {
-			continue
-		}
-		switch {
-		case filepath.IsAbs(p):
-			p = filepath.Clean(p)
-		case runtime.GOOS == "windows" && (strings.HasPrefix(p, `\`) || strings.HasPrefix(p, "/")):
-			p = filepath.Clean(filepath.VolumeName(dir) + p)
-		default:
-			p = filepath.Join(dir, p)
-		}
-		out = append(out, p)
 	}
+	sort.Strings(out)
 	return out
 }

@@ -246,6 +246,7 @@ type Server struct {
 	HELO           string         // the EHLO name; never empty after Load
 	Username       string
 	Password       string // from password or password_file; never logged
+	PasswordFile   string // password_file, absolute, or "" when the password is in the config
 	Auth           Auth   // AuthPassword (also when empty) or AuthOAuth2
 	OAuth          OAuth  // with auth = oauth2: the sign-in, validated
 	ConnectTimeout time.Duration

@@ -635,6 +635,7 @@ func (l *loader) validateUnits() {
 // validateServer checks one [smtp] or [smtp.NAME] section.
 func (l *loader) validateServer(d *serverDraft, defaultHELO string) {
 	s, sec := d.srv, d.section
+	s.PasswordFile = d.passwordFile
 	// Whether a key was written with a value, valid or not.
 	has := func(key string) bool {
 		if rs := l.lay.section(sec); rs != nil {

@@ -388,3 +388,33 @@ func (s *Server) OAuthFiles() []string {
 	}
 	return out
 }
+
+// SecretFiles are the files outside the config that hold s's secrets, as
+// absolute paths: its password_file, or the files of its OAuth2 sign-in
+// (OAuthFiles).
+func (s *Server) SecretFiles() []string {
+	var out []string
+	if s.PasswordFile != "" {
+		out = append(out, s.PasswordFile)
+	}
+	return append(out, s.OAuthFiles()...)
+}
+
+// EveryServer is each server of every relay chain of c ([smtp] and every
+// [smtp.NAME], with the servers they fall back to), each once, in no
+// particular order.
+func (c *Config) EveryServer() []*Server {
+	seen := map[*Server]bool{}
+	var out []*Server
+	add := func(s *Server) {
+		for ; s != nil && !seen[s]; s = s.Next {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	add(c.SMTP)
+	for _, s := range c.Servers {
+		add(s)
+	}
+	return out
+}
