@@ -15,6 +15,8 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/oauth"
 	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // Every value and error this package makes, formatted every way a log
@@ -63,7 +65,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	}
 
 	// Refresh-token sign-in, with a rotation.
-	file := filepath.Join(t.TempDir(), "refresh")
+	file := filepath.Join(spooltest.TempDir(t), "refresh")
 	rt0 := srv.IssueRefreshToken(app.ClientID, app.Mailbox)
 	secrets["first refresh token"] = rt0
 	if err := oauth.WriteRefreshToken(file, rt0); err != nil {
@@ -181,7 +183,7 @@ func TestRefreshToken_SaveFailureKeptInMemory(t *testing.T) {
 	app := srv.AddMicrosoftApp("library@example.org")
 	// A name the file system takes, but whose temporary name (longer by
 	// 19 bytes) it does not: the write fails even for root.
-	file := filepath.Join(t.TempDir(), strings.Repeat("r", 245))
+	file := filepath.Join(spooltest.TempDir(t), strings.Repeat("r", 245))
 	rt0 := srv.IssueRefreshToken(app.ClientID, app.Mailbox)
 	if err := os.WriteFile(file, []byte(rt0+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/oauth"
 	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // oauthRig is a token endpoint and a private Dovecot that takes its
@@ -142,7 +144,7 @@ func TestOAuth_GoogleServiceAccount(t *testing.T) {
 func TestOAuth_RefreshTokenFile(t *testing.T) {
 	r := newOAuthRig(t)
 	app := r.tokens.AddMicrosoftApp("library@example.org")
-	file := filepath.Join(t.TempDir(), "refresh-token")
+	file := filepath.Join(spooltest.TempDir(t), "refresh-token")
 	first := r.tokens.IssueRefreshToken(app.ClientID, "library@example.org")
 	if err := oauth.WriteRefreshToken(file, first); err != nil {
 		t.Fatal(err)

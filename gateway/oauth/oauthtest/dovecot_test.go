@@ -13,6 +13,8 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/oauth"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // Debian's Dovecot (dovecot-core, dovecot-submissiond) validates this
@@ -34,7 +36,7 @@ func TestDovecot_AcceptsTheTokens(t *testing.T) {
 			t.Errorf("the harness's oauth2.conf lacks %q of DovecotConf:\n%s", line, conf)
 		}
 	}
-	mine := t.TempDir()
+	mine := spooltest.TempDir(t)
 	if err := s.WriteDovecotKeys(mine); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestDovecot_AcceptsTheTokens(t *testing.T) {
 		ClientSecret: app.Secret, TokenURL: app.TokenURL})
 	sa := s.AddServiceAccount(GoogleScope)
 	google := tokenOf(t, s, oauth.Settings{Provider: "google", KeyJSON: sa.KeyJSON, Username: "gl@example.org"})
-	rtFile := filepath.Join(t.TempDir(), "refresh")
+	rtFile := filepath.Join(spooltest.TempDir(t), "refresh")
 	if err := oauth.WriteRefreshToken(rtFile, s.IssueRefreshToken(app.ClientID, "deleg@example.org")); err != nil {
 		t.Fatal(err)
 	}

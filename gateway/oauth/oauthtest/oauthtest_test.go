@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // post sends a token request and decodes the JSON reply.
@@ -109,7 +111,7 @@ func dovecotAccepts(t *testing.T, keys, issuers, token, user string) string {
 
 func TestTokens_DovecotAcceptsThem(t *testing.T) {
 	s := New(t)
-	keys := filepath.Join(t.TempDir(), "keys")
+	keys := filepath.Join(spooltest.TempDir(t), "keys")
 	if err := s.WriteDovecotKeys(keys); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func TestTokens_DovecotAcceptsThem(t *testing.T) {
 	}
 	// Another server's key does not verify them.
 	other := NewPlain(t)
-	okeys := filepath.Join(t.TempDir(), "okeys")
+	okeys := filepath.Join(spooltest.TempDir(t), "okeys")
 	other.WriteDovecotKeys(okeys)
 	if why := dovecotAccepts(t, okeys, s.Issuer(), str(ms["access_token"]), "library@example.org"); why != "Incorrect JWT signature" {
 		t.Fatalf("with another key: %q", why)
@@ -175,7 +177,7 @@ func TestTokens_Expire(t *testing.T) {
 	if r["expires_in"] != float64(1) {
 		t.Fatalf("expires_in %v, want 1", r["expires_in"])
 	}
-	keys := t.TempDir()
+	keys := spooltest.TempDir(t)
 	s.WriteDovecotKeys(keys)
 	time.Sleep(2100 * time.Millisecond)
 	if why := dovecotAccepts(t, keys, s.Issuer(), str(r["access_token"]), "lib@example.org"); why != "Token has expired" {
