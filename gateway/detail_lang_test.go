@@ -14,6 +14,8 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/message"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
 	"github.com/spoolgate/spoolgate/spool"
+
+	"github.com/spoolgate/spoolgate/gateway/lang"
 )
 
 // badText reads the part of name.BAD.txt that people read: everything
@@ -142,11 +144,11 @@ func TestLanguage_RelaySizeDetailInRussian(t *testing.T) {
 // TestBadWords_Complete: every language of [log] language has every word
 // of a .BAD.txt file, with its verbs, and no language copies another's.
 func TestBadWords_Complete(t *testing.T) {
-	if len(badLanguages) != len(cause.Languages()) {
-		t.Errorf("badLanguages has %d languages, cause has %d", len(badLanguages), len(cause.Languages()))
+	if len(badLanguages) != len(lang.Codes()) {
+		t.Errorf("badLanguages has %d languages, cause has %d", len(badLanguages), len(lang.Codes()))
 	}
 	seen := map[string]string{}
-	for _, lang := range cause.Languages() {
+	for _, lang := range lang.Codes() {
 		w, ok := badLanguages[lang]
 		if !ok {
 			t.Errorf("no words in %s", lang)

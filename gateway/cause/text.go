@@ -1,11 +1,8 @@
 package cause
 
-import "strings"
-
-// Languages returns the languages Explain and Label speak, as [log]
-// language names them. The first, English, is the one for a language they
-// do not speak.
-func Languages() []string { return []string{"en", "sv", "nb", "pl", "cs", "ru"} }
+import (
+	"strings"
+)
 
 // Explain words c for a librarian or an IT admin in lang: what happened,
 // and what to do about it. An unknown language is English; an unknown

@@ -4,16 +4,18 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/spoolgate/spoolgate/gateway/lang"
 )
 
 // TestTexts_Complete: every cause has a label, a meaning and an action in
 // every language, and no language copies another's text for a cause (an
 // untranslated copy).
 func TestTexts_Complete(t *testing.T) {
-	if len(texts) != len(Languages()) {
-		t.Errorf("texts has %d languages, Languages names %d", len(texts), len(Languages()))
+	if len(texts) != len(lang.Codes()) {
+		t.Errorf("texts has %d languages, lang.Codes names %d", len(texts), len(lang.Codes()))
 	}
-	for _, lang := range Languages() {
+	for _, lang := range lang.Codes() {
 		ts, ok := texts[lang]
 		if !ok {
 			t.Errorf("no texts in %s", lang)
@@ -31,7 +33,7 @@ func TestTexts_Complete(t *testing.T) {
 	}
 	for _, c := range All() {
 		seen := map[string]string{}
-		for _, lang := range Languages() {
+		for _, lang := range lang.Codes() {
 			x := texts[lang][c]
 			for _, s := range []string{x.label, x.meaning, x.action} {
 				if other, ok := seen[s]; ok {
@@ -48,7 +50,7 @@ func TestTexts_Complete(t *testing.T) {
 // without a full stop.
 func TestTexts_Form(t *testing.T) {
 	digit := regexp.MustCompile(`[0-9]`)
-	for _, lang := range Languages() {
+	for _, lang := range lang.Codes() {
 		for _, c := range All() {
 			x := texts[lang][c]
 			for _, s := range []string{x.meaning, x.action} {
@@ -72,7 +74,7 @@ func TestTexts_Form(t *testing.T) {
 func TestTexts_NoEnglish(t *testing.T) {
 	names := regexp.MustCompile(`\[[a-z]+\]( (username|password|from|helo|retry_for))?|spoolgate (check|retry)|\b(username|password|security)\b`)
 	english := regexp.MustCompile(`(?i)\b(the|and|is|not|of|this|that|message|relay|address|recipient|ask|please|could|was|login|check|file|queue|mailbox|try|later)\b`)
-	for _, lang := range Languages() {
+	for _, lang := range lang.Codes() {
 		if lang == "en" {
 			continue
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spoolgate/spoolgate/gateway/cause"
+	"github.com/spoolgate/spoolgate/gateway/lang"
 )
 
 // sampleDetail is a Detail with every field set, so that a text that drops
@@ -32,12 +32,12 @@ func TestDetailTexts_Complete(t *testing.T) {
 		langs = append(langs, l)
 	}
 	slices.Sort(langs)
-	want := slices.Sorted(slices.Values(cause.Languages()))
+	want := slices.Sorted(slices.Values(lang.Codes()))
 	if !slices.Equal(langs, want) {
 		t.Errorf("languages = %v, want those of cause: %v", langs, want)
 	}
 	en := languages["en"]
-	for _, lang := range cause.Languages() {
+	for _, lang := range lang.Codes() {
 		w := languages[lang]
 		if len(w.texts) != len(Details()) {
 			t.Errorf("%s has %d texts; there are %d details", lang, len(w.texts), len(Details()))
@@ -74,7 +74,7 @@ func strip(s string) string {
 // placeholders filled: no placeholder, no fmt verb gone wrong (%!), and
 // the facts themselves in the text.
 func TestDetailText_Filled(t *testing.T) {
-	for _, lang := range cause.Languages() {
+	for _, lang := range lang.Codes() {
 		for _, id := range Details() {
 			d := sampleDetail(id)
 			s := d.Text(lang)
@@ -95,7 +95,7 @@ func TestDetailText_Filled(t *testing.T) {
 // words once the literal names are taken out.
 func TestDetailTexts_NoEnglish(t *testing.T) {
 	english := regexp.MustCompile(`(?i)\b(the|and|is|not|of|this|that|has|have|no|must|cannot|once|too|long|before|with|message|relay|address|recipients?|file|line|header|field|bytes|characters?|allows|at most|set|check|add|shorten|empty|valid|e\.g)\b`)
-	for _, lang := range cause.Languages() {
+	for _, lang := range lang.Codes() {
 		if lang == "en" {
 			continue
 		}
