@@ -259,6 +259,14 @@ type Server struct {
 	// SessionMessages messages or once it is SessionTime old; 0 = no limit.
 	SessionMessages int
 	SessionTime     time.Duration
+
+	// The provider's sending limits, on top of [spool] batch and interval:
+	// DailyLimit recipients in any rolling 24 hours and MinuteLimit
+	// messages in any 60 seconds; 0 = none. With oauth_provider they
+	// default to the provider's published limits. The gateway reads them
+	// from the first server of a chain.
+	DailyLimit  int
+	MinuteLimit int
 }
 
 // Address is host:port.

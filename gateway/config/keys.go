@@ -164,6 +164,12 @@ func knownKeys() map[string]map[string]keyDef {
 			"pipelining": boolKey("pipelining = true", func(t *target) *bool { return &srv(t).Pipelining }),
 			"connections": intKey(1, math32, "a whole number of connections, 1 or more (e.g. connections = 1)",
 				func(t *target) *int { return &srv(t).Connections }),
+			"daily_limit": intKey(0, math32, "a whole number of recipients in any 24 hours, 0 or more; 0 = no limit "+
+				"(e.g. daily_limit = 10000)",
+				func(t *target) *int { return &srv(t).DailyLimit }),
+			"minute_limit": intKey(0, math32, "a whole number of messages in any 60 seconds, 0 or more; 0 = no limit "+
+				"(e.g. minute_limit = 30)",
+				func(t *target) *int { return &srv(t).MinuteLimit }),
 			"session_messages": intKey(0, math32, "a whole number of messages, 0 or more; 0 keeps a connection "+
 				"for any number (e.g. session_messages = 100)",
 				func(t *target) *int { return &srv(t).SessionMessages }),

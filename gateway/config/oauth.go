@@ -55,6 +55,15 @@ var providerHosts = map[string]string{
 	ProviderGoogle:    "smtp.gmail.com",
 }
 
+// providerLimits are the providers' published sending limits per mailbox:
+// Microsoft 365 takes 30 messages a minute and 10,000 recipients a day;
+// Google Workspace 2,000 messages a day (counted here as recipients, the
+// safer reading).
+var providerLimits = map[string]struct{ minute, daily int }{
+	ProviderMicrosoft: {minute: 30, daily: 10000},
+	ProviderGoogle:    {daily: 2000},
+}
+
 // maxKeyFile bounds a service account's JSON key (about 2.3 KB).
 const maxKeyFile = 64 << 10
 
@@ -246,6 +255,13 @@ func (l *loader) applyProviderDefaults(d *serverDraft, has func(string) bool) {
 	}
 	if !has("security") {
 		s.Security = SecurityStartTLS
+	}
+	lim := providerLimits[s.OAuth.Provider]
+	if !has("minute_limit") {
+		s.MinuteLimit = lim.minute
+	}
+	if !has("daily_limit") {
+		s.DailyLimit = lim.daily
 	}
 }
 
