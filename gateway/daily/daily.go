@@ -174,7 +174,7 @@ func isReply(s string) bool {
 
 // Warning is something the librarian or IT should look at.
 type Warning struct {
-	Kind string // failover, certificate, certificate-check, loans-missing, loans-old, loans-unreadable, loans-error, rows, repeated, unmatched
+	Kind string // failover, certificate, certificate-check, oauth-secret, oauth-secret-expired, loans-missing, loans-old, loans-unreadable, loans-error, rows, repeated, unmatched
 	Text string // in the report's language
 }
 
@@ -269,6 +269,7 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 	r.failovers(recs, start, end)
 	r.relayHealth()
 	r.certificates(ctx)
+	r.secrets()
 	r.loansExport()
 	if n := in.Notices; n != nil {
 		if n.LoansError != "" {
@@ -381,6 +382,25 @@ func label(s *config.Server) string {
 		return ""
 	}
 	return s.Name + " (" + s.Address() + ")"
+}
+
+// secrets warns of an OAuth2 client secret that expires within
+// config.SecretWarning (30 days) or has expired, from each server's
+// oauth_client_secret_expires: no token tells when its secret expires.
+func (r *Report) secrets() {
+	for _, s := range r.cfg.EveryServer() {
+		if s.Auth != config.AuthOAuth2 {
+			continue
+		}
+		at, soon := s.OAuth.SecretExpiresSoon(r.Made)
+		switch {
+		case !soon:
+		case !at.After(r.Made):
+			r.warn("oauth-secret-expired", r.t.WSecretExpired, label(s), r.date(at))
+		default:
+			r.warn("oauth-secret", r.t.WSecretSoon, label(s), r.date(at), r.days(at.Sub(r.Made)))
+		}
+	}
 }
 
 // loansExport warns when the overdue scan's export is missing or stale.

@@ -63,6 +63,8 @@ type texts struct {
 	WFailover                          []string // count, backup relay, main relay
 	WCertSoon                          string   // relay, date, how soon
 	WCertExpired, WCertCheck           string
+	WSecretSoon                        string // relay, date, how soon: [smtp] oauth_client_secret_expires
+	WSecretExpired                     string // relay, date
 	WLoansMissing, WLoansOld           string
 	WLoansStat                         string
 	WRepeated                          []string // deferred files that are stuck (see stuck)
@@ -160,6 +162,8 @@ var languages = map[string]*texts{
 		WCertSoon:       "The TLS certificate of the mail relay %s expires on %s, in %s. Ask IT to renew it in time.",
 		WCertExpired:    "The TLS certificate of the mail relay %s expired on %s. Ask IT to renew it.",
 		WCertCheck:      "Could not check the TLS certificate of the mail relay %s: %s",
+		WSecretSoon:     "The OAuth2 client secret of the mail relay %s expires on %s, in %s (oauth_client_secret_expires). Ask IT to make a new secret in the app registration, put it in the config and update oauth_client_secret_expires.",
+		WSecretExpired:  "The OAuth2 client secret of the mail relay %s expired on %s (oauth_client_secret_expires): sending fails until IT makes a new secret in the app registration and puts it in the config.",
 		WLoansMissing:   "The loans export %s does not exist, so the overdue scan has no loans to read. Check the library system's export job.",
 		WLoansOld:       "The loans export %s was last written %s, more than a day ago. Check the library system's export job.",
 		WLoansStat:      "Cannot read the loans export %s: %s",
@@ -256,6 +260,8 @@ var languages = map[string]*texts{
 		WCertSoon:       "TLS-certifikatet för e-postservern %s går ut %s, om %s. Be IT att förnya det i tid.",
 		WCertExpired:    "TLS-certifikatet för e-postservern %s gick ut %s. Be IT att förnya det.",
 		WCertCheck:      "Kunde inte kontrollera TLS-certifikatet för e-postservern %s: %s",
+		WSecretSoon:     "OAuth2-klienthemligheten för e-postservern %s går ut %s, om %s (oauth_client_secret_expires). Be IT att skapa en ny hemlighet i appregistreringen, lägga in den i konfigurationen och uppdatera oauth_client_secret_expires.",
+		WSecretExpired:  "OAuth2-klienthemligheten för e-postservern %s gick ut %s (oauth_client_secret_expires): utskicket misslyckas tills IT skapar en ny hemlighet i appregistreringen och lägger in den i konfigurationen.",
 		WLoansMissing:   "Lånefilen %s finns inte, så förseningskontrollen har inga lån att läsa. Kontrollera bibliotekssystemets export.",
 		WLoansOld:       "Lånefilen %s skrevs senast %s, för mer än ett dygn sedan. Kontrollera bibliotekssystemets export.",
 		WLoansStat:      "Kan inte läsa lånefilen %s: %s",
@@ -352,6 +358,8 @@ var languages = map[string]*texts{
 		WCertSoon:       "TLS-sertifikatet til e-postserveren %s utløper %s, om %s. Be IT fornye det i tide.",
 		WCertExpired:    "TLS-sertifikatet til e-postserveren %s utløp %s. Be IT fornye det.",
 		WCertCheck:      "Kunne ikke kontrollere TLS-sertifikatet til e-postserveren %s: %s",
+		WSecretSoon:     "OAuth2-klienthemmeligheten til e-postserveren %s utløper %s, om %s (oauth_client_secret_expires). Be IT lage en ny hemmelighet i appregistreringen, legge den inn i konfigurasjonen og oppdatere oauth_client_secret_expires.",
+		WSecretExpired:  "OAuth2-klienthemmeligheten til e-postserveren %s utløp %s (oauth_client_secret_expires): sendingen feiler til IT lager en ny hemmelighet i appregistreringen og legger den inn i konfigurasjonen.",
 		WLoansMissing:   "Lånefilen %s finnes ikke, så forfallskontrollen har ingen lån å lese. Kontroller eksporten fra biblioteksystemet.",
 		WLoansOld:       "Lånefilen %s ble sist skrevet %s, for mer enn et døgn siden. Kontroller eksporten fra biblioteksystemet.",
 		WLoansStat:      "Kan ikke lese lånefilen %s: %s",
@@ -448,6 +456,8 @@ var languages = map[string]*texts{
 		WCertSoon:       "Certyfikat TLS serwera pocztowego %s wygasa %s, za %s. Poproś dział IT o jego odnowienie na czas.",
 		WCertExpired:    "Certyfikat TLS serwera pocztowego %s wygasł %s. Poproś dział IT o jego odnowienie.",
 		WCertCheck:      "Nie udało się sprawdzić certyfikatu TLS serwera pocztowego %s: %s",
+		WSecretSoon:     "Klucz tajny klienta OAuth2 serwera pocztowego %s wygasa %s, za %s (oauth_client_secret_expires). Poproś dział IT o utworzenie nowego klucza w rejestracji aplikacji, wpisanie go do konfiguracji i zmianę oauth_client_secret_expires.",
+		WSecretExpired:  "Klucz tajny klienta OAuth2 serwera pocztowego %s wygasł %s (oauth_client_secret_expires): wysyłka nie działa, dopóki dział IT nie utworzy nowego klucza w rejestracji aplikacji i nie wpisze go do konfiguracji.",
 		WLoansMissing:   "Eksport wypożyczeń %s nie istnieje, więc kontrola terminów nie ma czego odczytać. Sprawdź eksport w systemie bibliotecznym.",
 		WLoansOld:       "Eksport wypożyczeń %s został ostatnio zapisany %s, ponad dobę temu. Sprawdź eksport w systemie bibliotecznym.",
 		WLoansStat:      "Nie można odczytać eksportu wypożyczeń %s: %s",
@@ -544,6 +554,8 @@ var languages = map[string]*texts{
 		WCertSoon:       "Certifikát TLS poštovního serveru %s vyprší %s, za %s. Požádejte IT o včasné obnovení.",
 		WCertExpired:    "Certifikát TLS poštovního serveru %s vypršel %s. Požádejte IT o obnovení.",
 		WCertCheck:      "Nepodařilo se zkontrolovat certifikát TLS poštovního serveru %s: %s",
+		WSecretSoon:     "Tajný klíč klienta OAuth2 poštovního serveru %s vyprší %s, za %s (oauth_client_secret_expires). Požádejte IT, aby v registraci aplikace vytvořilo nový klíč, vložilo ho do konfigurace a upravilo oauth_client_secret_expires.",
+		WSecretExpired:  "Tajný klíč klienta OAuth2 poštovního serveru %s vypršel %s (oauth_client_secret_expires): odesílání selže, dokud IT nevytvoří v registraci aplikace nový klíč a nevloží ho do konfigurace.",
 		WLoansMissing:   "Export výpůjček %s neexistuje, takže kontrola výpůjček nemá co číst. Zkontrolujte export v knihovním systému.",
 		WLoansOld:       "Export výpůjček %s byl naposledy zapsán %s, před více než dnem. Zkontrolujte export v knihovním systému.",
 		WLoansStat:      "Nelze přečíst export výpůjček %s: %s",
@@ -640,6 +652,8 @@ var languages = map[string]*texts{
 		WCertSoon:       "Сертификат TLS почтового сервера %s истекает %s, через %s. Попросите ИТ-отдел вовремя его обновить.",
 		WCertExpired:    "Срок действия сертификата TLS почтового сервера %s истёк (%s). Попросите ИТ-отдел его обновить.",
 		WCertCheck:      "Не удалось проверить сертификат TLS почтового сервера %s: %s",
+		WSecretSoon:     "Секрет клиента OAuth2 почтового сервера %s истекает %s, через %s (oauth_client_secret_expires). Попросите ИТ-отдел создать новый секрет в регистрации приложения, внести его в конфигурацию и обновить oauth_client_secret_expires.",
+		WSecretExpired:  "Срок действия секрета клиента OAuth2 почтового сервера %s истёк (%s, oauth_client_secret_expires): отправка не работает, пока ИТ-отдел не создаст новый секрет в регистрации приложения и не внесёт его в конфигурацию.",
 		WLoansMissing:   "Выгрузка выдач %s не существует, поэтому проверке сроков нечего читать. Проверьте выгрузку в библиотечной системе.",
 		WLoansOld:       "Выгрузка выдач %s последний раз записана %s, более суток назад. Проверьте выгрузку в библиотечной системе.",
 		WLoansStat:      "Не удаётся прочитать выгрузку выдач %s: %s",
