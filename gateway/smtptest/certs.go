@@ -23,8 +23,9 @@ import (
 type TLSCerts struct {
 	CAPool *x509.CertPool // holds only the CA
 	CAFile string         // the CA as PEM, in spooltest.TempDir(t)
+	CAPEM  []byte         // the same PEM
 
-	Server    tls.Certificate // for "localhost", 127.0.0.1 and ::1, valid now
+	Server    tls.Certificate // for "localhost", 127.0.0.1, DovecotHost and ::1, valid now
 	Expired   tls.Certificate // the same names, expired yesterday
 	WrongName tls.Certificate // for "other.example" only, valid now
 }
@@ -70,7 +71,7 @@ func NewTLSCerts(tb testing.TB) *TLSCerts {
 		}
 		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	}
-	local := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	local := []net.IP{net.IPv4(127, 0, 0, 1), net.ParseIP(DovecotHost), net.IPv6loopback}
 
 	c := &TLSCerts{
 		CAPool:    x509.NewCertPool(),
@@ -80,11 +81,23 @@ func NewTLSCerts(tb testing.TB) *TLSCerts {
 		WrongName: leaf([]string{"other.example"}, nil, now.Add(-time.Hour), now.Add(24*time.Hour)),
 	}
 	c.CAPool.AddCert(ca)
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	if err := os.WriteFile(c.CAFile, pemBytes, 0o600); err != nil {
+	c.CAPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	if err := os.WriteFile(c.CAFile, c.CAPEM, 0o600); err != nil {
 		tb.Fatalf("smtptest: %v", err)
 	}
 	return c
+}
+
+// ServerPEM is the Server certificate and its key as PEM, for a server
+// that reads them from files (Postfix, Dovecot).
+func (c *TLSCerts) ServerPEM(tb testing.TB) (certPEM, keyPEM []byte) {
+	tb.Helper()
+	keyDER, err := x509.MarshalPKCS8PrivateKey(c.Server.PrivateKey)
+	if err != nil {
+		tb.Fatalf("smtptest: key: %v", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Server.Certificate[0]}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 }
 
 func newKey(tb testing.TB) *ecdsa.PrivateKey {

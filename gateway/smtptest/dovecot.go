@@ -6,9 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -327,55 +325,14 @@ func (d *Dovecot) writeFiles(tb testing.TB, ids dovecotIDs) error {
 	return os.WriteFile(filepath.Join(d.Dir, "dovecot.log"), nil, 0o644)
 }
 
-// dovecotCerts makes a CA and a server certificate it signed, for
-// "localhost", 127.0.0.1 and DovecotHost, valid for a day (TLSCerts has
-// no 127.0.0.2), and returns them and the server key as PEM.
+// dovecotCerts makes a CA and a server certificate it signed (NewTLSCerts:
+// for "localhost", 127.0.0.1 and DovecotHost, valid for a day), and
+// returns them and the server key as PEM.
 func dovecotCerts(tb testing.TB) (caPEM, certPEM, keyPEM []byte, pool *x509.CertPool) {
 	tb.Helper()
-	now := time.Now()
-	caKey := newKey(tb)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(tb),
-		Subject:               pkix.Name{CommonName: "smtptest Dovecot CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		tb.Fatalf("smtptest: CA: %v", err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		tb.Fatalf("smtptest: CA: %v", err)
-	}
-	key := newKey(tb)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(tb),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.ParseIP(DovecotHost)},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		tb.Fatalf("smtptest: certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatalf("smtptest: key: %v", err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(ca)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-		pool
+	c := NewTLSCerts(tb)
+	certPEM, keyPEM = c.ServerPEM(tb)
+	return c.CAPEM, certPEM, keyPEM, c.CAPool
 }
 
 // dovecotConf is dovecot.conf. The %[n] verbs are filled in by
@@ -658,32 +615,9 @@ func (d *Dovecot) WaitLog(tb testing.TB, timeout time.Duration, parts ...string)
 }
 
 // lines returns the log's lines that hold every one of parts.
-func (d *Dovecot) lines(parts ...string) []string {
-	var out []string
-	for _, l := range strings.Split(d.Log(), "\n") {
-		ok := l != ""
-		for _, part := range parts {
-			ok = ok && strings.Contains(l, part)
-		}
-		if ok {
-			out = append(out, l)
-		}
-	}
-	return out
-}
+func (d *Dovecot) lines(parts ...string) []string { return logLines(d.Log(), parts...) }
 
-func (d *Dovecot) grep(part string) string {
-	if l := d.lines(part); len(l) > 0 {
-		return "\n" + strings.Join(l, "\n")
-	}
-	return ""
-}
+func (d *Dovecot) grep(part string) string { return logGrep(d.Log(), part) }
 
 // logTail is the end of the log, n lines at most.
-func (d *Dovecot) logTail(n int) string {
-	l := strings.Split(strings.TrimRight(d.Log(), "\n"), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
+func (d *Dovecot) logTail(n int) string { return logTail(d.Log(), n) }

@@ -547,32 +547,9 @@ func (p *Postfix) WaitStatus(tb testing.TB, queueID, rcpt string, timeout time.D
 func (p *Postfix) count(parts ...string) int { return len(p.lines(parts...)) }
 
 // lines returns the log's lines that hold every one of parts.
-func (p *Postfix) lines(parts ...string) []string {
-	var out []string
-	for _, l := range strings.Split(p.Log(), "\n") {
-		ok := l != ""
-		for _, part := range parts {
-			ok = ok && strings.Contains(l, part)
-		}
-		if ok {
-			out = append(out, l)
-		}
-	}
-	return out
-}
+func (p *Postfix) lines(parts ...string) []string { return logLines(p.Log(), parts...) }
 
-func (p *Postfix) grep(part string) string {
-	if l := p.lines(part); len(l) > 0 {
-		return "\n" + strings.Join(l, "\n")
-	}
-	return ""
-}
+func (p *Postfix) grep(part string) string { return logGrep(p.Log(), part) }
 
 // logTail is the end of the log, n lines at most.
-func (p *Postfix) logTail(n int) string {
-	l := strings.Split(strings.TrimRight(p.Log(), "\n"), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
+func (p *Postfix) logTail(n int) string { return logTail(p.Log(), n) }
