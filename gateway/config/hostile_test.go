@@ -136,3 +136,16 @@ func TestFromTooLong_AgreesWithMessage(t *testing.T) {
 		t.Errorf("a From line of %d octets is accepted", maxHeaderLine+1)
 	}
 }
+
+// An address at an IPv6 literal reads as an address (net/mail takes
+// [::1]) but no relay would take its path, so every message would fail:
+// it is a load error. An IPv4 literal is fine.
+func TestLoad_IPv6LiteralAddress(t *testing.T) {
+	errs := loadErrors(t, minimal+"return_path = bounces@[::1]\n")
+	if len(errs) != 1 || errs[0].Key != "return_path" || !strings.Contains(errs[0].Want, "IPv6 literal") {
+		t.Errorf("errors = %v", errs)
+	}
+	if _, err := Load(write(t, minimal+"return_path = bounces@[192.0.2.1]\n")); err != nil {
+		t.Errorf("an IPv4 literal: %v", err)
+	}
+}

@@ -160,13 +160,21 @@ const maxAddress = 254
 
 // pathProblem says why the relay would refuse addr, an address that
 // isAddrSpec takes, as the path of MAIL FROM or RCPT TO, or "": it is too
-// long. Nothing else can be: isAddrSpec takes no quoted local part (net/mail
-// gives it back unquoted), so no space, "<" or ">", which package relay
-// refuses to put on the wire, and takes no domain literal but an IPv4
-// address, which the relay takes.
+// long, or its domain is an IPv6 literal without its tag. Nothing else can
+// be: isAddrSpec takes no quoted local part (net/mail gives it back
+// unquoted), so no space, "<" or ">", which package relay refuses to put on
+// the wire, and takes no domain literal but an IP address; an IPv4 one the
+// relay takes, an IPv6 one only written [IPv6:...] (RFC 5321), which
+// net/mail does not read.
 func pathProblem(addr string) string {
 	if len(addr) > maxAddress {
 		return fmt.Sprintf("it is %d characters long; a mail relay takes at most %d", len(addr), maxAddress)
+	}
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	if lit, ok := strings.CutPrefix(domain, "["); ok {
+		if ip := net.ParseIP(strings.TrimSuffix(lit, "]")); ip == nil || ip.To4() == nil {
+			return "an address at an IPv6 literal cannot be sent; use the host's name instead"
+		}
 	}
 	return ""
 }
