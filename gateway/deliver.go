@@ -90,6 +90,13 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 
 	s := pick(chain)
 	health := g.healthName(chain)
+	srv := g.chainServer(chain)
+	slot, wait := g.limits.reserve(health, srv, len(to), g.now())
+	if wait != nil {
+		return g.waitLimit(e, j.retried, health, *wait)
+	}
+	sentTo := 0
+	defer func() { g.limits.done(health, slot, sentTo) }()
 	g.journal.Begin(claim, g.chainName(chain), to, nil)
 	res, err := s.Send(ctx, &relay.Delivery{
 		From: msg.Sender, To: to, Data: msg.Data, DataUTF8: msg.DataUTF8,
@@ -97,6 +104,11 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	})
 	if err != nil {
 		f := g.relayFailure(err)
+		if f.Cause == cause.QuotaExceeded {
+			// A quota or rate reply: wait until the limit's window
+			// allows again, when a limit is configured.
+			f.Wait = g.limits.reopens(health, srv, f.Reply, g.now())
+		}
 		if errors.Is(err, relay.ErrUnreachable) || f.Cause.HoldsQueue() && f.Cause != cause.Unreachable {
 			// About the session, not this message: the queue waits. (A
 			// connection lost in the middle of this message is a
@@ -114,6 +126,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		return g.postpone(e, st, to, f)
 	}
 	g.up(health)
+	sentTo = len(res.Accepted)
 
 	// The relay answered: record each recipient's fate.
 	var refused []journal.Recipient
@@ -170,6 +183,10 @@ type failure struct {
 	Detail     string
 	Err        error // the error behind Detail, in English for the log file, or nil
 	Recipients []journal.Recipient
+	// Wait is set when a sending limit of the chain ([smtp] daily_limit,
+	// minute_limit) is reached: the chain waits until its window allows
+	// again rather than back off.
+	Wait *limitWait
 }
 
 // failureOf reads what a relay error means. An error wrapping
@@ -284,6 +301,33 @@ func (g *Gateway) hold(e spool.Entry, to []string, chain string, f failure) (boo
 	}
 	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: next}, nil)
 	return false, &d, next
+}
+
+// waitLimit gives a claimed file back to the queue, unattempted, because
+// chain's sending limit is reached (w): the chain is recorded waiting,
+// with the limit in words, and the queue waits until the window allows.
+// A file that was deferred before stays deferred (its key keeps its
+// history), due then.
+func (g *Gateway) waitLimit(e spool.Entry, retried bool, chain string, w limitWait) (bool, *spool.Entry, time.Time) {
+	g.pause(chain, failure{Cause: cause.QuotaExceeded, Wait: &w})
+	var d spool.Entry
+	var err error
+	if retried {
+		d, err = g.spool.Defer(e)
+	} else {
+		d, err = g.spool.Release(e)
+	}
+	if err != nil {
+		g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
+		return false, nil, time.Time{}
+	}
+	if d.State == spool.Deferred {
+		return false, &d, w.Until
+	}
+	g.mu.Lock()
+	g.dirty = true
+	g.mu.Unlock()
+	return false, nil, time.Time{}
 }
 
 // postpone defers a claimed file after a temporary failure, or quarantines

@@ -68,6 +68,7 @@ type Gateway struct {
 	spool      *spool.Spool
 	journal    *journal.Journal
 	health     *health.Tracker // the relay chains' health, recorded in the data folder
+	limits     limits          // what each chain sent, for its daily_limit and minute_limit
 	opts       message.Options // [message] defaults
 	now        func() time.Time
 	senders    []relay.Sender
@@ -242,6 +243,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 	g.purge()
+	g.seedLimits()
 
 	var wg sync.WaitGroup
 	watchCtx, stopWatch := context.WithCancel(ctx)

@@ -38,8 +38,18 @@ func (g *Gateway) chainNames() []string {
 // pause records that chain is unavailable for f's cause, and makes the
 // queue wait until the next attempt: the [spool] interval after the first
 // failure, doubled after each one in a row, at most [spool] retry_max (or
-// the interval, if that is longer). It returns when the next attempt is.
+// the interval, if that is longer). When f.Wait says that a sending limit
+// is reached, the queue waits until the limit's window allows again
+// instead. It returns when the next attempt is.
 func (g *Gateway) pause(chain string, f failure) time.Time {
+	if f.Wait != nil {
+		next := f.Wait.Until
+		if f.Reply == "" {
+			f.Reply = f.Wait.Text()
+		}
+		g.pauseUntil(chain, f, next, f.Wait.Text())
+		return next
+	}
 	prev := g.health.Get(chain)
 	delay := g.cfg.Spool.Interval
 	limit := max(g.cfg.Spool.RetryMax, delay)
@@ -50,6 +60,14 @@ func (g *Gateway) pause(chain string, f failure) time.Time {
 	}
 	delay = min(delay, limit)
 	next := g.now().Add(delay)
+	meaning, _ := cause.Explain("en", f.Cause)
+	g.pauseUntil(chain, f, next, fmt.Sprintf("%s; the queue waits and spoolgate tries again at %s", lowerFirst(strings.TrimSuffix(meaning, ".")), next.Format(time.TimeOnly)))
+	return next
+}
+
+// pauseUntil records that chain is unavailable for f until next, in
+// words msg, and makes the queue wait until then.
+func (g *Gateway) pauseUntil(chain string, f failure, next time.Time, msg string) {
 	h, changed := g.health.Down(chain, string(f.Cause), f.Server, f.Reply, next)
 	g.mu.Lock()
 	if next.After(g.pausedUntil) {
@@ -57,17 +75,20 @@ func (g *Gateway) pause(chain string, f failure) time.Time {
 	}
 	g.mu.Unlock()
 	g.reschedule()
-	meaning, _ := cause.Explain("en", f.Cause)
-	msg := fmt.Sprintf("%s; the queue waits and spoolgate tries again at %s", lowerFirst(strings.TrimSuffix(meaning, ".")), next.Format(time.TimeOnly))
-	if changed {
+	switch {
+	case f.Wait != nil && f.Server == "":
+		// spoolgate's own limit, not the relay's word: no error.
+		if changed {
+			g.log.Info("sending paused: "+msg, "chain", chain)
+		}
+	case changed:
 		g.log.Error("relay unavailable: "+msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime))
-	} else {
+	default:
 		g.log.Info("relay still unavailable: "+msg, "chain", chain, "cause", f.Cause, "server", f.Server, "reply", f.Reply, "since", h.Since.Format(time.DateTime), "attempts", h.Failures)
 	}
 	if err := g.health.Err(); err != nil {
 		g.log.Error("cannot record the relay's health in the data folder; queue and status will not show it", "error", err)
 	}
-	return next
 }
 
 // unreachable records that the worker could not connect to [smtp]'s chain.
