@@ -78,7 +78,7 @@ func cmdOAuth(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("oauth login: signed in, but the refresh token could not be saved to %s: %w", o.RefreshTokenFile, err)
 	}
 	fmt.Fprintf(stdout, "Signed in. The refresh token is saved in %s (readable by its owner only).\n"+
-		"If the service runs as another account, make sure it can read and replace that file (spoolgate install does this).\n"+
+		"If the service runs as another account, it must be able to read and replace that file.\n"+
 		"Check the sign-in with: spoolgate check --config %s\n", o.RefreshTokenFile, cfg.File)
 	return nil
 }
