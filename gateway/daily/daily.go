@@ -50,6 +50,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/logfile"
 	"github.com/spoolgate/spoolgate/gateway/notice"
+	"github.com/spoolgate/spoolgate/gateway/oauth"
 )
 
 // certWarning is how close a relay certificate's expiry must be to be
@@ -174,7 +175,7 @@ func isReply(s string) bool {
 
 // Warning is something the librarian or IT should look at.
 type Warning struct {
-	Kind string // failover, certificate, certificate-check, oauth-secret, oauth-secret-expired, loans-missing, loans-old, loans-unreadable, loans-error, rows, repeated, unmatched
+	Kind string // failover, certificate, certificate-check, oauth-secret, oauth-secret-expired, oauth-sign-in, loans-missing, loans-old, loans-unreadable, loans-error, rows, repeated, unmatched
 	Text string // in the report's language
 }
 
@@ -386,11 +387,19 @@ func label(s *config.Server) string {
 
 // secrets warns of an OAuth2 client secret that expires within
 // config.SecretWarning (30 days) or has expired, from each server's
-// oauth_client_secret_expires: no token tells when its secret expires.
+// oauth_client_secret_expires (no token tells when its secret expires),
+// and of a refresh-token sign-in that must be renewed because its file
+// cannot be read (missing, empty, unreadable). The token is read only to
+// know that it is there; nothing of it is written.
 func (r *Report) secrets() {
 	for _, s := range r.cfg.EveryServer() {
 		if s.Auth != config.AuthOAuth2 {
 			continue
+		}
+		if f := s.OAuth.RefreshTokenFile; f != "" {
+			if _, err := oauth.ReadRefreshToken(f); err != nil {
+				r.warn("oauth-sign-in", r.t.WSignIn, label(s), f, oneLine(err.Error()), r.loginCommand(s))
+			}
 		}
 		at, soon := s.OAuth.SecretExpiresSoon(r.Made)
 		switch {
@@ -401,6 +410,15 @@ func (r *Report) secrets() {
 			r.warn("oauth-secret", r.t.WSecretSoon, label(s), r.date(at), r.days(at.Sub(r.Made)))
 		}
 	}
+}
+
+// loginCommand is the command that signs s in again.
+func (r *Report) loginCommand(s *config.Server) string {
+	c := "spoolgate oauth login --config " + r.cfg.File
+	if s != r.cfg.SMTP && s.Name != "smtp" {
+		c += " --smtp " + s.Name
+	}
+	return c
 }
 
 // loansExport warns when the overdue scan's export is missing or stale.

@@ -65,6 +65,7 @@ type texts struct {
 	WCertExpired, WCertCheck           string
 	WSecretSoon                        string // relay, date, how soon: [smtp] oauth_client_secret_expires
 	WSecretExpired                     string // relay, date
+	WSignIn                            string // relay, refresh-token file, why, the login command
 	WLoansMissing, WLoansOld           string
 	WLoansStat                         string
 	WRepeated                          []string // deferred files that are stuck (see stuck)
@@ -164,6 +165,7 @@ var languages = map[string]*texts{
 		WCertCheck:      "Could not check the TLS certificate of the mail relay %s: %s",
 		WSecretSoon:     "The OAuth2 client secret of the mail relay %s expires on %s, in %s (oauth_client_secret_expires). Ask IT to make a new secret in the app registration, put it in the config and update oauth_client_secret_expires.",
 		WSecretExpired:  "The OAuth2 client secret of the mail relay %s expired on %s (oauth_client_secret_expires): sending fails until IT makes a new secret in the app registration and puts it in the config.",
+		WSignIn:         "The sign-in of the mail relay %s must be renewed: its refresh-token file %s cannot be read (%s). Sign in again with: %s",
 		WLoansMissing:   "The loans export %s does not exist, so the overdue scan has no loans to read. Check the library system's export job.",
 		WLoansOld:       "The loans export %s was last written %s, more than a day ago. Check the library system's export job.",
 		WLoansStat:      "Cannot read the loans export %s: %s",
@@ -262,6 +264,7 @@ var languages = map[string]*texts{
 		WCertCheck:      "Kunde inte kontrollera TLS-certifikatet för e-postservern %s: %s",
 		WSecretSoon:     "OAuth2-klienthemligheten för e-postservern %s går ut %s, om %s (oauth_client_secret_expires). Be IT att skapa en ny hemlighet i appregistreringen, lägga in den i konfigurationen och uppdatera oauth_client_secret_expires.",
 		WSecretExpired:  "OAuth2-klienthemligheten för e-postservern %s gick ut %s (oauth_client_secret_expires): utskicket misslyckas tills IT skapar en ny hemlighet i appregistreringen och lägger in den i konfigurationen.",
+		WSignIn:         "Inloggningen för e-postservern %s måste förnyas: dess refresh-token-fil %s kan inte läsas (%s). Logga in igen med: %s",
 		WLoansMissing:   "Lånefilen %s finns inte, så förseningskontrollen har inga lån att läsa. Kontrollera bibliotekssystemets export.",
 		WLoansOld:       "Lånefilen %s skrevs senast %s, för mer än ett dygn sedan. Kontrollera bibliotekssystemets export.",
 		WLoansStat:      "Kan inte läsa lånefilen %s: %s",
@@ -360,6 +363,7 @@ var languages = map[string]*texts{
 		WCertCheck:      "Kunne ikke kontrollere TLS-sertifikatet til e-postserveren %s: %s",
 		WSecretSoon:     "OAuth2-klienthemmeligheten til e-postserveren %s utløper %s, om %s (oauth_client_secret_expires). Be IT lage en ny hemmelighet i appregistreringen, legge den inn i konfigurasjonen og oppdatere oauth_client_secret_expires.",
 		WSecretExpired:  "OAuth2-klienthemmeligheten til e-postserveren %s utløp %s (oauth_client_secret_expires): sendingen feiler til IT lager en ny hemmelighet i appregistreringen og legger den inn i konfigurasjonen.",
+		WSignIn:         "Påloggingen til e-postserveren %s må fornyes: refresh-token-filen %s kan ikke leses (%s). Logg på igjen med: %s",
 		WLoansMissing:   "Lånefilen %s finnes ikke, så forfallskontrollen har ingen lån å lese. Kontroller eksporten fra biblioteksystemet.",
 		WLoansOld:       "Lånefilen %s ble sist skrevet %s, for mer enn et døgn siden. Kontroller eksporten fra biblioteksystemet.",
 		WLoansStat:      "Kan ikke lese lånefilen %s: %s",
@@ -458,6 +462,7 @@ var languages = map[string]*texts{
 		WCertCheck:      "Nie udało się sprawdzić certyfikatu TLS serwera pocztowego %s: %s",
 		WSecretSoon:     "Klucz tajny klienta OAuth2 serwera pocztowego %s wygasa %s, za %s (oauth_client_secret_expires). Poproś dział IT o utworzenie nowego klucza w rejestracji aplikacji, wpisanie go do konfiguracji i zmianę oauth_client_secret_expires.",
 		WSecretExpired:  "Klucz tajny klienta OAuth2 serwera pocztowego %s wygasł %s (oauth_client_secret_expires): wysyłka nie działa, dopóki dział IT nie utworzy nowego klucza w rejestracji aplikacji i nie wpisze go do konfiguracji.",
+		WSignIn:         "Logowanie serwera pocztowego %s trzeba odnowić: nie można odczytać jego pliku tokenu odświeżania %s (%s). Zaloguj się ponownie poleceniem: %s",
 		WLoansMissing:   "Eksport wypożyczeń %s nie istnieje, więc kontrola terminów nie ma czego odczytać. Sprawdź eksport w systemie bibliotecznym.",
 		WLoansOld:       "Eksport wypożyczeń %s został ostatnio zapisany %s, ponad dobę temu. Sprawdź eksport w systemie bibliotecznym.",
 		WLoansStat:      "Nie można odczytać eksportu wypożyczeń %s: %s",
@@ -556,6 +561,7 @@ var languages = map[string]*texts{
 		WCertCheck:      "Nepodařilo se zkontrolovat certifikát TLS poštovního serveru %s: %s",
 		WSecretSoon:     "Tajný klíč klienta OAuth2 poštovního serveru %s vyprší %s, za %s (oauth_client_secret_expires). Požádejte IT, aby v registraci aplikace vytvořilo nový klíč, vložilo ho do konfigurace a upravilo oauth_client_secret_expires.",
 		WSecretExpired:  "Tajný klíč klienta OAuth2 poštovního serveru %s vypršel %s (oauth_client_secret_expires): odesílání selže, dokud IT nevytvoří v registraci aplikace nový klíč a nevloží ho do konfigurace.",
+		WSignIn:         "Přihlášení poštovního serveru %s je třeba obnovit: jeho soubor s obnovovacím tokenem %s nelze přečíst (%s). Přihlaste se znovu příkazem: %s",
 		WLoansMissing:   "Export výpůjček %s neexistuje, takže kontrola výpůjček nemá co číst. Zkontrolujte export v knihovním systému.",
 		WLoansOld:       "Export výpůjček %s byl naposledy zapsán %s, před více než dnem. Zkontrolujte export v knihovním systému.",
 		WLoansStat:      "Nelze přečíst export výpůjček %s: %s",
@@ -654,6 +660,7 @@ var languages = map[string]*texts{
 		WCertCheck:      "Не удалось проверить сертификат TLS почтового сервера %s: %s",
 		WSecretSoon:     "Секрет клиента OAuth2 почтового сервера %s истекает %s, через %s (oauth_client_secret_expires). Попросите ИТ-отдел создать новый секрет в регистрации приложения, внести его в конфигурацию и обновить oauth_client_secret_expires.",
 		WSecretExpired:  "Срок действия секрета клиента OAuth2 почтового сервера %s истёк (%s, oauth_client_secret_expires): отправка не работает, пока ИТ-отдел не создаст новый секрет в регистрации приложения и не внесёт его в конфигурацию.",
+		WSignIn:         "Вход почтового сервера %s нужно обновить: его файл токена обновления %s не читается (%s). Войдите снова командой: %s",
 		WLoansMissing:   "Выгрузка выдач %s не существует, поэтому проверке сроков нечего читать. Проверьте выгрузку в библиотечной системе.",
 		WLoansOld:       "Выгрузка выдач %s последний раз записана %s, более суток назад. Проверьте выгрузку в библиотечной системе.",
 		WLoansStat:      "Не удаётся прочитать выгрузку выдач %s: %s",

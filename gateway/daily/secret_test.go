@@ -3,6 +3,7 @@ package daily_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/daily"
 	"github.com/spoolgate/spoolgate/gateway/health"
+	"github.com/spoolgate/spoolgate/gateway/oauth"
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // TestCompose_OAuthSecretExpires: a client secret that expires within 30
@@ -96,5 +99,56 @@ func TestCompose_OAuthSecretExpires(t *testing.T) {
 	r = compose()
 	if len(r.Warnings) != 1 || r.Warnings[0].Kind != "oauth-secret-expired" || r.AllWell() {
 		t.Errorf("an expired secret: all well %v, warnings %+v", r.AllWell(), r.Warnings)
+	}
+}
+
+// TestCompose_OAuthSignInMustBeRenewed: a refresh-token sign-in whose file
+// cannot be read is a warning that gives the command to sign in again;
+// once the file holds a token, the warning is gone and the token is not
+// in the report.
+func TestCompose_OAuthSignInMustBeRenewed(t *testing.T) {
+	cfg := newConfig(t, nil)
+	cfg.SMTP = server("smtp", "127.0.0.1", 25)
+	cfg.SMTP.Security = config.SecurityNone
+	deleg := server("deleg", "127.0.0.1", 26)
+	deleg.Security = config.SecurityNone
+	deleg.Auth = config.AuthOAuth2
+	file := filepath.Join(spooltest.TempDir(t), "refresh-token")
+	deleg.OAuth = config.OAuth{Provider: config.ProviderMicrosoft, Tenant: "example.org", ClientID: "app", RefreshTokenFile: file}
+	cfg.Servers = map[string]*config.Server{"smtp": cfg.SMTP, "deleg": deleg}
+	tr := health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, []string{"smtp", "deleg"}, time.Now)
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().In(cfg.Service.Location)
+	compose := func() *daily.Report {
+		t.Helper()
+		r, err := daily.Compose(context.Background(), cfg, day, daily.Inputs{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, lang := range []string{"en", "sv", "nb", "pl", "cs", "ru"} {
+		cfg.Log.Language = lang
+		r := compose()
+		if len(r.Warnings) != 1 || r.Warnings[0].Kind != "oauth-sign-in" || r.AllWell() {
+			t.Fatalf("%s: a missing refresh-token file: all well %v, warnings %+v", lang, r.AllWell(), r.Warnings)
+		}
+		mustContain(t, lang+" warning", r.Warnings[0].Text, "deleg (127.0.0.1:26)", file,
+			"spoolgate oauth login --config "+cfg.File+" --smtp deleg")
+	}
+	cfg.Log.Language = "en"
+	mustContain(t, "en warning", compose().Warnings[0].Text, "must be renewed")
+	token := "1//0secret-refresh-token-value"
+	if err := oauth.WriteRefreshToken(file, token); err != nil {
+		t.Fatal(err)
+	}
+	r := compose()
+	if len(r.Warnings) != 0 {
+		t.Errorf("a readable refresh-token file: warnings %+v", r.Warnings)
+	}
+	if raw, _ := json.Marshal(r.Summary()); strings.Contains(r.Text()+string(raw), token) {
+		t.Errorf("the report shows the refresh token")
 	}
 }
