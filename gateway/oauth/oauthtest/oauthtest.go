@@ -48,6 +48,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/spoolgate/spoolgate/gateway/smtptest"
 )
 
 // Grant types, as Requests counts them (the grant_type of the request).
@@ -105,12 +107,9 @@ type Server struct {
 // 127.0.0.1, ::1 and localhost) is signed by a throw-away CA, CAPool.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	ca, err := newCA()
-	if err != nil {
-		tb.Fatalf("oauthtest: %v", err)
-	}
-	s := start(tb, &tls.Config{Certificates: []tls.Certificate{ca.leaf}, MinVersion: tls.VersionTLS12})
-	s.CAPool, s.CAPEM = ca.pool, ca.pem
+	ca := smtptest.NewTLSCerts(tb)
+	s := start(tb, &tls.Config{Certificates: []tls.Certificate{ca.Server}, MinVersion: tls.VersionTLS12})
+	s.CAPool, s.CAPEM = ca.CAPool, ca.CAPEM
 	return s
 }
 
