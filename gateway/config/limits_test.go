@@ -60,3 +60,22 @@ func TestLoad_LimitsPerChain(t *testing.T) {
 		t.Fatalf("chain limits: %+v", s)
 	}
 }
+
+// A backup's limits would never be read (the chain's first server holds
+// them): written there, they are an error naming the backup's key; the
+// same section used as a unit's first server may have them.
+func TestLoad_LimitsOnBackupRefused(t *testing.T) {
+	base := "[spool]\nfolder = queue\n\n[smtp]\nhost = a.example.org\nnext = spare\n\n" +
+		"[smtp.spare]\nhost = b.example.org\ndaily_limit = 500\n\n[message]\nfrom = library@example.org\n"
+	errs := loadErrors(t, base)
+	if len(errs) != 1 || errs[0].Section != "smtp.spare" || errs[0].Key != "daily_limit" || errs[0].Value != "500" ||
+		errs[0].Line != 10 || !strings.Contains(errs[0].Want, "only a backup (next = spare in [smtp])") {
+		t.Fatalf("limit on a backup: errors %v", errs)
+	}
+	// minute_limit = 0 says no limit: nothing is ignored.
+	mustLoad(t, strings.Replace(base, "daily_limit = 500", "minute_limit = 0", 1))
+	// The same backup is also a unit's first server: its limits count there.
+	if c, _ := mustLoad(t, base+"\n[unit.branch]\nsmtp = spare\n"); c.Units["branch"].SMTP.DailyLimit != 500 {
+		t.Errorf("a unit's first server: daily_limit %d, want 500", c.Units["branch"].SMTP.DailyLimit)
+	}
+}

@@ -545,6 +545,7 @@ func (l *loader) validate() {
 
 	l.validateOverdue()
 	l.validateUnits()
+	l.validateLimits()
 	if len(c.Log.DailyTo) == 0 && m.From != "" {
 		c.Log.DailyTo = []string{m.From}
 	}
@@ -628,6 +629,47 @@ func (l *loader) validateUnits() {
 				want += "; the relays are " + strings.Join(names, ", ")
 			}
 			l.fail(d.section, "smtp", d.smtp, want)
+		}
+	}
+}
+
+// validateLimits refuses daily_limit and minute_limit written in a
+// section that is only ever a backup (some other section's next): a
+// chain's limits are counted for the whole chain and read from its first
+// server, [smtp] or the [smtp.NAME] a unit names, so a backup's own would
+// be silently ignored.
+func (l *loader) validateLimits() {
+	heads := map[*Server]bool{}
+	if l.head != nil {
+		heads[l.head.srv] = true
+	}
+	for _, u := range l.units {
+		for _, d := range l.servers {
+			if d.srv.Name == u.smtp {
+				heads[d.srv] = true
+			}
+		}
+	}
+	backup := map[*Server]string{} // a backup, and the section that names it
+	for _, d := range l.servers {
+		if d.nextDraft != nil {
+			backup[d.nextDraft.srv] = d.section
+		}
+	}
+	for _, d := range l.servers {
+		from, isBackup := backup[d.srv]
+		if heads[d.srv] || !isBackup {
+			continue
+		}
+		for _, key := range []string{"daily_limit", "minute_limit"} {
+			if l.lay.keyLine(d.section, key) == 0 || l.failed[d.section+"\x00"+key] {
+				continue
+			}
+			if v := l.lay.keyValue(d.section, key); v != "" && v != "0" {
+				l.fail(d.section, key, v, fmt.Sprintf("[%s] is only a backup (next = %s in [%s]): a chain's limits are "+
+					"counted for the whole chain and read from its first section ([smtp], or the [smtp.NAME] a unit names "+
+					"with smtp =); set %s there, or remove it here", d.section, d.srv.Name, from, key))
+			}
 		}
 	}
 }
