@@ -67,6 +67,8 @@ type Config struct {
 	// by its own next). Never nil; empty in capture mode.
 	Servers map[string]*Server
 	Service Service // [service]
+	Console Console // [console]
+	Alarm   Alarm   // [alarm]
 
 	lay *layout // where each section and key is in File; nil if Load did not make the Config
 }
@@ -289,6 +291,31 @@ type Log struct {
 	DailyAt  Clock      // when, default 23:55
 	DailyTo  []string   // to whom (addr-specs); default [message] from
 	Language string     // the daily log's language code, normalised; default en
+}
+
+// Console is the [console] section: the web console the running gateway
+// serves.
+type Console struct {
+	// Listen is host:port, DefaultConsoleListen unless set; "" turns the
+	// console off.
+	Listen string
+	// TLSCert and TLSKey are absolute paths of a PEM certificate and key,
+	// both or neither; required when Listen is not a loopback address.
+	TLSCert, TLSKey string
+	Session         time.Duration // idle time-out of a login
+	// MetricsOpen serves /metrics and /healthz without a token.
+	MetricsOpen bool
+}
+
+// Alarm is the [alarm] section: the stuck-queue alarm.
+type Alarm struct {
+	// After is how long the relay may be unavailable, or the oldest file
+	// wait, before the alarm is sent; 0 turns it off.
+	After time.Duration
+	To    []string // who gets it (addr-specs); default [log] daily_to
+	// SMTP names the relay chain the alarm goes through ("smtp" or the
+	// NAME of a [smtp.NAME]); "" = the stuck chain itself.
+	SMTP string
 }
 
 // Journal is the [journal] section.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +24,9 @@ import (
 // set: "key =" means the default.
 type keyDef struct {
 	set func(t *target, v string) string
+	// empty: "key =" is a value of its own (passed to set) rather than
+	// the default, as for [console] listen, where it turns the console off.
+	empty bool
 }
 
 // target is what a section's keys are parsed into.
@@ -207,6 +211,45 @@ func knownKeys() map[string]map[string]keyDef {
 			}},
 			"copy_to": addressKey("copy_to", func(t *target) *string { return &t.l.cfg.Message.CopyTo }),
 			"test_to": addressKey("test_to", func(t *target) *string { return &t.l.cfg.Message.TestTo }),
+		},
+
+		"console": {
+			"listen": {empty: true, set: func(t *target, v string) string {
+				if v == "" {
+					t.l.cfg.Console.Listen = ""
+					return ""
+				}
+				host, port, err := net.SplitHostPort(v)
+				if err != nil || port == "" {
+					return "want host:port, e.g. listen = 127.0.0.1:8025 (or leave it empty to turn the console off)"
+				}
+				if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+					return "want a port from 1 to 65535, e.g. listen = 127.0.0.1:8025"
+				}
+				if host == "" {
+					return "want an address to listen on, e.g. listen = 127.0.0.1:8025 (0.0.0.0:8025 for every address, with tls_cert and tls_key)"
+				}
+				t.l.cfg.Console.Listen = v
+				return ""
+			}},
+			"tls_cert": pathKey(func(t *target) *string { return &t.l.cfg.Console.TLSCert }),
+			"tls_key":  pathKey(func(t *target) *string { return &t.l.cfg.Console.TLSKey }),
+			"session": durationKey(time.Minute, false, "session = 8h",
+				func(t *target) *time.Duration { return &t.l.cfg.Console.Session }),
+			"metrics_open": boolKey("metrics_open = false", func(t *target) *bool { return &t.l.cfg.Console.MetricsOpen }),
+		},
+
+		"alarm": {
+			"after": durationKey(0, false, "after = 1h (0 turns the alarm off)",
+				func(t *target) *time.Duration { return &t.l.cfg.Alarm.After }),
+			"to": {set: func(t *target, v string) string {
+				addrs, problem := parseAddressList("to", v)
+				if problem == "" {
+					t.l.cfg.Alarm.To = addrs
+				}
+				return problem
+			}},
+			"smtp": textKey(func(t *target) *string { return &t.l.cfg.Alarm.SMTP }),
 		},
 
 		"journal": {

@@ -2,10 +2,12 @@ package config
 
 import (
 	"cmp"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,6 +33,9 @@ const (
 	DefaultMaxSize        = 25 << 20
 	DefaultCharset        = "utf-8"
 	DefaultData           = "data"
+	DefaultConsoleListen  = "127.0.0.1:8025"
+	DefaultConsoleSession = 8 * time.Hour
+	DefaultAlarmAfter     = time.Hour
 	DefaultPort           = 25
 	DefaultTLSPort        = 465
 	DefaultConnectTimeout = 30 * time.Second
@@ -177,6 +182,8 @@ func newLoader(path string) *loader {
 		Units:   map[string]*Unit{},
 		Servers: map[string]*Server{},
 		Service: Service{Location: time.Local},
+		Console: Console{Listen: DefaultConsoleListen, Session: DefaultConsoleSession},
+		Alarm:   Alarm{After: DefaultAlarmAfter},
 	}
 	return l
 }
@@ -292,7 +299,7 @@ func (l *loader) apply(f *ini.File) {
 				l.fail(name, key, "", l.unknownKey(name, key))
 				continue
 			}
-			if v == "" {
+			if v == "" && !def.empty {
 				continue // "key =" means the default
 			}
 			if problem := def.set(t, v); problem != "" {
@@ -397,7 +404,7 @@ func (l *loader) newUnit(section string) *unitDraft {
 
 // sectionNames are the sections as the user writes them, for "did you
 // mean".
-var sectionNames = []string{"spool", "smtp", "message", "journal", "log", "overdue", kindColumns, "service"}
+var sectionNames = []string{"spool", "smtp", "message", "journal", "log", "overdue", kindColumns, "service", "console", "alarm"}
 
 // unknownSection says what is wrong with a section name.
 func unknownSection(name string) string {
@@ -546,8 +553,56 @@ func (l *loader) validate() {
 	l.validateOverdue()
 	l.validateUnits()
 	l.validateLimits()
+	l.validateConsole()
 	if len(c.Log.DailyTo) == 0 && m.From != "" {
 		c.Log.DailyTo = []string{m.From}
+	}
+	if len(c.Alarm.To) == 0 {
+		c.Alarm.To = c.Log.DailyTo
+	}
+}
+
+// validateConsole checks [console] as a whole and [alarm] smtp: a console
+// reachable from other machines is served over TLS only, so that no
+// password or session crosses the network in the clear.
+func (l *loader) validateConsole() {
+	c := &l.cfg.Console
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		key := "tls_key"
+		if c.TLSCert == "" {
+			key = "tls_cert"
+		}
+		l.fail("console", key, "", "missing; tls_cert and tls_key go together: the certificate and its private key, "+
+			"both PEM files (e.g. tls_cert = console.crt and tls_key = console.key)")
+	}
+	if c.Listen != "" && !l.failed["console\x00listen"] && c.TLSCert == "" {
+		if host, _, err := net.SplitHostPort(c.Listen); err == nil && !isLoopback(host) {
+			l.fail("console", "listen", c.Listen, "other machines could reach the console, and passwords would cross "+
+				"the network unencrypted: set tls_cert and tls_key, or listen on 127.0.0.1 (e.g. listen = 127.0.0.1:8025)")
+		}
+	}
+	for _, key := range []string{"tls_cert", "tls_key"} {
+		p := c.TLSCert
+		if key == "tls_key" {
+			p = c.TLSKey
+		}
+		if p == "" || l.failed["console\x00"+key] {
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			l.fail("console", key, l.lay.keyValue("console", key), fmt.Sprintf("cannot read %s: %v; want a PEM file", p, errors.Unwrap(err)))
+		}
+	}
+	if c.TLSCert != "" && c.TLSKey != "" && !l.failed["console\x00tls_cert"] && !l.failed["console\x00tls_key"] {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			l.fail("console", "tls_cert", l.lay.keyValue("console", "tls_cert"),
+				fmt.Sprintf("the certificate and tls_key do not make a pair: %v; want a PEM certificate and its own private key", err))
+		}
+	}
+	if a := l.cfg.Alarm.SMTP; a != "" && a != "smtp" && !l.failed["alarm\x00smtp"] {
+		if _, ok := l.cfg.Servers[a]; !ok && l.cfg.Capture == "" {
+			l.fail("alarm", "smtp", a, "there is no such relay; want smtp for [smtp], or the NAME of a [smtp.NAME] section")
+		}
 	}
 }
 
