@@ -23,7 +23,7 @@ var ErrClosed = errors.New("journal: closed")
 
 // schemaVersion is the PRAGMA user_version this build writes. migrate
 // brings an older database up to it.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // busyTimeout is how long a statement waits for another connection (or
 // another process) holding the database lock before failing with "database
@@ -378,6 +378,88 @@ var upgrades = [][]string{
 		`CREATE INDEX IF NOT EXISTS messages_hash ON messages(hash) WHERE hash != ''`,
 		`CREATE INDEX IF NOT EXISTS recipients_at ON recipients(at)`,
 	},
+	// 3: the console's search and history (see Search), and its action
+	// log (see RecordAction).
+	upgrade3,
+}
+
+// upgrade3 brings a database to version 3:
+//
+//   - each event's recipients, server, reply, cause and the relay's queue
+//     id in columns of their own, for History;
+//   - indexes on each recipient's status and cause, newest first;
+//   - bare, the messages that have no recipient (a file refused before it
+//     was sent), which Search lists with the recipients;
+//   - recipients_fts and messages_fts, FTS5 indexes of trigrams of each
+//     address, file name and subject, for substring search: a table scan
+//     of a million messages takes seconds, these take milliseconds. They
+//     index the tables' own rows (external content, by rowid), so they
+//     cost no copy of the text; the triggers below keep them, and bare, in
+//     step with every write, in the writer's own transaction;
+//   - actions, the console's log of what its users did.
+//
+// The journal never runs VACUUM, which may renumber the rowids the FTS
+// indexes point at; after one, run
+// INSERT INTO recipients_fts(recipients_fts) VALUES ('rebuild') and the
+// same for messages_fts.
+var upgrade3 = []string{
+	`ALTER TABLE events ADD COLUMN addrs TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE events ADD COLUMN server TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE events ADD COLUMN reply TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE events ADD COLUMN cause TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE events ADD COLUMN queue_id TEXT NOT NULL DEFAULT ''`,
+	`CREATE INDEX IF NOT EXISTS recipients_status_at ON recipients(status, at)`,
+	`CREATE INDEX IF NOT EXISTS recipients_cause_at ON recipients(cause, at) WHERE cause != ''`,
+
+	// bare holds the rowid of each message without recipients.
+	`CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY)`,
+	`INSERT OR IGNORE INTO bare (id) SELECT m.rowid FROM messages m
+		WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key)`,
+	`CREATE TRIGGER IF NOT EXISTS messages_bare AFTER INSERT ON messages
+		WHEN NOT EXISTS (SELECT 1 FROM recipients WHERE key = new.key)
+		BEGIN INSERT OR IGNORE INTO bare (id) VALUES (new.rowid); END`,
+	`CREATE TRIGGER IF NOT EXISTS recipients_bare AFTER INSERT ON recipients
+		BEGIN DELETE FROM bare WHERE id = (SELECT rowid FROM messages WHERE key = new.key); END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_unbare AFTER DELETE ON messages
+		BEGIN DELETE FROM bare WHERE id = old.rowid; END`,
+
+	`CREATE VIRTUAL TABLE IF NOT EXISTS recipients_fts USING fts5(addr,
+		content='recipients', content_rowid='rowid', tokenize='trigram', detail='full')`,
+	`INSERT INTO recipients_fts (recipients_fts) VALUES ('rebuild')`,
+	`CREATE TRIGGER IF NOT EXISTS recipients_fts_ins AFTER INSERT ON recipients
+		BEGIN INSERT INTO recipients_fts (rowid, addr) VALUES (new.rowid, new.addr); END`,
+	`CREATE TRIGGER IF NOT EXISTS recipients_fts_del AFTER DELETE ON recipients
+		BEGIN INSERT INTO recipients_fts (recipients_fts, rowid, addr) VALUES ('delete', old.rowid, old.addr); END`,
+	`CREATE TRIGGER IF NOT EXISTS recipients_fts_upd AFTER UPDATE OF addr ON recipients
+		WHEN old.addr IS NOT new.addr BEGIN
+		INSERT INTO recipients_fts (recipients_fts, rowid, addr) VALUES ('delete', old.rowid, old.addr);
+		INSERT INTO recipients_fts (rowid, addr) VALUES (new.rowid, new.addr);
+	END`,
+
+	`CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(file, subject,
+		content='messages', content_rowid='rowid', tokenize='trigram', detail='full')`,
+	`INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')`,
+	`CREATE TRIGGER IF NOT EXISTS messages_fts_ins AFTER INSERT ON messages
+		BEGIN INSERT INTO messages_fts (rowid, file, subject) VALUES (new.rowid, new.file, new.subject); END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_fts_del AFTER DELETE ON messages
+		BEGIN INSERT INTO messages_fts (messages_fts, rowid, file, subject) VALUES ('delete', old.rowid, old.file, old.subject); END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_fts_upd AFTER UPDATE OF file, subject ON messages
+		WHEN old.file IS NOT new.file OR old.subject IS NOT new.subject BEGIN
+		INSERT INTO messages_fts (messages_fts, rowid, file, subject) VALUES ('delete', old.rowid, old.file, old.subject);
+		INSERT INTO messages_fts (rowid, file, subject) VALUES (new.rowid, new.file, new.subject);
+	END`,
+
+	`CREATE TABLE IF NOT EXISTS actions (
+		id     INTEGER PRIMARY KEY,
+		at     INTEGER NOT NULL,
+		user   TEXT NOT NULL DEFAULT '',
+		addr   TEXT NOT NULL DEFAULT '',
+		what   TEXT NOT NULL DEFAULT '',
+		target TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '',
+		ok     INTEGER NOT NULL DEFAULT 0
+	)`,
+	`CREATE INDEX IF NOT EXISTS actions_at ON actions(at)`,
 }
 
 // migrate creates the schema or brings it up to schemaVersion, in one

@@ -202,10 +202,12 @@ func scanRecipients(st *sql.Stmt, key string) ([]Recipient, error) {
 // deliveredBefore is DeliveredBefore's query. Its term that the hash is
 // not empty lets SQLite use the partial index messages_hash (it cannot
 // tell that the parameter is not empty): without it, every message of the
-// journal would be read for every message sent.
+// journal would be read for every message sent. The unary + on r.status
+// keeps SQLite from starting at the index recipients_status_at (every
+// recipient sent since the window began) instead.
 const deliveredBefore = `SELECT lower(r.addr), max(r.at), m.key, m.file
 		FROM messages m JOIN recipients r ON r.key = m.key
-		WHERE m.hash = ?1 AND m.hash != '' AND m.key != ?2 AND r.status IN ('sent', 'skipped') AND r.at >= ?3
+		WHERE m.hash = ?1 AND m.hash != '' AND m.key != ?2 AND +r.status IN ('sent', 'skipped') AND r.at >= ?3
 		GROUP BY lower(r.addr)`
 
 // Earlier is a recipient's earlier send of the same content.

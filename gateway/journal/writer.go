@@ -22,6 +22,7 @@ const (
 	evRecord
 	evRetried
 	evPurge
+	evAction
 	evFlush // no write: reports the errors since the last flush
 	evThen  // no write: calls done once the events before it are committed
 )
@@ -35,6 +36,7 @@ type event struct {
 	server string
 	to     []string
 	out    Outcome
+	action Action
 	before int64        // evPurge
 	bad    error        // a bad event, not written: its own error
 	purged int64        // evPurge: messages deleted
@@ -127,7 +129,8 @@ func (j *Journal) Flush() error {
 }
 
 // Purge deletes the messages whose last event is older than before, with
-// their recipients and events, and returns how many messages it deleted. It
+// their recipients and events, and the actions (RecordAction) older than
+// before, and returns how many messages it deleted. It
 // is ordered with the other writes: an event queued before Purge that
 // touches a message keeps it.
 func (j *Journal) Purge(before time.Time) (int64, error) {
@@ -287,6 +290,8 @@ func (j *Journal) applyOne(ctx context.Context, e *event) error {
 		return j.applyRetried(ctx, e)
 	case evPurge:
 		return j.applyPurge(ctx, e)
+	case evAction:
+		return j.applyAction(ctx, e)
 	}
 	return nil
 }
@@ -315,7 +320,8 @@ func (j *Journal) applyClaimed(ctx context.Context, e *event) error {
 	if n == 0 {
 		return nil
 	}
-	return j.note(ctx, e, "claimed", fmt.Sprintf("file=%s from=<%s> to=%s", c.File, c.From, strings.Join(c.To, ",")))
+	return j.note(ctx, e, "claimed", fmt.Sprintf("file=%s from=<%s> to=%s", c.File, c.From, strings.Join(c.To, ",")),
+		noteOf{to: c.To})
 }
 
 func (j *Journal) applyAttempt(ctx context.Context, e *event) error {
@@ -332,7 +338,8 @@ func (j *Journal) applyAttempt(ctx context.Context, e *event) error {
 	if err := j.updateOrStub(ctx, e, j.db.st.attemptUpd, e.at, e.server, e.key); err != nil {
 		return err
 	}
-	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s to=%s", e.server, strings.Join(e.to, ",")))
+	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s to=%s", e.server, strings.Join(e.to, ",")),
+		noteOf{to: e.to, server: e.server})
 }
 
 func (j *Journal) applyBegin(ctx context.Context, e *event) error {
@@ -358,7 +365,8 @@ func (j *Journal) applyBegin(ctx context.Context, e *event) error {
 			}
 		}
 	}
-	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s file=%s from=<%s> to=%s", e.server, c.File, c.From, strings.Join(e.to, ",")))
+	return j.note(ctx, e, "attempt", fmt.Sprintf("server=%s file=%s from=<%s> to=%s", e.server, c.File, c.From, strings.Join(e.to, ",")),
+		noteOf{to: e.to, server: e.server})
 }
 
 func (j *Journal) applyRecord(ctx context.Context, e *event) error {
@@ -387,7 +395,8 @@ func (j *Journal) applyRecord(ctx context.Context, e *event) error {
 	if next != 0 {
 		detail += " next=" + o.Next.UTC().Format(time.RFC3339)
 	}
-	return j.note(ctx, e, string(o.Status), detail)
+	return j.note(ctx, e, string(o.Status), detail,
+		noteOf{to: o.To, server: o.Server, reply: o.Reply, cause: o.Cause, queueID: o.QueueID})
 }
 
 func (j *Journal) applyRetried(ctx context.Context, e *event) error {
@@ -397,7 +406,7 @@ func (j *Journal) applyRetried(ctx context.Context, e *event) error {
 	if err := j.updateOrStub(ctx, e, j.db.st.retriedUpd, e.at, e.key); err != nil {
 		return err
 	}
-	return j.note(ctx, e, "retried", "")
+	return j.note(ctx, e, "retried", "", noteOf{})
 }
 
 func (j *Journal) applyPurge(ctx context.Context, e *event) error {
@@ -409,6 +418,9 @@ func (j *Journal) applyPurge(ctx context.Context, e *event) error {
 		if _, err := c.ExecContext(ctx, q, e.before); err != nil {
 			return err
 		}
+	}
+	if _, err := c.ExecContext(ctx, `DELETE FROM actions WHERE at < ?`, e.before); err != nil {
+		return err
 	}
 	res, err := c.ExecContext(ctx, `DELETE FROM messages WHERE last_at < ?`, e.before)
 	if err != nil {
@@ -436,8 +448,15 @@ func (j *Journal) updateOrStub(ctx context.Context, e *event, upd *sql.Stmt, arg
 	return err
 }
 
-func (j *Journal) note(ctx context.Context, e *event, what, detail string) error {
-	_, err := j.db.st.event.ExecContext(ctx, e.key, e.at, what, detail)
+// noteOf is what an event row holds besides its kind and detail.
+type noteOf struct {
+	to                            []string
+	server, reply, cause, queueID string
+}
+
+func (j *Journal) note(ctx context.Context, e *event, what, detail string, n noteOf) error {
+	_, err := j.db.st.event.ExecContext(ctx, e.key, e.at, what, detail,
+		strings.Join(n.to, ","), n.server, n.reply, n.cause, n.queueID)
 	return err
 }
 
@@ -501,7 +520,7 @@ func describe(err error) (kind, hint string) {
 
 // stmts are the writer's prepared statements. Times are Unix nanoseconds.
 type stmts struct {
-	claimIns, claimUpd, stub, event, begin          *sql.Stmt
+	claimIns, claimUpd, stub, event, begin, action  *sql.Stmt
 	rcptQueued, rcptAttempted, rcptAllAttempted     *sql.Stmt
 	rcptOutcome, rcptAllOutcome                     *sql.Stmt
 	rcptRequeued, attemptUpd, recordUpd, retriedUpd *sql.Stmt
@@ -527,7 +546,9 @@ func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
 	s.claimUpd = p(`UPDATE messages SET file = ?, message_id = ?, sender = ?, subject = ?, size = ?, kind = ?, unit = ?, hash = ?
 		WHERE key = ?`)
 	s.stub = p(`INSERT INTO messages (key, status, last_at) VALUES (?, 'queued', ?) ON CONFLICT (key) DO NOTHING`)
-	s.event = p(`INSERT INTO events (key, at, event, detail) VALUES (?, ?, ?, ?)`)
+	s.event = p(`INSERT INTO events (key, at, event, detail, addrs, server, reply, cause, queue_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.action = p(`INSERT INTO actions (at, user, addr, what, target, detail, ok) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	// rcptQueued and rcptAttempted take the same arguments: key, addr,
 	// server (unused by rcptQueued), at.
 	s.rcptQueued = p(`INSERT INTO recipients (key, addr, status, at) VALUES (?1, ?2, 'queued', ?4)
