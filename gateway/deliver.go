@@ -91,9 +91,14 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	s := pick(chain)
 	health := g.healthName(chain)
 	srv := g.chainServer(chain)
+	if until := g.chainPaused(health); !until.IsZero() {
+		// Another chain may send meanwhile; this file waits for its own.
+		return g.waitChain(e, j.retried, claim, to, health, until)
+	}
 	slot, wait := g.limits.reserve(health, srv, len(to), g.now())
 	if wait != nil {
-		return g.waitLimit(e, j.retried, health, *wait)
+		g.pause(health, failure{Cause: cause.QuotaExceeded, Wait: wait})
+		return g.waitChain(e, j.retried, claim, to, health, wait.Until)
 	}
 	sentTo := 0
 	defer func() { g.limits.done(health, slot, sentTo) }()
@@ -139,6 +144,23 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	for _, r := range keys(res.Deferred) {
 		f := g.relayFailure(res.Deferred[r])
 		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusDeferred, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
+	}
+	// A recipient deferred for a quota or rate (452 4.5.3 Too many
+	// recipients) says the chain is at its limit, not the address: the
+	// chain waits until the window allows, like a quota reply to the
+	// whole message.
+	quota := false
+	for _, r := range keys(res.Deferred) {
+		if f := g.relayFailure(res.Deferred[r]); f.Cause == cause.QuotaExceeded {
+			f.Wait = g.limits.reopens(health, srv, f.Reply, g.now())
+			if len(res.Accepted) == 0 {
+				return g.hold(e, keys(res.Deferred), health, f)
+			}
+			if !quota {
+				g.pause(health, f)
+			}
+			quota = true
+		}
 	}
 	if len(res.Accepted) == 0 {
 		if len(res.Deferred) > 0 {
@@ -303,31 +325,40 @@ func (g *Gateway) hold(e spool.Entry, to []string, chain string, f failure) (boo
 	return false, &d, next
 }
 
-// waitLimit gives a claimed file back to the queue, unattempted, because
-// chain's sending limit is reached (w): the chain is recorded waiting,
-// with the limit in words, and the queue waits until the window allows.
-// A file that was deferred before stays deferred (its key keeps its
-// history), due then.
-func (g *Gateway) waitLimit(e spool.Entry, retried bool, chain string, w limitWait) (bool, *spool.Entry, time.Time) {
-	g.pause(chain, failure{Cause: cause.QuotaExceeded, Wait: &w})
-	var d spool.Entry
-	var err error
-	if retried {
-		d, err = g.spool.Defer(e)
-	} else {
-		d, err = g.spool.Release(e)
+// waitChain gives a claimed file back to the queue, unattempted,
+// because its chain (by health name) is paused until then: unavailable,
+// or at a sending limit. When every chain waits, a file never tried goes
+// back under its own name. Otherwise it is deferred until then, so that
+// the files of other chains are sent meanwhile and this one is not
+// claimed again and again, and the journal records the wait with the
+// chain's cause and words, so queue and sent show why.
+func (g *Gateway) waitChain(e spool.Entry, retried bool, claim journal.Claim, to []string, chain string, until time.Time) (bool, *spool.Entry, time.Time) {
+	g.mu.Lock()
+	all := g.pausedLocked()
+	g.mu.Unlock()
+	if all && !retried {
+		// Nothing is sent until then anyway: the file goes back under
+		// its own name, untouched, as if it had not been claimed.
+		if d, err := g.spool.Release(e); err != nil {
+			g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
+		} else if d.State == spool.Deferred {
+			return false, &d, until
+		}
+		g.mu.Lock()
+		g.dirty = true
+		g.mu.Unlock()
+		return false, nil, time.Time{}
 	}
+	d, err := g.spool.Defer(e)
 	if err != nil {
 		g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
 		return false, nil, time.Time{}
 	}
-	if d.State == spool.Deferred {
-		return false, &d, w.Until
-	}
-	g.mu.Lock()
-	g.dirty = true
-	g.mu.Unlock()
-	return false, nil, time.Time{}
+	h := g.health.Get(chain)
+	g.journal.Claimed(claim, nil)
+	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: h.Server,
+		Reply: h.Reply, Cause: h.Cause, Next: until}, nil)
+	return false, &d, until
 }
 
 // postpone defers a claimed file after a temporary failure, or quarantines

@@ -77,18 +77,22 @@ type Gateway struct {
 	scanMu     sync.Mutex   // one scan at a time
 	unrecorded atomic.Int64 // accepted by the relay, not yet committed to the journal
 
-	mu          sync.Mutex
-	ready       []spool.Entry          // settled waiting files from the last scan, oldest first
-	deferred    map[string]*retryEntry // by key
-	dirty       bool                   // something may have changed since the last scan
-	settling    time.Time              // when an unsettled file may be ready
-	accepted    []time.Time            // relay acceptances within the last Interval
-	inflight    int                    // claimed and not yet decided
-	pausedUntil time.Time              // the relay is unavailable: the queue waits until then
-	folderErr   string                 // last scan error, logged once
-	wakes       []chan struct{}        // one per worker
-	resched     chan struct{}          // tells the loop to recompute its alarm
-	unfiled     map[string]*unfiled    // refused claimed files not yet set aside (a full disk), by name
+	mu       sync.Mutex
+	ready    []spool.Entry          // settled waiting files from the last scan, oldest first
+	deferred map[string]*retryEntry // by key
+	dirty    bool                   // something may have changed since the last scan
+	settling time.Time              // when an unsettled file may be ready
+	accepted []time.Time            // relay acceptances within the last Interval
+	inflight int                    // claimed and not yet decided
+	// pausedUntil holds, per chain (by health name), until when it is
+	// unavailable or at a sending limit: its files wait until then. The
+	// queue as a whole waits only when every chain does.
+	pausedUntil map[string]time.Time
+	chains      []string            // the health names of the chains, from chainNames
+	folderErr   string              // last scan error, logged once
+	wakes       []chan struct{}     // one per worker
+	resched     chan struct{}       // tells the loop to recompute its alarm
+	unfiled     map[string]*unfiled // refused claimed files not yet set aside (a full disk), by name
 
 	// Files of one content are sent one at a time, so that the dedupe
 	// window sees the first one's outcome (see dedupe).
@@ -174,7 +178,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		return nil, err
 	}
 	g.journal = j
-	g.health = health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, g.chainNames(), g.now)
+	g.chains = g.chainNames()
+	g.pausedUntil = map[string]time.Time{}
+	g.health = health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, g.chains, g.now)
 	for range g.senders {
 		g.wakes = append(g.wakes, make(chan struct{}, 1))
 	}
@@ -323,8 +329,10 @@ func (g *Gateway) nextAlarm() time.Duration {
 	if !g.settling.IsZero() && g.settling.Before(next) {
 		next = g.settling
 	}
-	if g.pausedUntil.After(now) && g.pausedUntil.Before(next) {
-		next = g.pausedUntil
+	for _, until := range g.pausedUntil {
+		if until.After(now) && until.Before(next) {
+			next = until
+		}
 	}
 	for _, r := range g.deferred {
 		if r.due.Before(next) {
@@ -410,11 +418,16 @@ func (g *Gateway) worker(ctx context.Context, s relay.Sender, wake <-chan struct
 		case <-wake:
 		}
 		for ctx.Err() == nil && g.mayWork() {
-			if err := s.Connect(ctx); err != nil {
-				if ctx.Err() == nil {
-					g.unreachable(err)
+			// Connect to [smtp] before claiming a file, so that a relay
+			// that is down holds the queue without a file being
+			// touched; a unit's chain connects when its file is sent.
+			if g.chainPaused(g.chains[0]).IsZero() {
+				if err := s.Connect(ctx); err != nil {
+					if ctx.Err() == nil {
+						g.unreachable(err)
+					}
+					break
 				}
-				break
 			}
 			j, ok := g.next()
 			if !ok {

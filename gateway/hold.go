@@ -7,6 +7,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/health"
 )
 
 // healthName names a relay chain in the health record: "smtp" for [smtp]
@@ -68,10 +69,17 @@ func (g *Gateway) pause(chain string, f failure) time.Time {
 // pauseUntil records that chain is unavailable for f until next, in
 // words msg, and makes the queue wait until then.
 func (g *Gateway) pauseUntil(chain string, f failure, next time.Time, msg string) {
-	h, changed := g.health.Down(chain, string(f.Cause), f.Server, f.Reply, next)
+	limit := ""
+	if f.Wait != nil {
+		limit = health.LimitMinute
+		if f.Wait.Daily {
+			limit = health.LimitDaily
+		}
+	}
+	h, changed := g.health.Down(chain, string(f.Cause), f.Server, f.Reply, next, limit)
 	g.mu.Lock()
-	if next.After(g.pausedUntil) {
-		g.pausedUntil = next
+	if next.After(g.pausedUntil[chain]) {
+		g.pausedUntil[chain] = next
 	}
 	g.mu.Unlock()
 	g.reschedule()
@@ -104,14 +112,34 @@ func (g *Gateway) up(chain string) {
 		return
 	}
 	g.mu.Lock()
-	g.pausedUntil = time.Time{}
+	delete(g.pausedUntil, chain)
 	g.mu.Unlock()
 	g.log.Info("the relay works again", "chain", chain, "unavailable_since", was.Since.Format(time.DateTime),
 		"cause", was.Cause, "attempts", was.Failures)
 }
 
-// pausedLocked tells whether the queue waits for an unavailable relay.
-func (g *Gateway) pausedLocked() bool { return g.now().Before(g.pausedUntil) }
+// pausedLocked tells whether the whole queue waits: every chain is
+// unavailable or at a sending limit. (With units on chains of their own,
+// one chain's pause holds only its own files: see chainPaused.)
+func (g *Gateway) pausedLocked() bool {
+	now := g.now()
+	for _, c := range g.chains {
+		if !now.Before(g.pausedUntil[c]) {
+			return false
+		}
+	}
+	return true
+}
+
+// chainPaused tells until when chain is paused, or zero when it is not.
+func (g *Gateway) chainPaused(chain string) time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until := g.pausedUntil[chain]; g.now().Before(until) {
+		return until
+	}
+	return time.Time{}
+}
 
 func lowerFirst(s string) string {
 	for i, r := range s {

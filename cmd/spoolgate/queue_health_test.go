@@ -118,7 +118,7 @@ from = library@example.org
 	if err := tr.Start(); err != nil {
 		t.Fatal(err)
 	}
-	tr.Down("smtp", string(cause.LoginRefused), "smtp (127.0.0.1:2525)", reply, next)
+	tr.Down("smtp", string(cause.LoginRefused), "smtp (127.0.0.1:2525)", reply, next, "")
 
 	text, q, _ := queueHealth(t, path)
 	if !strings.HasPrefix(text, "spoolgate is not running: nothing is being sent (nothing sent yet)\n\nQueue folder: "+cfg.Spool.Folder+"\n") ||

@@ -240,7 +240,7 @@ func whyWaiting(cfg *config.Config) (why string, relayDown bool) {
 		return "the service is running, but its relay health cannot be read (" + err.Error() + ")", false
 	}
 	if h := rec.Worst(); h.State == health.Unavailable {
-		return "the service is running, but the relay is " + inspect.RelayLine(h, time.Now()), true
+		return "the service is running, but the relay is " + inspect.RelayLine(h, cfg.ChainTitle(h.Chain), time.Now()), true
 	}
 	return "the service is running and the relay is available; it may be waiting for the rate window ([spool] batch and interval) or busy with older files (spoolgate queue shows the queue)", false
 }

@@ -112,3 +112,22 @@ func TestExplain(t *testing.T) {
 		t.Errorf("Label = %q, %q", Label("nb", Blocklisted), Label("xx", Blocklisted))
 	}
 }
+
+// TestLimitText: every language says who and when, and English reads as
+// the librarian's example does.
+func TestLimitText(t *testing.T) {
+	if got := LimitText("en", "Microsoft 365", true, "06:12"); got != "Microsoft 365's daily limit reached; sending resumes at 06:12" {
+		t.Errorf("en: %q", got)
+	}
+	for _, l := range lang.Codes() {
+		for _, daily := range []bool{true, false} {
+			got := LimitText(l, "Google Workspace", daily, "06:12")
+			if !strings.Contains(got, "Google Workspace") || !strings.Contains(got, "06:12") || strings.Contains(got, "%!") {
+				t.Errorf("%s daily=%v: %q", l, daily, got)
+			}
+			if l != "en" && got == LimitText("en", "Google Workspace", daily, "06:12") {
+				t.Errorf("%s is not translated: %q", l, got)
+			}
+		}
+	}
+}

@@ -79,3 +79,13 @@ func TestLoad_LimitsOnBackupRefused(t *testing.T) {
 		t.Errorf("a unit's first server: daily_limit %d, want 500", c.Units["branch"].SMTP.DailyLimit)
 	}
 }
+
+func TestChainTitle(t *testing.T) {
+	c, _ := mustLoad(t, "[spool]\nfolder = queue\n\n[smtp]\nhost = a.example.org\n\n[smtp.m365]\n"+msOAuth+"\n"+
+		"[unit.branch]\nsmtp = m365\n\n[message]\nfrom = library@example.org\n", "secret.txt", "x\n")
+	for chain, want := range map[string]string{"smtp": "a.example.org", "smtp.m365": "Microsoft 365", "smtp.gone": "smtp.gone"} {
+		if got := c.ChainTitle(chain); got != want {
+			t.Errorf("ChainTitle(%q) = %q, want %q", chain, got, want)
+		}
+	}
+}

@@ -434,3 +434,27 @@ func (c *Config) EveryServer() []*Server {
 	}
 	return out
 }
+
+// providerTitles are the providers as people call them.
+var providerTitles = map[string]string{
+	ProviderMicrosoft: "Microsoft 365",
+	ProviderGoogle:    "Google Workspace",
+}
+
+// ChainTitle names a relay chain (by its health name, "smtp" or
+// "smtp.NAME") as a librarian knows it: its first server's provider
+// ("Microsoft 365", "Google Workspace") when it signs in with one, else
+// its host. An unknown chain is named as given.
+func (c *Config) ChainTitle(chain string) string {
+	s := c.SMTP
+	if name, ok := strings.CutPrefix(chain, "smtp."); ok {
+		s = c.Servers[name]
+	}
+	switch {
+	case s == nil:
+		return chain
+	case s.Auth == AuthOAuth2 && providerTitles[s.OAuth.Provider] != "":
+		return providerTitles[s.OAuth.Provider]
+	}
+	return s.Host
+}

@@ -940,7 +940,7 @@ func TestCompose_AllWellOnlyWhenItIs(t *testing.T) {
 	// The relay refuses the login: the subject and the body lead with it.
 	clock = start.Add(10 * time.Minute)
 	reply := "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6"
-	tr.Down("smtp", string(cause.LoginRefused), "smtp (mail.example.org:587)", reply, clock.Add(5*time.Minute))
+	tr.Down("smtp", string(cause.LoginRefused), "smtp (mail.example.org:587)", reply, clock.Add(5*time.Minute), "")
 	loc := cfg.Service.Location
 	since, next := clock.In(loc).Format("15:04"), clock.Add(5*time.Minute).In(loc).Format("15:04")
 	for _, lang := range []string{"en", "sv", "ru"} {
@@ -967,6 +967,27 @@ func TestCompose_AllWellOnlyWhenItIs(t *testing.T) {
 		}
 	}
 	cfg.Log.Language = "en"
+
+	// A chain that waits for its provider's daily limit: the body says
+	// whose limit and when sending resumes, in the librarian's language.
+	was := cfg.SMTP
+	cfg.SMTP = &config.Server{Host: "smtp.office365.com", Auth: config.AuthOAuth2, OAuth: config.OAuth{Provider: config.ProviderMicrosoft}}
+	resume := clock.Add(3 * time.Hour)
+	tr.Down("smtp", string(cause.QuotaExceeded), "smtp (smtp.office365.com:587)",
+		"550 5.4.5 Daily user sending quota exceeded", resume, health.LimitDaily)
+	for lang, want := range map[string]string{
+		"en": "Microsoft 365's daily limit reached; sending resumes at " + resume.In(loc).Format("15:04") + ".",
+		"sv": "Dagsgränsen för Microsoft 365 är nådd; sändningen återupptas kl. " + resume.In(loc).Format("15:04") + ".",
+	} {
+		cfg.Log.Language = lang
+		r := compose(daily.Inputs{})
+		mustContain(t, lang+" limit report", r.Text(), want, "550 5.4.5 Daily user sending quota exceeded")
+		if strings.Contains(r.Text(), "has been unavailable") {
+			t.Errorf("%s: a limit is told as an unavailable relay:\n%s", lang, r.Text())
+		}
+	}
+	cfg.Log.Language = "en"
+	cfg.SMTP = was
 
 	// Not running: that comes first, whatever the record says.
 	if r := compose(daily.Inputs{NotRunning: true}); r.AllWell() || r.Subject() != "spoolgate "+date+": SPOOLGATE IS NOT RUNNING — 1 sent" {

@@ -140,7 +140,12 @@ func (r *Report) relay(b *strings.Builder) {
 		fmt.Fprintf(b, "%s\n", t.NotRunning)
 	case relayDown:
 		h := r.Relay
-		fmt.Fprintf(b, t.RelayDown+"\n", r.clock(h.Since))
+		if h.Limit != "" {
+			// Not a fault: the chain waits for its limit's window.
+			fmt.Fprintf(b, "%s.\n", cause.LimitText(r.Lang, r.cfg.ChainTitle(h.Chain), h.Limit == health.LimitDaily, r.clock(h.NextAttempt)))
+		} else {
+			fmt.Fprintf(b, t.RelayDown+"\n", r.clock(h.Since))
+		}
 		field := fields(b, t.LReason, t.LReply, t.LDetail, t.LToDo, t.LNext)
 		meaning, action := cause.Explain(r.Lang, causeOf(h.Cause))
 		field(t.LReason, meaning)

@@ -51,7 +51,17 @@ type Relay struct {
 	Reply       string    `json:"reply,omitempty"`       // its exact reply, or spoolgate's own words
 	NextAttempt time.Time `json:"next_attempt,omitzero"` // when the queue is tried again
 	Failures    int       `json:"failures,omitempty"`    // attempts in a row that found it unavailable
+	// Limit is set when the chain waits for a sending limit's window
+	// rather than a fault: LimitDaily or LimitMinute (its own [smtp]
+	// daily_limit or minute_limit, or the provider's quota reply).
+	Limit string `json:"limit,omitempty"`
 }
+
+// The sending limits a chain may wait for (Relay.Limit).
+const (
+	LimitDaily  = "daily"
+	LimitMinute = "minute"
+)
 
 // Record is what one gateway wrote.
 type Record struct {
@@ -111,6 +121,7 @@ type View struct {
 	Server      string     `json:"server,omitempty"`
 	Reply       string     `json:"reply,omitempty"` // the relay's, verbatim
 	NextAttempt *time.Time `json:"next_attempt,omitempty"`
+	Limit       string     `json:"limit,omitempty"` // daily or minute: it waits for a sending limit's window
 	Error       string     `json:"error,omitempty"` // why the record could not be read
 }
 
@@ -118,7 +129,7 @@ type View struct {
 // instance runs (if not, the state is NotRunning, whatever r says);
 // readErr is why its record could not be read, or "".
 func ViewOf(r Relay, running bool, readErr string) View {
-	v := View{State: r.State, Chain: r.Chain, Cause: r.Cause, Server: r.Server, Reply: r.Reply, Error: readErr}
+	v := View{State: r.State, Chain: r.Chain, Cause: r.Cause, Server: r.Server, Reply: r.Reply, Limit: r.Limit, Error: readErr}
 	switch {
 	case !running:
 		v.State = NotRunning
@@ -227,7 +238,7 @@ func (t *Tracker) Up(chain string) (was Relay, recovered bool) {
 // Down records that chain is unavailable for cause, with the server's
 // reply, until next. It returns the chain's health now, and whether it was
 // available (or unknown) until now.
-func (t *Tracker) Down(chain, cause, server, reply string, next time.Time) (now Relay, changed bool) {
+func (t *Tracker) Down(chain, cause, server, reply string, next time.Time, limit string) (now Relay, changed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.relayLocked(chain)
@@ -236,7 +247,7 @@ func (t *Tracker) Down(chain, cause, server, reply string, next time.Time) (now 
 		r.Since = t.now()
 		r.Failures = 0
 	}
-	r.State, r.Cause, r.Server, r.Reply, r.NextAttempt = Unavailable, cause, server, reply, next
+	r.State, r.Cause, r.Server, r.Reply, r.NextAttempt, r.Limit = Unavailable, cause, server, reply, next, limit
 	r.Failures++
 	t.writeLocked()
 	return *r, changed

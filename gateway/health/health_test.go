@@ -29,12 +29,12 @@ func TestTracker_RecordsEveryChange(t *testing.T) {
 	}
 
 	next := now.Add(5 * time.Minute)
-	got, changed := tr.Down("smtp", "login-refused", "main (mx:587)", "535 5.7.8 Authentication credentials invalid", next)
+	got, changed := tr.Down("smtp", "login-refused", "main (mx:587)", "535 5.7.8 Authentication credentials invalid", next, "")
 	if !changed || got.Failures != 1 || !got.Since.Equal(now) {
 		t.Fatalf("first Down = %+v, %v", got, changed)
 	}
 	now = now.Add(5 * time.Minute)
-	got, changed = tr.Down("smtp", "login-refused", "main (mx:587)", "535 5.7.8 Authentication credentials invalid", now.Add(10*time.Minute))
+	got, changed = tr.Down("smtp", "login-refused", "main (mx:587)", "535 5.7.8 Authentication credentials invalid", now.Add(10*time.Minute), "")
 	if changed || got.Failures != 2 || !got.Since.Equal(t0) {
 		t.Fatalf("second Down = %+v, %v; want the same since and 2 failures", got, changed)
 	}

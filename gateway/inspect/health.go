@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,6 +29,7 @@ type Health struct {
 	// one has sent nothing through any chain yet, or its record is
 	// missing or unreadable (Err says why).
 	Relay    health.Relay
+	Who      string    // the Relay's chain as people know it (config.ChainTitle)
 	Started  time.Time // when the running gateway started, from its record; zero if unknown
 	LastSent time.Time // the relay's last acceptance (journal.LastSent); zero if never
 	Window   Window    // the rate window; Batch 0 when there is no limit
@@ -75,6 +77,7 @@ func ReadHealth(cfg *config.Config, running bool, now time.Time) *Health {
 			h.Err = err.Error()
 		default:
 			h.Relay, h.Started = rec.Worst(), rec.Started
+			h.Who = cfg.ChainTitle(h.Relay.Chain)
 		}
 	} else {
 		h.Relay = health.Relay{State: NotRunning}
@@ -162,7 +165,7 @@ func (h *Health) Line() string {
 	case NotRunning:
 		return "spoolgate is not running: nothing is being sent" + h.lastSent(" ")
 	case health.Unavailable:
-		return "Relay " + RelayLine(h.Relay, h.Now)
+		return "Relay " + RelayLine(h.Relay, h.Who, h.Now)
 	case health.Available:
 		return "Relay available" + h.lastSent(" ")
 	}
@@ -193,10 +196,15 @@ func (h *Health) lastSent(sep string) string {
 //
 //	unavailable since 14:02: the mail relay refused spoolgate's login (535 5.7.8 …); next attempt 14:07
 //
+// or, for a chain waiting for a sending limit (who names it, see
+// config.ChainTitle),
+//
+//	unavailable since 14:02: Microsoft 365's daily limit reached; sending resumes at 06:12 (…)
+//
 // A chain other than [smtp] is named after the time. Times are of the day
 // of now, with the date when on another day. For a chain that is not
 // unavailable it is its state.
-func RelayLine(h health.Relay, now time.Time) string {
+func RelayLine(h health.Relay, who string, now time.Time) string {
 	if h.State != health.Unavailable {
 		return string(h.State)
 	}
@@ -207,6 +215,13 @@ func RelayLine(h health.Relay, now time.Time) string {
 	}
 	if h.Chain != "" && h.Chain != "smtp" {
 		b.WriteString(" ([" + h.Chain + "])")
+	}
+	if h.Limit != "" {
+		b.WriteString(": " + cause.LimitText("en", cmp.Or(who, h.Chain), h.Limit == health.LimitDaily, clock(h.NextAttempt, now)))
+		if h.Reply != "" {
+			b.WriteString(" (" + strings.Join(strings.Fields(h.Reply), " ") + ")")
+		}
+		return b.String()
 	}
 	meaning, _ := cause.Explain("en", cause.Cause(h.Cause))
 	b.WriteString(": " + lowerFirst(strings.TrimSuffix(meaning, ".")))

@@ -53,7 +53,7 @@ func TestReadHealth_Unavailable(t *testing.T) {
 	now := time.Date(2026, 12, 2, 14, 5, 0, 0, time.Local)
 	since := now.Add(-3 * time.Minute)
 	next := now.Add(2 * time.Minute)
-	tracker(t, cfg, since).Down("smtp", string(cause.LoginRefused), "smtp (mx:587)", loginReply, next)
+	tracker(t, cfg, since).Down("smtp", string(cause.LoginRefused), "smtp (mx:587)", loginReply, next, "")
 
 	h := ReadHealth(cfg, true, now)
 	if h.State() != "unavailable" || h.Relay.Cause != "login-refused" || h.Relay.Reply != loginReply || !h.Relay.NextAttempt.Equal(next) || h.Err != "" || h.JournalErr != "" {
@@ -69,7 +69,7 @@ func TestReadHealth_Unavailable(t *testing.T) {
 		t.Errorf("Why = %q, %q", reason, text)
 	}
 	// The same line, spoken after "the relay is", for test --wait.
-	if got := "Relay " + RelayLine(h.Relay, now); got != h.Line() {
+	if got := "Relay " + RelayLine(h.Relay, h.Who, now); got != h.Line() {
 		t.Errorf("RelayLine = %q, Line %q", got, h.Line())
 	}
 }
@@ -79,7 +79,7 @@ func TestReadHealth_NotRunning(t *testing.T) {
 	now := time.Now()
 	// The last run's record says the relay was unavailable: no longer
 	// current, since nothing runs.
-	tracker(t, cfg, now.Add(-time.Hour)).Down("smtp", string(cause.LoginRefused), "smtp (mx:587)", loginReply, now.Add(time.Minute))
+	tracker(t, cfg, now.Add(-time.Hour)).Down("smtp", string(cause.LoginRefused), "smtp (mx:587)", loginReply, now.Add(time.Minute), "")
 	h := ReadHealth(cfg, false, now)
 	if h.State() != "not-running" || h.Running || h.Relay.Cause != "" {
 		t.Fatalf("ReadHealth = %+v", h)
@@ -185,10 +185,23 @@ func TestRelayLine(t *testing.T) {
 		Cause: string(cause.Unreachable), Reply: "dial tcp 192.0.2.1:25:\n connect: connection refused", NextAttempt: now.Add(-time.Second)}
 	want := "unavailable since 2026-12-01 22:30 ([smtp.branch]): spoolgate could not connect to the mail relay, or the connection was lost " +
 		"(dial tcp 192.0.2.1:25: connect: connection refused); next attempt due now"
-	if got := RelayLine(h, now); got != want {
+	if got := RelayLine(h, "", now); got != want {
 		t.Errorf("RelayLine =\n%q, want\n%q", got, want)
 	}
-	if got := RelayLine(health.Relay{State: health.Available}, now); got != "available" {
+	if got := RelayLine(health.Relay{State: health.Available}, "", now); got != "available" {
 		t.Errorf("RelayLine of an available relay = %q", got)
+	}
+}
+
+// TestRelayLine_Limit: a chain waiting for a sending limit says whose
+// limit and when sending resumes, not that the relay is broken.
+func TestRelayLine_Limit(t *testing.T) {
+	now := time.Date(2026, 12, 3, 14, 10, 0, 0, time.Local)
+	h := health.Relay{Chain: "smtp.m365", State: health.Unavailable, Since: now.Add(-time.Hour), Cause: string(cause.QuotaExceeded),
+		Reply: "daily limit reached (10000 recipients in 24 hours, [smtp] daily_limit)", NextAttempt: now.Add(16 * time.Hour), Limit: health.LimitDaily}
+	want := "unavailable since 13:10 ([smtp.m365]): Microsoft 365's daily limit reached; sending resumes at 2026-12-04 06:10 " +
+		"(daily limit reached (10000 recipients in 24 hours, [smtp] daily_limit))"
+	if got := RelayLine(h, "Microsoft 365", now); got != want {
+		t.Errorf("RelayLine =\n%q, want\n%q", got, want)
 	}
 }
