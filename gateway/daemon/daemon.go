@@ -13,11 +13,16 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/console"
+	"github.com/spoolgate/spoolgate/gateway/console/accounts"
 	"github.com/spoolgate/spoolgate/gateway/daily"
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/notice"
@@ -30,6 +35,10 @@ import (
 // the config is at fault). With [overdue] enabled, the loans export's
 // column names and the notice templates are checked here (overdue.Check),
 // so a broken template stops the start instead of the morning's scan.
+// With [console] listen set, the console's users file is read and, when it
+// has an account, the console's address bound here (see withConsole), so
+// a malformed users file, a bad certificate or a port in use stops the
+// start with an error that names it.
 func New(cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
 	var notices *notice.Set
 	if cfg.Overdue.Enabled {
@@ -39,7 +48,96 @@ func New(cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
 		}
 		notices = set
 	}
-	return gateway.New(cfg, log, withSchedule(log, notices))
+	opts := []gateway.Option{withSchedule(log, notices)}
+	var ln net.Listener
+	if cfg.Console.Listen != "" {
+		opt, l, err := withConsole(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		opts, ln = append(opts, opt), l
+	}
+	g, err := gateway.New(cfg, log, opts...)
+	if err != nil && ln != nil {
+		ln.Close()
+	}
+	return g, err
+}
+
+// consolePoll is how often a console with no account yet looks for the
+// first one.
+var consolePoll = 5 * time.Second
+
+// withConsole serves the web console beside the relay, for as long as the
+// gateway runs. Its users are the accounts file in the data folder
+// (accounts.FileName). When the file has an account, the address is bound
+// now and returned, so that a port in use is an error of New. With no
+// account yet (a new install, before spoolgate console user add) nobody
+// could sign in: the console then binds nothing, says so in the log, and
+// starts once the first account is added (looking every consolePoll), so
+// no restart is needed. The listener stays bound until the gateway runs
+// and stops; if Run fails before that, it is closed when the process ends.
+func withConsole(cfg *config.Config, log *slog.Logger) (gateway.Option, net.Listener, error) {
+	path := filepath.Join(cfg.Spool.Data, accounts.FileName)
+	users, err := accounts.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the web console's users cannot be read: %w; "+
+			"spoolgate console user list says what is wrong, or set [console] listen empty to turn the console off", err)
+	}
+	var ln net.Listener
+	if hasAccount(users) {
+		if ln, err = console.Listen(cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	opt := gateway.WithBackground(func(ctx context.Context, g *gateway.Gateway) {
+		srv, err := console.New(cfg, g, users, log)
+		if err != nil {
+			log.Error("the web console cannot start", "listen", cfg.Console.Listen, "error", err)
+			if ln != nil {
+				ln.Close()
+			}
+			return
+		}
+		if ln == nil {
+			log.Info("the web console starts once it has a user: add one with spoolgate console user add NAME --role admin",
+				"listen", cfg.Console.Listen, "users", path)
+			if !waitForAccount(ctx, users) {
+				return
+			}
+			if ln, err = console.Listen(cfg); err != nil {
+				log.Error("the web console cannot start", "listen", cfg.Console.Listen, "error", err)
+				return
+			}
+		}
+		if err := srv.Serve(ctx, ln); err != nil {
+			log.Error("the web console stopped", "listen", cfg.Console.Listen, "error", err)
+		}
+	})
+	return opt, ln, nil
+}
+
+// hasAccount tells whether users has a user or a token.
+func hasAccount(users *accounts.Store) bool {
+	all, err := users.List()
+	return err == nil && len(all) > 0
+}
+
+// waitForAccount waits until users has an account (true) or ctx ends
+// (false).
+func waitForAccount(ctx context.Context, users *accounts.Store) bool {
+	t := time.NewTicker(consolePoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			if hasAccount(users) {
+				return true
+			}
+		}
+	}
 }
 
 // withSchedule runs the daily jobs beside the relay: the morning overdue
