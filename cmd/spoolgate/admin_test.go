@@ -17,6 +17,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
+	"github.com/spoolgate/spoolgate/gateway/views"
 	"github.com/spoolgate/spoolgate/spool"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
@@ -147,7 +148,7 @@ func TestE2E_TestWait_Sent(t *testing.T) {
 		t.Errorf("X-Spoolgate-Kind must not go out:\n%s", got[0].Data)
 	}
 	js, _, code := spoolgate(t, "sent", "--config", cfg, "--json", "--status", "sent")
-	var rec sentRecord
+	var rec views.Sent
 	if code != 0 || json.Unmarshal([]byte(js), &rec) != nil || rec.Kind != "test" || !strings.HasPrefix(rec.File, "spoolgate-test-") {
 		t.Errorf("the journal must show a sent test message (exit %d): %s", code, js)
 	}
@@ -310,7 +311,7 @@ func TestE2E_Retry_PartlyDelivered(t *testing.T) {
 	}
 	spooltest.WaitFor(t, "the queue is empty", func() bool { return len(dirNames(queue)) == 0 })
 	js, _, _ := spoolgate(t, "sent", "--config", cfg, "--json", "--file", "notice.eml")
-	var rec sentRecord
+	var rec views.Sent
 	if err := json.Unmarshal([]byte(js), &rec); err != nil || rec.Status != "sent" || len(rec.To) != 2 {
 		t.Errorf("journal after the retry: %v %s", err, js)
 	}
@@ -435,7 +436,7 @@ func TestE2E_Queue(t *testing.T) {
 	}
 
 	js, _, code := spoolgate(t, "queue", "--config", cfg, "--json")
-	var q queueJSON
+	var q views.Queue
 	if err := json.Unmarshal([]byte(js), &q); code != 0 || err != nil {
 		t.Fatalf("queue --json: exit %d, %v\n%s", code, err, js)
 	}
@@ -492,7 +493,7 @@ func TestE2E_SentFilters(t *testing.T) {
 			if l == "" {
 				continue
 			}
-			var r sentRecord
+			var r views.Sent
 			if err := json.Unmarshal([]byte(l), &r); err != nil {
 				t.Fatal(err)
 			}

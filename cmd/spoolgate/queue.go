@@ -14,91 +14,12 @@ import (
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
-	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
-	"github.com/spoolgate/spoolgate/spool"
+	"github.com/spoolgate/spoolgate/gateway/views"
 )
 
 func init() {
 	register("queue", command{usage: "[--config FILE] [--limit 50] [--json]", summary: "list the waiting, deferred and .BAD files, with reasons, and files that are not messages", run: cmdQueue, order: 30})
-}
-
-// queueJSON is `spoolgate queue --json`: one JSON document.
-type queueJSON struct {
-	Folder   string     `json:"folder"`
-	Instance string     `json:"instance"`
-	Time     time.Time  `json:"time"`
-	Running  bool       `json:"running"` // a spoolgate of the instance holds its instance lock
-	LastSent *time.Time `json:"last_sent,omitempty"`
-	Relay    relayJSON  `json:"relay"`
-	// Why the waiting files wait, when some do.
-	WhyWaiting *whyJSON        `json:"why_waiting,omitempty"`
-	RateWindow *windowJSON     `json:"rate_window,omitempty"` // with [spool] batch, while spoolgate runs
-	Waiting    int             `json:"waiting"`
-	Oldest     *time.Time      `json:"oldest,omitempty"`
-	Files      []queueFileJSON `json:"waiting_files"` // the oldest --limit waiting files
-	Sending    []queueFileJSON `json:"sending"`
-	Deferred   []queueFileJSON `json:"deferred"`
-	Bad        []queueFileJSON `json:"bad"`
-	// Files no [spool] pattern takes, there for at least [spool] settle:
-	// never sent.
-	Patterns  []string        `json:"patterns"`
-	Unmatched []unmatchedJSON `json:"unmatched"`
-}
-
-// relayJSON is the relay chain that most needs attention, as the running
-// gateway recorded it (the same fields as report --json's relay), and the
-// line queue and status lead with.
-type relayJSON struct {
-	health.View
-	Text string `json:"text"`
-}
-
-type whyJSON struct {
-	Reason string `json:"reason"` // not-running, relay, rate-window, settling or sending
-	Text   string `json:"text"`
-}
-
-type windowJSON struct {
-	Batch    int        `json:"batch"`
-	Interval int64      `json:"interval_seconds"`
-	Accepted int        `json:"accepted"` // by the relay in the last interval
-	Opens    *time.Time `json:"opens,omitempty"`
-}
-
-type unmatchedJSON struct {
-	File     string    `json:"file"`
-	Size     int64     `json:"size"`
-	Modified time.Time `json:"modified"`
-	Age      int64     `json:"age_seconds"`
-}
-
-type queueFileJSON struct {
-	Name      string     `json:"name"`
-	File      string     `json:"file"` // the name the ILS gave it
-	Size      int64      `json:"size"`
-	Modified  time.Time  `json:"modified"`
-	Key       string     `json:"key,omitempty"`
-	Instance  string     `json:"instance,omitempty"` // the instance that claimed it
-	Attempts  int        `json:"attempts,omitempty"`
-	Next      *time.Time `json:"next_attempt,omitempty"`
-	LastError string     `json:"last_error,omitempty"`
-	// .BAD files, from the reason file.
-	Cause      string          `json:"cause,omitempty"`
-	What       string          `json:"what_happened,omitempty"`
-	Action     string          `json:"what_to_do,omitempty"`
-	Server     string          `json:"server,omitempty"`
-	Reply      string          `json:"reply,omitempty"`
-	Recipients []recipientJSON `json:"recipients,omitempty"` // the refused recipients
-	Limit      string          `json:"limit,omitempty"`
-	When       *time.Time      `json:"when,omitempty"`
-	Reason     *bool           `json:"has_reason,omitempty"`
-}
-
-type recipientJSON struct {
-	Address string `json:"address"`
-	Cause   string `json:"cause,omitempty"`
-	Reply   string `json:"reply,omitempty"`
 }
 
 func cmdQueue(args []string, stdout, stderr io.Writer) error {
@@ -149,20 +70,7 @@ func healthOf(cfg *config.Config, running bool, stderr io.Writer) *inspect.Healt
 	return h
 }
 
-// whyWait says why the waiting files of q wait.
-func whyWait(h *inspect.Health, cfg *config.Config, q *inspect.Queue) (reason, text string) {
-	sending := 0
-	for _, f := range q.Sending {
-		if f.Owner == q.Instance {
-			sending++
-		}
-	}
-	return h.Why(cfg, q.NWaiting, q.Oldest, sending)
-}
 
-func relayOf(h *inspect.Health) relayJSON {
-	return relayJSON{View: h.View(), Text: h.Line()}
-}
 
 // queueErr says what a missing queue folder means.
 func queueErr(cfg *config.Config, err error) error {
@@ -173,68 +81,10 @@ func queueErr(cfg *config.Config, err error) error {
 }
 
 func writeQueueJSON(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *config.Config) error {
-	out := queueJSON{Folder: q.Folder, Instance: q.Instance, Time: q.Taken, Waiting: q.NWaiting,
-		Running: h.Running, Relay: relayOf(h),
-		Files: []queueFileJSON{}, Sending: []queueFileJSON{}, Deferred: []queueFileJSON{}, Bad: []queueFileJSON{},
-		Patterns: q.Patterns, Unmatched: []unmatchedJSON{}}
-	if !h.LastSent.IsZero() {
-		out.LastSent = &h.LastSent
-	}
-	if reason, text := whyWait(h, cfg, q); reason != "" {
-		out.WhyWaiting = &whyJSON{Reason: reason, Text: text}
-	}
-	if win := h.Window; win.Batch > 0 && h.Running {
-		out.RateWindow = &windowJSON{Batch: win.Batch, Interval: int64(win.Interval / time.Second), Accepted: win.Accepted}
-		if !win.Opens.IsZero() {
-			out.RateWindow.Opens = &win.Opens
-		}
-	}
-	if !q.Oldest.IsZero() {
-		out.Oldest = &q.Oldest
-	}
-	conv := func(f inspect.File) queueFileJSON {
-		j := queueFileJSON{Name: f.Name, File: f.Orig, Size: f.Size, Modified: f.ModTime, Key: f.Key, Instance: f.Owner,
-			Attempts: f.Attempts, LastError: f.LastReply}
-		if !f.Next.IsZero() {
-			next := f.Next
-			j.Next = &next
-		}
-		return j
-	}
-	for _, f := range q.Waiting {
-		out.Files = append(out.Files, conv(f))
-	}
-	for _, f := range q.Sending {
-		out.Sending = append(out.Sending, conv(f))
-	}
-	for _, f := range q.Deferred {
-		out.Deferred = append(out.Deferred, conv(f))
-	}
-	for _, f := range q.Bad {
-		j := conv(f)
-		has := f.Reason != nil
-		j.Reason = &has
-		if r := f.Reason; has {
-			j.Cause, j.Server, j.Reply, j.Limit = r.Cause, r.Server, r.Reply, r.Limit
-			j.What, j.Action = explainBad(r)
-			if !r.At.IsZero() {
-				at := r.At
-				j.When = &at
-			}
-			for _, rc := range r.Recipients {
-				j.Recipients = append(j.Recipients, recipientJSON{Address: rc.Address, Cause: rc.Cause, Reply: rc.Reply})
-			}
-		}
-		out.Bad = append(out.Bad, j)
-	}
-	for _, f := range q.Unmatched {
-		out.Unmatched = append(out.Unmatched, unmatchedJSON{File: f.Name, Size: f.Size, Modified: f.ModTime,
-			Age: int64(q.Taken.Sub(f.ModTime) / time.Second)})
-	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // replies quote <addresses>
-	return enc.Encode(out)
+	return enc.Encode(views.QueueOf(q, h, cfg, "en"))
 }
 
 func writeQueueText(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *config.Config) error {
@@ -247,8 +97,8 @@ func writeQueueText(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *confi
 		fmt.Fprintf(w, "Waiting: none\n")
 	} else {
 		fmt.Fprintf(w, "Waiting: %d (oldest %s)\n", q.NWaiting, ago(q.Oldest))
-		if _, why := whyWait(h, cfg, q); why != "" {
-			fmt.Fprintf(w, "  Why they wait: %s.\n", why)
+		if why := views.WhyOf(h, cfg, q); why != nil {
+			fmt.Fprintf(w, "  Why they wait: %s.\n", why.Text)
 		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range q.Waiting {
@@ -321,7 +171,7 @@ func writeQueueText(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *confi
 			continue
 		}
 		r := f.Reason
-		what, action := explainBad(r)
+		what, action := views.ExplainBad(r, "en")
 		if r.Cause != "" {
 			what += " (" + r.Cause + ")"
 		}
@@ -352,15 +202,6 @@ func writeQueueText(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *confi
 	return nil
 }
 
-// explainBad says what happened to a .BAD file and what to do, from its
-// cause; a reason file of an older version, which has none, says it in its
-// own words.
-func explainBad(r *spool.Reason) (what, action string) {
-	if r.Cause == "" {
-		return r.What, r.Action
-	}
-	return cause.Explain("en", cause.Cause(r.Cause))
-}
 
 func owner(q *inspect.Queue, f inspect.File) string {
 	if f.Owner == q.Instance {

@@ -229,7 +229,7 @@ language = sv
 	next := since.Add(65 * time.Minute)
 	reply := "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6"
 	health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, []string{"smtp"}, func() time.Time { return since }).
-		Down("smtp", string(cause.LoginRefused), relay, reply, next)
+		Down("smtp", string(cause.LoginRefused), relay, reply, next, "")
 
 	report := func(args ...string) (text string, r reportJSON) {
 		t.Helper()

@@ -17,41 +17,8 @@ import (
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/journal"
-	"github.com/spoolgate/spoolgate/gateway/relay"
+	"github.com/spoolgate/spoolgate/gateway/views"
 )
-
-// sentRecord is one line of `spoolgate sent --json`.
-type sentRecord struct {
-	Time      time.Time `json:"time"`
-	File      string    `json:"file"`
-	MessageID string    `json:"message_id"`
-	From      string    `json:"from"`
-	To        []string  `json:"to"`
-	Subject   string    `json:"subject"`
-	Status    string    `json:"status"`
-	Server    string    `json:"server"`
-	Reply     string    `json:"reply"`
-	QueueID   string    `json:"queue_id,omitempty"`
-	QueueKey  string    `json:"key"`
-	Size      int64     `json:"size"`
-	Kind      string    `json:"kind,omitempty"`
-	Unit      string    `json:"unit,omitempty"`
-	Attempts  int       `json:"attempts"`
-	// Cause is what the message's last failure meant (package cause),
-	// or "" when nothing failed.
-	Cause      string          `json:"cause"`
-	Recipients []sentRecipient `json:"recipients"`
-}
-
-// sentRecipient is one recipient's own outcome in `sent --json`.
-type sentRecipient struct {
-	Address string    `json:"address"`
-	Status  string    `json:"status"`
-	Reply   string    `json:"reply"`
-	Cause   string    `json:"cause"`
-	QueueID string    `json:"queue_id,omitempty"`
-	Time    time.Time `json:"time"`
-}
 
 func init() {
 	register("sent", command{usage: "[--config FILE] [--since 7d] [--to A] [--status S] [--file F] [--json]", summary: "what the journal recorded: the sent mail view", run: cmdSent, order: 20})
@@ -149,18 +116,7 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, r := range recs {
-			out := sentRecord{
-				Time: r.Time, File: r.File, MessageID: r.MessageID, From: r.From, To: r.To, Subject: r.Subject,
-				Status: string(r.Status), Server: r.Server, Reply: r.Reply, QueueID: relay.ParseQueueID(r.Reply), QueueKey: r.Key, Size: r.Size,
-				Kind: r.Kind, Unit: r.Unit, Attempts: r.Attempts, Cause: r.Cause, Recipients: []sentRecipient{},
-			}
-			if out.To == nil {
-				out.To = []string{}
-			}
-			for _, rc := range r.Recipients {
-				out.Recipients = append(out.Recipients, sentRecipient{Address: rc.Address, Status: string(rc.Status),
-					Reply: rc.Reply, Cause: rc.Cause, QueueID: rc.QueueID, Time: rc.Time})
-			}
+			out := views.SentOf(r)
 			if err := enc.Encode(out); err != nil {
 				return err
 			}

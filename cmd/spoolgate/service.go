@@ -1,15 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
+	"github.com/spoolgate/spoolgate/gateway/views"
 	"github.com/spoolgate/spoolgate/installer"
 )
 
@@ -26,7 +29,7 @@ func init() {
 	register("start", command{summary: "start the service and wait until it runs", run: control("start", installer.Start, "the service is running"), order: 42})
 	register("stop", command{summary: "stop the service after the message in flight", run: control("stop", installer.Stop, "the service is stopped"), order: 43})
 	register("restart", command{summary: "restart the service (after a config change)", run: control("restart", installer.Restart, "the service is running"), order: 44})
-	register("status", command{usage: "[--config FILE]", summary: "the service's state and the queue's; exit 0 running (as the service or in the foreground), 3 stopped, 4 not installed", run: cmdStatus, order: 45})
+	register("status", command{usage: "[--config FILE] [--json]", summary: "the service's state and the queue's; exit 0 running (as the service or in the foreground), 3 stopped, 4 not installed", run: cmdStatus, order: 45})
 }
 
 func cmdInstall(args []string, stdout, stderr io.Writer) error {
@@ -81,20 +84,29 @@ func control(name string, do func() error, ok string) func([]string, io.Writer, 
 }
 
 func cmdStatus(args []string, stdout, stderr io.Writer) error {
-	path, err := flags("status", args, stderr, nil)
+	var asJSON bool
+	path, err := flags("status", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print one JSON document (the console's /api/status)")
+	})
 	if err != nil {
 		return err
 	}
+	text := stdout
+	if asJSON {
+		text = io.Discard
+	}
 	st, stErr := installer.Status()
+	service := strings.ReplaceAll(st.String(), " ", "-")
 	switch {
 	case stErr != nil:
-		fmt.Fprintf(stdout, "Service: unknown (%v)\n", stErr)
+		service = "unknown"
+		fmt.Fprintf(text, "Service: unknown (%v)\n", stErr)
 	case st == installer.NotInstalled && installer.Supported() != nil:
-		fmt.Fprintf(stdout, "Service: not installed (%v)\n", installer.Supported())
+		fmt.Fprintf(text, "Service: not installed (%v)\n", installer.Supported())
 	case st == installer.Failed:
-		fmt.Fprintf(stdout, "Service: failed; %s\n", installer.LogHint())
+		fmt.Fprintf(text, "Service: failed; %s\n", installer.LogHint())
 	default:
-		fmt.Fprintf(stdout, "Service: %s\n", st)
+		fmt.Fprintf(text, "Service: %s\n", st)
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -108,15 +120,15 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	if stErr != nil || st != installer.Running {
 		switch {
 		case runErr != nil:
-			fmt.Fprintf(stdout, "Spoolgate: unknown (%v)\n", runErr)
+			fmt.Fprintf(text, "Spoolgate: unknown (%v)\n", runErr)
 		case running && stErr != nil:
 			foreground = true
-			fmt.Fprintf(stdout, "Spoolgate: running (as the service or in the foreground)\n")
+			fmt.Fprintf(text, "Spoolgate: running (as the service or in the foreground)\n")
 		case running:
 			foreground = true
-			fmt.Fprintf(stdout, "Spoolgate: running (in the foreground, not as the service)\n")
+			fmt.Fprintf(text, "Spoolgate: running (in the foreground, not as the service)\n")
 		default:
-			fmt.Fprintf(stdout, "Spoolgate: not running\n")
+			fmt.Fprintf(text, "Spoolgate: not running\n")
 		}
 	} else if runErr != nil {
 		fmt.Fprintf(stderr, "warning: cannot tell whether spoolgate is running: %v\n", runErr)
@@ -125,17 +137,28 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 		running = true // say what its record says, not that it stopped
 	}
 	h := healthOf(cfg, running, stderr)
-	fmt.Fprintf(stdout, "%s\n", h.Line())
+	fmt.Fprintf(text, "%s\n", h.Line())
 	q, err := inspect.Summary(cfg)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		fmt.Fprintf(stdout, "Queue: the queue folder %s does not exist yet\n", cfg.Spool.Folder)
+		q = nil
+		fmt.Fprintf(text, "Queue: the queue folder %s does not exist yet\n", cfg.Spool.Folder)
 	case err != nil:
 		return fmt.Errorf("queue: %w", err)
 	default:
-		fmt.Fprintf(stdout, "%s\n", q)
+		fmt.Fprintf(text, "%s\n", q)
 		if _, why := h.Why(cfg, q.Waiting, q.Oldest, q.Sending); why != "" {
-			fmt.Fprintf(stdout, "Why they wait: %s.\n", why)
+			fmt.Fprintf(text, "Why they wait: %s.\n", why)
+		}
+	}
+	if asJSON {
+		doc := views.StatusOf(cfg, h, q)
+		doc.Service = service
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(doc); err != nil {
+			return err
 		}
 	}
 	switch {

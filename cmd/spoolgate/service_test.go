@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/views"
 	"github.com/spoolgate/spoolgate/installer"
 	"github.com/spoolgate/spoolgate/spool"
 	"github.com/spoolgate/spoolgate/spool/spooltest"
@@ -96,6 +98,32 @@ func TestStatus_NotInstalledShowsTheQueue(t *testing.T) {
 		!strings.Contains(stdout, "Queue: 2 waiting") || !strings.Contains(stdout, "1 .BAD") ||
 		!strings.Contains(stdout, "nothing sent yet") || !strings.Contains(stderr, "not installed") {
 		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// status --json is the console's /api/status document: the same facts
+// as the text, and the same exit code.
+func TestStatus_JSON(t *testing.T) {
+	site := spooltest.TempDir(t)
+	cfg := writeConfig(t, site, "[spool]\nfolder = queue\n[smtp]\ncapture = outbox\n[message]\nfrom = library@example.org\n")
+	queue := filepath.Join(site, "queue")
+	if err := os.MkdirAll(queue, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.eml", "b.eml", "c.BAD"} {
+		if err := spool.WriteFile(queue, name, []byte("To: patron@example.net\r\n\r\nhi\r\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := spoolgateIn(t, site, "status", "--json", "--config", cfg)
+	var doc views.Status
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("not one JSON document (%v):\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	if code != exitNotInstalled || doc.Service != "not-installed" || doc.Running || doc.Queue == nil ||
+		doc.Queue.Waiting != 2 || doc.Queue.Bad != 1 || doc.Queue.Oldest == nil || doc.Relay.State != "not-running" ||
+		doc.WhyWaiting == nil || doc.WhyWaiting.Reason != "not-running" || doc.Instance == "" {
+		t.Errorf("exit %d, document %+v (queue %+v)", code, doc, doc.Queue)
 	}
 }
 
