@@ -70,8 +70,6 @@ func healthOf(cfg *config.Config, running bool, stderr io.Writer) *inspect.Healt
 	return h
 }
 
-
-
 // queueErr says what a missing queue folder means.
 func queueErr(cfg *config.Config, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
@@ -201,7 +199,6 @@ func writeQueueText(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *confi
 	fmt.Fprintf(w, "\nTo send a .BAD file again once the cause is fixed: spoolgate retry NAME (or --all).\n")
 	return nil
 }
-
 
 func owner(q *inspect.Queue, f inspect.File) string {
 	if f.Owner == q.Instance {
