@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register(page{path: "/", name: "overview", role: accounts.Librarian,
+	register(page{order: NavOverview, path: "/", name: "overview", role: accounts.Librarian,
 		label: func(w *words) string { return w.NavOverview }, load: loadOverview})
 	registerPost(post{path: "/actions/ping", role: accounts.Admin, handle: ping})
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -22,6 +23,9 @@ import (
 // function that loads what it shows), its template, and its navigation
 // label in every language of words.
 type page struct {
+	// order is the page's place in the navigation (see the Nav
+	// constants), whatever file registers it.
+	order int
 	path  string // "/" for the overview
 	name  string // the template's name
 	role  accounts.Role
@@ -30,10 +34,25 @@ type page struct {
 	load func(s *Server, r *http.Request, v *visitor) any
 }
 
+// The pages' places in the navigation (page.order).
+const (
+	NavOverview = iota * 10
+	NavQueue
+	NavSent
+	NavTest
+	NavCheck
+	NavDaily
+	NavMorning
+	NavSettings
+)
+
 // pages are the registered pages, in the order of the navigation.
 var pages []page
 
-func register(p page) { pages = append(pages, p) }
+func register(p page) {
+	pages = append(pages, p)
+	slices.SortStableFunc(pages, func(a, b page) int { return a.order - b.order })
+}
 
 // post is a state-changing route (a form's POST) a user whose role allows
 // role may use; others get 403, recorded.
