@@ -66,6 +66,18 @@ var posts []post
 
 func registerPost(p post) { posts = append(posts, p) }
 
+// apiRoute is a route under /api/ (pattern such as "GET /api/queue"),
+// for a session or a Bearer token whose role allows role.
+type apiRoute struct {
+	pattern string
+	role    accounts.Role
+	handle  func(s *Server) http.Handler
+}
+
+var apiRoutes []apiRoute
+
+func registerAPI(a apiRoute) { apiRoutes = append(apiRoutes, a) }
+
 // templates are the layout with each page, by page name, parsed once.
 var templates = sync.OnceValues(func() (map[string]*template.Template, error) {
 	names, err := fs.Glob(assets, "templates/*.html")

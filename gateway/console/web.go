@@ -39,6 +39,9 @@ func (s *Server) routes() http.Handler {
 	}
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/whoami", s.whoami)
+	for _, a := range apiRoutes {
+		api.Handle(a.pattern, s.requireRole(a.role, a.handle(s)))
+	}
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API path"})
 	})
