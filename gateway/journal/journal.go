@@ -9,8 +9,8 @@
 // without its record, or a "sent" record for a file that is still queued
 // and would be sent again.
 //
-// Reads (State, Query, LastSent) use their own connections and never wait
-// for writes. Several processes may open the same database at once (WAL
+// Reads (State, Query, Search, History, Actions, LastSent...) use their
+// own connections and never wait for writes. Several processes may open the same database at once (WAL
 // mode, 5 s busy timeout), e.g. `spoolgate sent` while the service runs.
 //
 // A write that fails (disk full, database locked by another program,

@@ -289,7 +289,8 @@ func (j *Journal) searchRecipients(ctx context.Context, tx *sql.Tx, s Search, wo
 		from = `recipients r INDEXED BY recipients_at CROSS JOIN messages m ON m.key = r.key`
 	}
 	if s.Cause != "" {
-		// The term cause != '' lets SQLite use the partial index.
+		// The term that the cause is not empty lets SQLite use the
+		// partial index recipients_cause_at.
 		where = append(where, cond{"r.cause = ? AND r.cause != ''", []any{s.Cause}})
 	}
 	switch s.Status {
