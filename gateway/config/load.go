@@ -76,6 +76,22 @@ func Load(path string) (*Config, error) {
 	if rerr != nil {
 		return nil, errors.Join(rerr)
 	}
+	return l.load(data)
+}
+
+// LoadText validates data as if it were the config file at path, with
+// the same checks and the same errors as Load (relative paths are taken
+// from path's folder, and errors name path and its lines): the console
+// checks an edit with it before the file is written.
+func LoadText(path string, data []byte) (*Config, error) {
+	if len(data) > maxConfigSize {
+		return nil, errors.Join(&Error{File: path, Want: fmt.Sprintf("a config file of at most %d bytes", maxConfigSize)})
+	}
+	return newLoader(path).load(data)
+}
+
+// load is Load of the file's contents, data.
+func (l *loader) load(data []byte) (*Config, error) {
 	clean, lay, errs, fatal := scan(l.file, data)
 	l.lay = lay
 	for _, e := range errs {
