@@ -153,3 +153,41 @@ func quoteValue(v string) (string, error) {
 	}
 	return "", fmt.Errorf("a value cannot hold both a double quote and a backtick here")
 }
+
+// Setting is one key as the loaded file has it.
+type Setting struct {
+	Section, Key string
+	Value        string // as read; Masked for a secret
+	Line         int
+	Secret       bool
+}
+
+// Masked stands for a secret's value wherever settings are shown, as in
+// an error.
+const Masked = hidden
+
+// IsSecret tells whether key holds a secret (its value is never shown).
+func IsSecret(key string) bool { return secretKeys[key] }
+
+// Settings lists the keys of the loaded file in file order with their
+// values as read, a secret's value replaced by Masked. A Config that Load
+// did not make has none.
+func (c *Config) Settings() []Setting {
+	if c.lay == nil {
+		return nil
+	}
+	var out []Setting
+	for _, sec := range c.lay.order {
+		for _, k := range sec.order {
+			s := Setting{Section: sec.name, Key: k.name, Value: k.value, Line: k.line, Secret: IsSecret(k.name)}
+			if s.Secret && s.Value != "" {
+				s.Value = Masked
+			}
+			if s.Section == ini.DefaultSection {
+				s.Section = ""
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}

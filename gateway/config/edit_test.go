@@ -78,3 +78,19 @@ func TestLoadText_SameErrorsAsLoad(t *testing.T) {
 		t.Errorf("Load: %v\nLoadText: %v", errLoad, errText)
 	}
 }
+
+// Settings lists the file's keys in order and never a secret's value.
+func TestSettings_MasksSecrets(t *testing.T) {
+	c, _ := mustLoad(t, "[spool]\nfolder = queue\n[smtp]\nhost = smtp.example.org\nusername = lib\npassword = pa;ss#1 ; the relay's\n[message]\nfrom = library@example.org\n")
+	var keys []string
+	for _, s := range c.Settings() {
+		keys = append(keys, s.Section+"."+s.Key+"="+s.Value)
+		if strings.Contains(s.Value, "pa;ss") {
+			t.Errorf("a secret shown: %+v", s)
+		}
+	}
+	want := "spool.folder=queue smtp.host=smtp.example.org smtp.username=lib smtp.password=(hidden) message.from=library@example.org"
+	if got := strings.Join(keys, " "); got != want {
+		t.Errorf("Settings = %s\nwant %s", got, want)
+	}
+}

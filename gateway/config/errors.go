@@ -16,7 +16,8 @@ var ErrConfig = errors.New("configuration error")
 // hidden is shown instead of a secret value.
 const hidden = "(hidden)"
 
-// secretKeys are the keys whose values are never shown in an error.
+// secretKeys are the keys whose values are secrets, never shown: not in
+// an error (hidden), nor in Settings (Masked).
 var secretKeys = map[string]bool{"password": true, "oauth_client_secret": true}
 
 // Error is one problem in a configuration file. Load returns all of them,
