@@ -57,10 +57,29 @@ const (
 	QuotaExceeded  Cause = "quota-exceeded"  // a sending quota or rate (5.4.5, 4.5.3, 421 4.7.x)
 
 	// OAuth2 ([smtp] auth = oauth2) and Microsoft's login replies.
-	OAuthFailed      Cause = "oauth-failed"       // no access token could be obtained from the token endpoint
+	OAuthFailed      Cause = "oauth-failed"       // no access token could be had, for a reason none of the oauth- causes below names
 	OAuthPermission  Cause = "oauth-permission"   // the token lacks the permission or scope (535 5.7.3)
 	SMTPAuthDisabled Cause = "smtp-auth-disabled" // SMTP AUTH is off for the mailbox or tenant (5.7.139)
 	BasicAuthOff     Cause = "basic-auth-off"     // password login is off: use OAuth2 (5.7.30)
+
+	// A failure to get an access token from the token endpoint, as
+	// gateway/oauth decides it from the provider's reply (CauseOf there).
+	OAuthSecretWrong         Cause = "oauth-secret-wrong"          // AADSTS7000215: not a valid client secret
+	OAuthSecretExpired       Cause = "oauth-secret-expired"        // AADSTS7000222: the client secret has expired
+	OAuthAppUnknown          Cause = "oauth-app-unknown"           // AADSTS700016: no such application in the tenant
+	OAuthConsentMissing      Cause = "oauth-consent-missing"       // AADSTS65001: admin consent not granted
+	OAuthTenantUnknown       Cause = "oauth-tenant-unknown"        // AADSTS90002, AADSTS900023: no such tenant
+	OAuthDelegationMissing   Cause = "oauth-delegation-missing"    // Google unauthorized_client: no domain-wide delegation
+	OAuthKeyRefused          Cause = "oauth-key-refused"           // invalid_grant to a JWT-bearer assertion
+	OAuthGrantRevoked        Cause = "oauth-grant-revoked"         // invalid_grant to a refresh token
+	OAuthClientRefused       Cause = "oauth-client-refused"        // any other invalid_client
+	OAuthScopeInvalid        Cause = "oauth-scope-invalid"         // invalid_scope, AADSTS70011, AADSTS1002012, AADSTS500011
+	OAuthRefreshTokenMissing Cause = "oauth-refresh-token-missing" // the refresh-token file cannot be read
+	OAuthRefreshTokenUnsaved Cause = "oauth-refresh-token-unsaved" // a new refresh token could not be written
+	OAuthEndpointUnreachable Cause = "oauth-endpoint-unreachable"  // no reply: DNS, connect, TLS, time-out
+	OAuthEndpointError       Cause = "oauth-endpoint-error"        // a 5xx, a 429, or a reply that is not a token
+	OAuthEndpointRedirect    Cause = "oauth-endpoint-redirect"     // the token URL answered with a redirect
+	OAuthTokenRefused        Cause = "oauth-token-refused"         // any other refusal by the token endpoint
 
 	// Others.
 	AlreadySent   Cause = "already-sent"   // the recipient got an identical message ([spool] dedupe_window)
@@ -78,6 +97,10 @@ var all = []Cause{
 	RelayingDenied, Blocklisted, ClientRefused, SenderRefused, AuthRequired, LoginRefused,
 	TLSFailed, Unreachable, QuotaExceeded,
 	OAuthFailed, OAuthPermission, SMTPAuthDisabled, BasicAuthOff,
+	OAuthSecretWrong, OAuthSecretExpired, OAuthAppUnknown, OAuthConsentMissing, OAuthTenantUnknown,
+	OAuthDelegationMissing, OAuthKeyRefused, OAuthGrantRevoked, OAuthClientRefused, OAuthScopeInvalid,
+	OAuthRefreshTokenMissing, OAuthRefreshTokenUnsaved, OAuthEndpointUnreachable, OAuthEndpointError,
+	OAuthEndpointRedirect, OAuthTokenRefused,
 	AlreadySent, InternalError, Expired, Temporary, Refused, Unknown,
 }
 
@@ -109,7 +132,22 @@ func (c Cause) Known() bool {
 func (c Cause) HoldsQueue() bool {
 	switch c {
 	case AuthRequired, LoginRefused, TLSFailed, Unreachable, SenderRefused, QuotaExceeded,
-		Blocklisted, ClientRefused, OAuthFailed, OAuthPermission, SMTPAuthDisabled, BasicAuthOff:
+		Blocklisted, ClientRefused, OAuthPermission, SMTPAuthDisabled, BasicAuthOff:
+		return true
+	}
+	return c.TokenFailure()
+}
+
+// TokenFailure reports whether c is a failure to get an access token
+// from the token endpoint: oauth-failed, or one of the causes that say
+// which (oauth-secret-expired, oauth-endpoint-unreachable, …). The relay's
+// reply for such a cause is the provider's own words.
+func (c Cause) TokenFailure() bool {
+	switch c {
+	case OAuthFailed, OAuthSecretWrong, OAuthSecretExpired, OAuthAppUnknown, OAuthConsentMissing,
+		OAuthTenantUnknown, OAuthDelegationMissing, OAuthKeyRefused, OAuthGrantRevoked, OAuthClientRefused,
+		OAuthScopeInvalid, OAuthRefreshTokenMissing, OAuthRefreshTokenUnsaved, OAuthEndpointUnreachable,
+		OAuthEndpointError, OAuthEndpointRedirect, OAuthTokenRefused:
 		return true
 	}
 	return false

@@ -1,6 +1,7 @@
 package cause
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,15 +299,29 @@ func FuzzOf(f *testing.F) {
 	})
 }
 
+// tokenFailures are the causes of a failure to get an access token, with
+// the ids gateway/oauth has always given them.
+var tokenFailures = []Cause{OAuthFailed, "oauth-secret-wrong", "oauth-secret-expired", "oauth-app-unknown",
+	"oauth-consent-missing", "oauth-tenant-unknown", "oauth-delegation-missing", "oauth-key-refused",
+	"oauth-grant-revoked", "oauth-client-refused", "oauth-scope-invalid", "oauth-refresh-token-missing",
+	"oauth-refresh-token-unsaved", "oauth-endpoint-unreachable", "oauth-endpoint-error",
+	"oauth-endpoint-redirect", "oauth-token-refused"}
+
 func TestHoldsQueue(t *testing.T) {
 	holds := map[Cause]bool{
 		AuthRequired: true, LoginRefused: true, TLSFailed: true, Unreachable: true,
 		SenderRefused: true, QuotaExceeded: true, Blocklisted: true, ClientRefused: true,
 		OAuthFailed: true, OAuthPermission: true, SMTPAuthDisabled: true, BasicAuthOff: true,
 	}
+	for _, c := range tokenFailures {
+		holds[c] = true
+	}
 	for _, c := range All() {
 		if c.HoldsQueue() != holds[c] {
 			t.Errorf("%s.HoldsQueue() = %v", c, c.HoldsQueue())
+		}
+		if want := slices.Contains(tokenFailures, c); c.TokenFailure() != want {
+			t.Errorf("%s.TokenFailure() = %v", c, c.TokenFailure())
 		}
 	}
 	if Cause("").HoldsQueue() || Cause("odd").HoldsQueue() {
