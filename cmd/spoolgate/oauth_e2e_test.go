@@ -67,7 +67,7 @@ from = library@example.org
 	copyExample(t, queue, "due-soon-en.eml")
 	spooltest.WaitFor(t, "the health record names the token failure", func() bool {
 		h := healthText(t, data)
-		return strings.Contains(h, `"oauth-failed"`) && strings.Contains(h, "token endpoint 127.0.0.1")
+		return strings.Contains(h, `"oauth-endpoint-unreachable"`) && strings.Contains(h, "token endpoint 127.0.0.1")
 	})
 	if names := dirNames(queue); slices.ContainsFunc(names, func(n string) bool { return strings.Contains(n, ".BAD") }) {
 		t.Fatalf("a file was set aside while the token endpoint was down: %v", names)
@@ -90,7 +90,8 @@ from = library@example.org
 	daemon = startDaemon(t, cfg)
 	copyExample(t, queue, "reminder-sv.eml")
 	spooltest.WaitFor(t, "the health record carries AADSTS7000215", func() bool {
-		return strings.Contains(healthText(t, data), "AADSTS7000215")
+		h := healthText(t, data)
+		return strings.Contains(h, "AADSTS7000215") && strings.Contains(h, `"oauth-secret-wrong"`)
 	})
 	if names := dirNames(queue); slices.ContainsFunc(names, func(n string) bool { return strings.Contains(n, ".BAD") }) {
 		t.Fatalf("a file was set aside for a wrong client secret: %v", names)

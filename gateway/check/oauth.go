@@ -86,8 +86,10 @@ func (s *serverCheck) oauthSteps(ctx context.Context) bool {
 				st.Reply = oe.Code
 			}
 		}
-		if x, ok := oauth.Explain(err); ok {
-			st.Verdict = x.Meaning + " " + x.Action + " (" + x.ID + ")"
+		if c, ok := oauth.CauseOf(err); ok {
+			st.Cause = c
+			meaning, action := cause.Explain("en", c)
+			st.Verdict = meaning + " " + action + " (" + string(c) + ")"
 		} else {
 			st.Verdict = fmt.Sprintf("No token could be had: check the oauth_ keys in %s.", sec)
 		}
@@ -123,8 +125,8 @@ func oauthAuthVerdict(err error, srv *config.Server) string {
 	sec := section(srv)
 	var e *relay.Error
 	if errors.As(err, &e) {
-		switch e.Cause {
-		case cause.OAuthFailed, cause.OAuthPermission, cause.SMTPAuthDisabled, cause.BasicAuthOff:
+		switch {
+		case e.Cause.TokenFailure(), e.Cause == cause.OAuthPermission, e.Cause == cause.SMTPAuthDisabled, e.Cause == cause.BasicAuthOff:
 			return explain(e, "")
 		}
 	}

@@ -74,7 +74,7 @@ func TestCheck_OAuthAgainstDovecot(t *testing.T) {
 	wrong := oauthServer(d, app, "Wr0ng~SecretValue.5678")
 	out = checkServer(ctx, wrong, nil, time.Now())
 	st := oauthStep(out, "TOKEN")
-	if st == nil || st.Status != StatusFail || st.Cause != cause.OAuthFailed || !strings.Contains(st.Reply, "AADSTS7000215") ||
+	if st == nil || st.Status != StatusFail || st.Cause != cause.OAuthSecretWrong || !strings.Contains(st.Reply, "AADSTS7000215") ||
 		!strings.Contains(st.Verdict, "secret") {
 		t.Fatalf("TOKEN step %+v; want the wrong secret named", st)
 	}

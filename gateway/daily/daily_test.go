@@ -1019,3 +1019,52 @@ func TestCompose_AllWellOnlyWhenItIs(t *testing.T) {
 		}
 	}
 }
+
+// TestCompose_TokenFailureInTheReadersLanguage: a chain down because its
+// client secret expired (cause oauth-secret-expired, as the relay records
+// it) is explained in the report's language, from the cause, beside the
+// provider's own words; no English explanation creeps in through the
+// reply.
+func TestCompose_TokenFailureInTheReadersLanguage(t *testing.T) {
+	cfg := newConfig(t, nil)
+	j := openJournal(t, cfg)
+	day := time.Now().In(cfg.Service.Location)
+	clock := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	tr := health.NewTracker(cfg.Spool.Data, cfg.Spool.Instance, []string{"smtp"}, func() time.Time { return clock })
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	reply := "token endpoint login.microsoftonline.com: invalid_client: AADSTS7000222: The provided client secret keys for app '5f1c' are expired."
+	tr.Down("smtp", string(cause.OAuthSecretExpired), "smtp (smtp.office365.com:587)", reply, clock.Add(5*time.Minute), "")
+	enMeaning, enAction := cause.Explain("en", cause.OAuthSecretExpired)
+	for _, lang := range []string{"sv", "nb", "pl", "cs", "ru", "en"} {
+		cfg.Log.Language = lang
+		r, err := daily.Compose(context.Background(), cfg, day, daily.Inputs{Journal: j})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := r.Text()
+		meaning, action := cause.Explain(lang, cause.OAuthSecretExpired)
+		mustContain(t, lang+" report", text, meaning, action, "AADSTS7000222: The provided client secret keys", "(smtp (smtp.office365.com:587))")
+		if !strings.Contains(r.Subject(), "("+cause.Label(lang, cause.OAuthSecretExpired)+")") {
+			t.Errorf("%s: subject %q does not name the cause", lang, r.Subject())
+		}
+		if s := r.Summary(); s.Relay.Cause != "oauth-secret-expired" || s.Relay.Reply != reply {
+			t.Errorf("%s: the summary's relay %+v", lang, s.Relay)
+		}
+		if lang == "en" {
+			continue
+		}
+		for _, en := range []string{enMeaning, enAction, "Microsoft Entra admin center, open"} {
+			if strings.Contains(text, en) {
+				t.Errorf("%s: English %q in the report:\n%s", lang, en, text)
+			}
+		}
+	}
+	cfg.Log.Language = "sv"
+	r, err := daily.Compose(context.Background(), cfg, day, daily.Inputs{Journal: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "sv report", r.Text(), "Appens klienthemlighet har gått ut.", "skapa en ny klienthemlighet")
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/oauth"
 	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
 )
@@ -67,15 +68,15 @@ func tokenError(t *testing.T, src *oauth.Source) *oauth.Error {
 	return e
 }
 
-// explainID is the id Explain gives err.
-func explainID(t *testing.T, err error) string {
+// explainID is the cause CauseOf gives err, one package cause words.
+func explainID(t *testing.T, err error) cause.Cause {
 	t.Helper()
-	x, ok := oauth.Explain(err)
+	c, ok := oauth.CauseOf(err)
 	if !ok {
-		t.Fatalf("Explain(%v) is not ok", err)
+		t.Fatalf("CauseOf(%v) is not ok", err)
 	}
-	if x.Meaning == "" || x.Action == "" {
-		t.Fatalf("Explain(%v) = %+v: no text", err, x)
+	if m, a := cause.Explain("en", c); !c.Known() || m == "" || a == "" {
+		t.Fatalf("CauseOf(%v) = %s: not a cause with words", err, c)
 	}
-	return x.ID
+	return c
 }

@@ -26,10 +26,11 @@
 // runs at a time, and callers wait for it or for their context.
 //
 // Every failure to get a token is an *Error, classified once (classify):
-// no answer, a 5xx or a 429 is Temporary; a refusal is not. Explain maps
-// an error to a stable id with an English meaning and action; package
-// cause gives them in every language. The relay holds the queue on any
-// token failure; Temporary only tells whether waiting can help.
+// no answer, a 5xx or a 429 is Temporary; a refusal is not. CauseOf says
+// which of package cause's oauth- causes an error is (an expired client
+// secret, a revoked refresh token, …); package cause words it, in every
+// language of [log] language. The relay holds the queue on any token
+// failure; Temporary only tells whether waiting can help.
 //
 // Bounds: the HTTP client has dial, TLS, header and overall time-outs and
 // follows no redirect (a redirect would carry the client secret to another

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/oauth"
 	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
 
@@ -127,8 +128,9 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		t.Fatal("a broken key was accepted")
 	}
 	values = append(values, err)
-	if explained, ok := oauth.Explain(values[len(values)-2].(error)); ok {
-		values = append(values, explained)
+	if c, ok := oauth.CauseOf(values[len(values)-2].(error)); ok {
+		meaning, action := cause.Explain("en", c)
+		values = append(values, c, meaning, action)
 	}
 
 	for name, s := range secrets {
@@ -195,7 +197,7 @@ func TestRefreshToken_SaveFailureKeptInMemory(t *testing.T) {
 		t.Fatalf("Token with an unwritable file: %v; the access token is good", err)
 	}
 	st := src.State()
-	if !errors.Is(st.SaveError, oauth.ErrRefreshTokenUnsaved) || explainID(t, st.SaveError) != oauth.CauseRefreshTokenUnsaved {
+	if !errors.Is(st.SaveError, oauth.ErrRefreshTokenUnsaved) || explainID(t, st.SaveError) != cause.OAuthRefreshTokenUnsaved {
 		t.Fatalf("SaveError %v", st.SaveError)
 	}
 	if got, _ := oauth.ReadRefreshToken(file); got != rt0 {

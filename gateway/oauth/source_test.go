@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/oauth"
 	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
 
@@ -282,20 +283,20 @@ func TestMicrosoft_Refusals(t *testing.T) {
 		status   int
 		code     string
 		aadsts   string
-		id       string
+		id       cause.Cause
 	}{
 		{name: "wrong secret", settings: func(s *oauth.Settings) { s.ClientSecret = "not-the-secret-value" },
-			status: 401, code: "invalid_client", aadsts: "AADSTS7000215", id: oauth.CauseSecretWrong},
+			status: 401, code: "invalid_client", aadsts: "AADSTS7000215", id: cause.OAuthSecretWrong},
 		{name: "expired secret", before: func() { srv.ExpireSecret(app.ClientID, true) },
-			status: 401, code: "invalid_client", aadsts: "AADSTS7000222", id: oauth.CauseSecretExpired},
+			status: 401, code: "invalid_client", aadsts: "AADSTS7000222", id: cause.OAuthSecretExpired},
 		{name: "unknown application", settings: func(s *oauth.Settings) { s.ClientID = "00000000-0000-0000-0000-000000000000" },
-			status: 400, code: "unauthorized_client", aadsts: "AADSTS700016", id: oauth.CauseAppUnknown},
+			status: 400, code: "unauthorized_client", aadsts: "AADSTS700016", id: cause.OAuthAppUnknown},
 		{name: "application of another tenant", settings: func(s *oauth.Settings) { s.ClientID, s.ClientSecret = other.ClientID, other.Secret },
-			status: 400, code: "unauthorized_client", aadsts: "AADSTS700016", id: oauth.CauseAppUnknown},
+			status: 400, code: "unauthorized_client", aadsts: "AADSTS700016", id: cause.OAuthAppUnknown},
 		{name: "unknown tenant", settings: func(s *oauth.Settings) { s.TokenURL = srv.MicrosoftTokenURL("nosuch.onmicrosoft.com") },
-			status: 400, code: "invalid_request", aadsts: "AADSTS90002", id: oauth.CauseTenantUnknown},
+			status: 400, code: "invalid_request", aadsts: "AADSTS90002", id: cause.OAuthTenantUnknown},
 		{name: "Graph-style scope without .default", settings: func(s *oauth.Settings) { s.Scope = "https://graph.microsoft.com/Mail.Send" },
-			status: 400, code: "invalid_scope", aadsts: "AADSTS1002012", id: oauth.CauseScopeInvalid},
+			status: 400, code: "invalid_scope", aadsts: "AADSTS1002012", id: cause.OAuthScopeInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer srv.ExpireSecret(app.ClientID, false)
@@ -349,8 +350,8 @@ func TestMicrosoft_ConsentWithdrawn(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := tokenError(t, rsrc)
-	if e.AADSTS != "AADSTS65001" || e.Code != "invalid_grant" || explainID(t, e) != oauth.CauseConsentMissing {
-		t.Fatalf("error %v, want AADSTS65001 explained as %s", e, oauth.CauseConsentMissing)
+	if e.AADSTS != "AADSTS65001" || e.Code != "invalid_grant" || explainID(t, e) != cause.OAuthConsentMissing {
+		t.Fatalf("error %v, want AADSTS65001 explained as %s", e, cause.OAuthConsentMissing)
 	}
 }
 
@@ -363,8 +364,8 @@ func TestEndpointDown_Temporary(t *testing.T) {
 	if !e.Temporary || e.HTTPStatus != 0 || e.Err == nil || !strings.Contains(e.Error(), "refused") {
 		t.Fatalf("endpoint down: %#v; want a temporary error with no reply, saying the connection was refused", e)
 	}
-	if id := explainID(t, e); id != oauth.CauseEndpointUnreachable {
-		t.Fatalf("Explain id %q, want %q", id, oauth.CauseEndpointUnreachable)
+	if id := explainID(t, e); id != cause.OAuthEndpointUnreachable {
+		t.Fatalf("Explain id %q, want %q", id, cause.OAuthEndpointUnreachable)
 	}
 	srv.Up()
 	if _, err := src.Token(ctxT(t)); err != nil {
@@ -386,8 +387,8 @@ func TestEndpoint5xx_Temporary(t *testing.T) {
 		if !e.Temporary || e.HTTPStatus != 503 || e.Code != "" || !strings.Contains(e.Error(), "HTTP 503 Service Unavailable") {
 			t.Fatalf("%s: %#v; want a temporary 503", src, e)
 		}
-		if id := explainID(t, e); id != oauth.CauseEndpointError {
-			t.Fatalf("Explain id %q, want %q", id, oauth.CauseEndpointError)
+		if id := explainID(t, e); id != cause.OAuthEndpointError {
+			t.Fatalf("Explain id %q, want %q", id, cause.OAuthEndpointError)
 		}
 	}
 }
@@ -433,8 +434,8 @@ func TestGoogle_WrongKeyRefused(t *testing.T) {
 	if e.HTTPStatus != 400 || e.Code != "invalid_grant" || e.Description != "Invalid JWT Signature." || e.Temporary {
 		t.Fatalf("a wrong key: %#v", e)
 	}
-	if id := explainID(t, e); id != oauth.CauseKeyRefused {
-		t.Fatalf("Explain id %q, want %q", id, oauth.CauseKeyRefused)
+	if id := explainID(t, e); id != cause.OAuthKeyRefused {
+		t.Fatalf("Explain id %q, want %q", id, cause.OAuthKeyRefused)
 	}
 }
 
@@ -449,8 +450,8 @@ func TestGoogle_NotDelegated(t *testing.T) {
 	if e.HTTPStatus != 401 || e.Code != "unauthorized_client" || e.Temporary {
 		t.Fatalf("not delegated: %#v", e)
 	}
-	if id := explainID(t, e); id != oauth.CauseDelegationMissing {
-		t.Fatalf("Explain id %q, want %q", id, oauth.CauseDelegationMissing)
+	if id := explainID(t, e); id != cause.OAuthDelegationMissing {
+		t.Fatalf("Explain id %q, want %q", id, cause.OAuthDelegationMissing)
 	}
 	srv.Delegate(sa.ClientID, oauth.GoogleScope)
 	if _, err := src.Token(ctxT(t)); err != nil {
@@ -476,7 +477,7 @@ func TestGeneric_ClientCredentials_PlainLoopback(t *testing.T) {
 	bad, _ := oauth.New(oauth.Settings{Provider: "generic", Grant: "client_credentials", TokenURL: srv.TokenURL(),
 		ClientID: c.ID, ClientSecret: "wrong-secret", HTTPClient: srv.Client()})
 	e := tokenError(t, bad)
-	if e.Code != "invalid_client" || e.AADSTS != "" || explainID(t, e) != oauth.CauseClientRefused {
+	if e.Code != "invalid_client" || e.AADSTS != "" || explainID(t, e) != cause.OAuthClientRefused {
 		t.Fatalf("wrong secret at a generic endpoint: %v", e)
 	}
 }
@@ -645,8 +646,8 @@ func TestRefreshToken_RevokedLeavesFileIntact(t *testing.T) {
 	if e.Code != "invalid_grant" || e.AADSTS != "AADSTS50173" || e.Temporary {
 		t.Fatalf("revoked: %#v", e)
 	}
-	if id := explainID(t, e); id != oauth.CauseGrantRevoked {
-		t.Fatalf("Explain id %q, want %q", id, oauth.CauseGrantRevoked)
+	if id := explainID(t, e); id != cause.OAuthGrantRevoked {
+		t.Fatalf("Explain id %q, want %q", id, cause.OAuthGrantRevoked)
 	}
 	after, _ := os.Stat(file)
 	got, err := oauth.ReadRefreshToken(file)
@@ -684,7 +685,7 @@ func TestRefreshToken_GoogleKeepsFile(t *testing.T) {
 	// A wrong client secret is invalid_client, not invalid_grant.
 	bad, _ := oauth.New(oauth.Settings{Provider: "google", ClientID: c.ID, ClientSecret: "nope",
 		RefreshTokenFile: file, TokenURL: srv.TokenURL(), HTTPClient: srv.Client()})
-	if e := tokenError(t, bad); e.Code != "invalid_client" || explainID(t, e) != oauth.CauseClientRefused {
+	if e := tokenError(t, bad); e.Code != "invalid_client" || explainID(t, e) != cause.OAuthClientRefused {
 		t.Fatalf("wrong client secret: %v", e)
 	}
 }
@@ -696,7 +697,7 @@ func TestRefreshToken_FileMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := tokenError(t, src)
-	if !errors.Is(e, oauth.ErrRefreshTokenFile) || e.Temporary || explainID(t, e) != oauth.CauseRefreshTokenMissing {
+	if !errors.Is(e, oauth.ErrRefreshTokenFile) || e.Temporary || explainID(t, e) != cause.OAuthRefreshTokenMissing {
 		t.Fatalf("missing file: %#v", e)
 	}
 }
@@ -737,7 +738,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := tokenError(t, src)
-	if e.Temporary || explainID(t, e) != oauth.CauseEndpointRedirect {
+	if e.Temporary || explainID(t, e) != cause.OAuthEndpointRedirect {
 		t.Fatalf("redirect: %#v", e)
 	}
 	if n := target.TotalRequests(); n != 0 {

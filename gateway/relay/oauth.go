@@ -91,29 +91,29 @@ func tokenSourceOf(srv *config.Server) (*tokenSource, error) {
 	return ts, nil
 }
 
-// tokenError is a failure to get a token, as the relay's *Error reports
-// it: temporary (the queue is held, no file is set aside), cause
-// oauth-failed, and the provider's own words as the reply.
-type tokenError struct{ err error }
-
-func (e tokenError) Error() string { return e.err.Error() }
-func (e tokenError) Unwrap() error { return e.err }
-
-// classifyToken makes the *Error of a token failure at server.
+// classifyToken makes the *Error of a token failure at server: temporary
+// (the queue is held, no file is set aside), its cause the one
+// oauth.CauseOf decides (oauth-secret-expired, oauth-endpoint-unreachable,
+// …; oauth-failed for an error that is not an *oauth.Error), and the
+// provider's own words as the reply. Every view words the cause from
+// package cause, in its reader's language; the reply adds no words of its
+// own.
 func classifyToken(err error, server string) *Error {
 	e := &Error{Server: server, Stage: "auth", Cause: cause.OAuthFailed, Err: err}
 	var oe *oauth.Error
 	if errors.As(err, &oe) {
+		e.Cause, _ = oauth.CauseOf(oe)
 		e.Reply = tokenReply(oe)
-	} else if errors.Is(err, context.Canceled) {
-		e.Cause = cause.Temporary
+	}
+	if errors.Is(err, context.Canceled) {
+		e.Cause = cause.Temporary // stopping: not the token endpoint's fault
 	}
 	return e
 }
 
-// tokenReply is a token failure in one line, for the relay's health: the
-// endpoint, the OAuth error code and the provider's own description (with
-// its AADSTS number), and what to do.
+// tokenReply is a token failure in one line, in the provider's words:
+// the endpoint, the OAuth error code and the provider's own description
+// (with its AADSTS number).
 func tokenReply(oe *oauth.Error) string {
 	s := "token endpoint " + oe.Endpoint + ": "
 	switch {
@@ -125,9 +125,6 @@ func tokenReply(oe *oauth.Error) string {
 		s += oe.Code
 	default:
 		s += oe.Error()
-	}
-	if x, ok := oauth.Explain(oe); ok && x.Action != "" {
-		s += " (" + x.ID + ": " + x.Action + ")"
 	}
 	return s
 }

@@ -197,15 +197,32 @@ func TestOAuth_TokenFailuresHoldTheQueue(t *testing.T) {
 	wrong.ClientSecret = "Wr0ng~SecretValue.1234"
 	var log lockedBuffer
 	_, err := sendOne(t, r.server("library@example.org", wrong), &log, "wrong")
-	e := oauthFailure(t, err)
+	e := oauthFailure(t, err, cause.OAuthSecretWrong)
 	if !strings.Contains(e.Reply, "AADSTS7000215") || !strings.Contains(e.Reply, "invalid_client") {
 		t.Errorf("reply %q; want the provider's AADSTS7000215", e.Reply)
 	}
 	noSecrets(t, []string{log.String(), e.Error(), e.Reply}, wrong.ClientSecret)
 
+	// An expired client secret: the cause says so, and the reply is the
+	// provider's own words only (the views add the explanation, in their
+	// reader's language, from the cause).
+	r.tokens.ExpireSecret(app.ClientID, true)
+	_, err = sendOne(t, r.server("library@example.org", microsoftOAuth(app)), &log, "expired")
+	e = oauthFailure(t, err, cause.OAuthSecretExpired)
+	if !strings.HasPrefix(e.Reply, "token endpoint 127.0.0.1") || !strings.Contains(e.Reply, "invalid_client: AADSTS7000222") {
+		t.Errorf("reply %q; want the endpoint and the provider's AADSTS7000222", e.Reply)
+	}
+	meaning, action := cause.Explain("en", cause.OAuthSecretExpired)
+	for _, words := range []string{meaning, action, "Entra", "oauth-secret-expired", "oauth_client_secret"} {
+		if strings.Contains(e.Reply, words) {
+			t.Errorf("reply %q carries an explanation (%q); the views add it from the cause", e.Reply, words)
+		}
+	}
+	r.tokens.ExpireSecret(app.ClientID, false)
+
 	r.tokens.Down()
 	_, err = sendOne(t, r.server("library@example.org", microsoftOAuth(app)), &log, "down")
-	e = oauthFailure(t, err)
+	e = oauthFailure(t, err, cause.OAuthEndpointUnreachable)
 	if !strings.Contains(e.Reply, "token endpoint 127.0.0.1") {
 		t.Errorf("reply %q; want the endpoint named", e.Reply)
 	}
@@ -214,16 +231,39 @@ func TestOAuth_TokenFailuresHoldTheQueue(t *testing.T) {
 	}
 }
 
-func oauthFailure(t *testing.T, err error) *Error {
+// oauthFailure wants err to be a token failure with cause want: temporary,
+// at AUTH, holding the queue.
+func oauthFailure(t *testing.T, err error, want cause.Cause) *Error {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) {
 		t.Fatalf("error %v; want a *relay.Error", err)
 	}
-	if e.Cause != cause.OAuthFailed || e.Permanent || !e.Cause.HoldsQueue() || IsPermanent(err) || e.Stage != "auth" {
-		t.Fatalf("error %+v; want oauth-failed, temporary, at auth", e)
+	if e.Cause != want || e.Permanent || !e.Cause.HoldsQueue() || IsPermanent(err) || e.Stage != "auth" {
+		t.Fatalf("error %+v; want %s, temporary, at auth", e, want)
 	}
 	return e
+}
+
+// A token failure that is not the provider's (here: a refresh-token file
+// that does not exist) has its own cause too, and one that is no
+// *oauth.Error (settings New refuses) is oauth-failed.
+func TestOAuth_TokenFailureCauses(t *testing.T) {
+	r := newOAuthRig(t)
+	app := r.tokens.AddMicrosoftApp("library@example.org")
+	var log lockedBuffer
+	missing := filepath.Join(spooltest.TempDir(t), "no-such-refresh-token")
+	srv := r.server("library@example.org", config.OAuth{Provider: config.ProviderMicrosoft, Tenant: app.Tenant,
+		ClientID: app.ClientID, RefreshTokenFile: missing, TokenURL: app.TokenURL, Grant: config.GrantRefreshToken})
+	_, err := sendOne(t, srv, &log, "missing")
+	oauthFailure(t, err, cause.OAuthRefreshTokenMissing)
+
+	bad := r.server("library@example.org", config.OAuth{Provider: config.ProviderGoogle, KeyJSON: []byte(`{"type":"nothing"}`)})
+	_, err = sendOne(t, bad, &log, "bad key")
+	e := oauthFailure(t, err, cause.OAuthFailed)
+	if e.Reply != "" {
+		t.Errorf("reply %q for a settings error; want none", e.Reply)
+	}
 }
 
 // A 535 to a token that has worked (here: the relay now wants another
