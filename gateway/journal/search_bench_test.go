@@ -290,7 +290,8 @@ type benchEvent struct {
 
 // emitBench writes the rows writeBench would make of m, straight through
 // SQL: the message, its recipients and its events. (The triggers keep
-// bare and the trigram indexes, as they do for the writer.)
+// bare and queue the rows for the trigram indexes, as they do for the
+// writer; buildBench runs ftsSync before each commit, as the writer does.)
 func emitBench(ctx context.Context, s benchStmts, m benchMsg) error {
 	c := m.claim
 	t0, t1, t2, t3 := m.at.UnixNano(), m.sentAt().UnixNano(), m.retryAt().UnixNano(), m.retryAt().Add(time.Second).UnixNano()
@@ -431,6 +432,11 @@ func buildBench(tb testing.TB, path string, n int) {
 		for i := lo; i < min(lo+per, n); i++ {
 			if err := emitBench(ctx, s, benchMessage(i, n)); err != nil {
 				tb.Fatalf("message %d: %v", i, err)
+			}
+		}
+		for _, q := range ftsSync { // as the writer does before each commit
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				tb.Fatal(err)
 			}
 		}
 		if err := tx.Commit(); err != nil {

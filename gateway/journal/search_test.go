@@ -410,6 +410,15 @@ func TestJournal_SearchFollowsWrites(t *testing.T) {
 	if rows, _ := search(t, j, Search{}); !slices.Equal(rowNames(rows), []string{"b:", "s:x@stub.example"}) {
 		t.Errorf("all rows: %v", rowNames(rows))
 	}
+	// A file name changed in a later transaction leaves the index too.
+	j.Claimed(Claim{Key: "s", File: "Third.txt", Subject: "third", To: []string{"x@stub.example"}}, nil)
+	flush(t, j)
+	if rows, _ := search(t, j, Search{File: "second"}); len(rows) != 0 {
+		t.Errorf("the old file name is still found: %v", rowNames(rows))
+	}
+	if rows, _ := search(t, j, Search{File: "third", Subject: "THIRD"}); !slices.Equal(rowNames(rows), []string{"s:x@stub.example"}) {
+		t.Errorf("the new file name: %v", rowNames(rows))
+	}
 	// A bare message that gets a recipient is bare no more.
 	j.Claimed(Claim{Key: "b", File: "Bare.txt", To: []string{"y@b.example"}}, nil)
 	flush(t, j)

@@ -264,6 +264,12 @@ func (j *Journal) apply(batch []*event) error {
 			return err
 		}
 	}
+	for _, st := range j.db.st.ftsSync {
+		if _, err := st.ExecContext(ctx); err != nil {
+			c.ExecContext(ctx, "ROLLBACK")
+			return err
+		}
+	}
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		// A failed COMMIT can leave the transaction open.
 		c.ExecContext(ctx, "ROLLBACK")
@@ -524,6 +530,7 @@ type stmts struct {
 	rcptQueued, rcptAttempted, rcptAllAttempted     *sql.Stmt
 	rcptOutcome, rcptAllOutcome                     *sql.Stmt
 	rcptRequeued, attemptUpd, recordUpd, retriedUpd *sql.Stmt
+	ftsSync                                         []*sql.Stmt // see ftsSync
 	all                                             []*sql.Stmt
 }
 
@@ -578,6 +585,9 @@ func prepare(ctx context.Context, c *sql.Conn) (stmts, error) {
 		server = ?2, reply = ?3, last_at = ?4, next_at = ?5,
 		cause = CASE WHEN ?1 IN ('sent', 'skipped') THEN cause ELSE ?7 END WHERE key = ?6`)
 	s.retriedUpd = p(`UPDATE messages SET status = 'queued', next_at = 0, first_at = 0, last_at = ? WHERE key = ?`)
+	for _, q := range ftsSync {
+		s.ftsSync = append(s.ftsSync, p(q))
+	}
 	if err != nil {
 		s.close()
 		return stmts{}, fmt.Errorf("preparing statements: %w", err)
