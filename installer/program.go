@@ -8,7 +8,6 @@ import (
 
 	"github.com/kardianos/service"
 
-	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/daemon"
 )
@@ -64,7 +63,7 @@ func (p *Program) start() error {
 		return err
 	}
 	log, closeLog := daemon.OpenLog(cfg, newSystemHandler(p.system, cfg.Log.Level))
-	g, err := daemon.New(cfg, log)
+	e, err := daemon.NewEngine(p.configPath, cfg, log)
 	if err != nil {
 		log.Error("spoolgate cannot start", "error", err)
 		closeLog()
@@ -74,12 +73,12 @@ func (p *Program) start() error {
 	p.mu.Lock()
 	p.cfg, p.log, p.cancel = cfg, log, cancel
 	p.mu.Unlock()
-	go p.run(ctx, g, closeLog)
+	go p.run(ctx, e, closeLog)
 	return nil
 }
 
-func (p *Program) run(ctx context.Context, g *gateway.Gateway, closeLog func()) {
-	err := g.Run(ctx)
+func (p *Program) run(ctx context.Context, e *daemon.Engine, closeLog func()) {
+	err := e.Run(ctx)
 	p.mu.Lock()
 	byItself := !p.stopping
 	if byItself {

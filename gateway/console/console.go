@@ -90,7 +90,13 @@ type Server struct {
 	actions  recorder
 	now      func() time.Time
 	handler  http.Handler
+	restart  func() // applies saved settings (SetRestart); nil: a restart of the service does
 }
+
+// SetRestart makes the settings page apply a saved config by calling
+// restart (the daemon's Engine restarts the gateway on the saved file);
+// without it, the page says that a restart of the service applies them.
+func (s *Server) SetRestart(restart func()) { s.restart = restart }
 
 // New returns the console of the gateway g, whose config is cfg, letting
 // in the users of users and logging to log. It loads the TLS certificate

@@ -12,3 +12,23 @@ func langOf(w *words) string {
 	}
 	return "en"
 }
+
+// actionLabels are the words for the kinds of action a page records
+// (Action.What), by kind and language code, for the overview's list:
+// registered by the page's own file (registerActionLabel).
+var actionLabels = map[string]map[string]string{}
+
+// registerActionLabel names the action kind in each language.
+func registerActionLabel(kind string, byLang map[string]string) { actionLabels[kind] = byLang }
+
+// actionLabel is kind in lang, in English when lang has none, or kind
+// itself when nobody named it.
+func actionLabel(kind, lang string) string {
+	if l := actionLabels[kind][lang]; l != "" {
+		return l
+	}
+	if l := actionLabels[kind]["en"]; l != "" {
+		return l
+	}
+	return kind
+}

@@ -107,7 +107,7 @@ func loadOverview(s *Server, r *http.Request, v *visitor) any {
 	for _, a := range acts {
 		what := t.Acts[a.What]
 		if what == "" {
-			what = a.What
+			what = actionLabel(a.What, v.lang)
 		}
 		o.Actions = append(o.Actions, actionRow{When: s.stamp(a.At), User: a.User, Addr: a.Addr, What: what, Target: a.Target, OK: a.OK})
 	}

@@ -40,6 +40,13 @@ import (
 // a malformed users file, a bad certificate or a port in use stops the
 // start with an error that names it.
 func New(cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
+	return newGateway(cfg, log, nil)
+}
+
+// newGateway is New with the console's Save wired to restart (an
+// Engine's Restart), or nil: the console then saves settings and says
+// that a restart of the service applies them.
+func newGateway(cfg *config.Config, log *slog.Logger, restart func()) (*gateway.Gateway, error) {
 	var notices *notice.Set
 	if cfg.Overdue.Enabled {
 		set, err := overdue.Check(cfg)
@@ -51,7 +58,7 @@ func New(cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
 	opts := []gateway.Option{withSchedule(log, notices)}
 	var ln net.Listener
 	if cfg.Console.Listen != "" {
-		opt, l, err := withConsole(cfg, log)
+		opt, l, err := withConsole(cfg, log, restart)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +84,7 @@ var consolePoll = 5 * time.Second
 // starts once the first account is added (looking every consolePoll), so
 // no restart is needed. The listener stays bound until the gateway runs
 // and stops; if Run fails before that, it is closed when the process ends.
-func withConsole(cfg *config.Config, log *slog.Logger) (gateway.Option, net.Listener, error) {
+func withConsole(cfg *config.Config, log *slog.Logger, restart func()) (gateway.Option, net.Listener, error) {
 	path := filepath.Join(cfg.Spool.Data, accounts.FileName)
 	users, err := accounts.Open(path)
 	if err != nil {
@@ -92,6 +99,9 @@ func withConsole(cfg *config.Config, log *slog.Logger) (gateway.Option, net.List
 	}
 	opt := gateway.WithBackground(func(ctx context.Context, g *gateway.Gateway) {
 		srv, err := console.New(cfg, g, users, log)
+		if err == nil {
+			srv.SetRestart(restart)
+		}
 		if err != nil {
 			log.Error("the web console cannot start", "listen", cfg.Console.Listen, "error", err)
 			if ln != nil {

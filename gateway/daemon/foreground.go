@@ -61,11 +61,11 @@ func foreground(ctx context.Context, configPath string, stderr io.Writer, bound 
 	}
 	log, closeLog := OpenLog(cfg, slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.Level}))
 	defer closeLog()
-	g, err := New(cfg, log)
+	e, err := NewEngine(configPath, cfg, log)
 	if err != nil {
 		return err
 	}
-	return runUntil(ctx, g.Run, bound(cfg), log)
+	return runUntil(ctx, e.Run, bound(cfg), log)
 }
 
 // runUntil runs run until ctx ends, then cancels run's context and waits
