@@ -5,10 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
-	"sort"
 	"strings"
 
+	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
@@ -39,12 +38,6 @@ func flagsAndNames(name string, args []string, stderr io.Writer, more func(*flag
 		names = append(names, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// badFile is a .BAD file to put back, with what its reason file says.
-type badFile struct {
-	name   string        // abc.BAD
-	reason *spool.Reason // nil if abc.BAD.txt is missing
 }
 
 func cmdRetry(args []string, stdout, stderr io.Writer) error {
@@ -100,135 +93,71 @@ func cmdRetry(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// resolveBad finds the .BAD files that names mean. A name may be the .BAD
-// file's name (abc.BAD), that name without .BAD (abc), or the name the
-// message file had (abc.tmp, from the reason file); a path is reduced to
-// its file name.
+// badFile is a .BAD file to put back, with what its reason file says.
+type badFile struct {
+	name   string        // abc.BAD
+	reason *spool.Reason // nil if abc.BAD.txt is missing
+}
+
+// badFiles are the .BAD files of the queue as package gateway matches
+// them.
+func badFiles(bad []inspect.File) []gateway.BadFile {
+	out := make([]gateway.BadFile, len(bad))
+	for i, f := range bad {
+		out[i] = gateway.BadFile{Name: f.Name, ModTime: f.ModTime, Reason: f.Reason}
+	}
+	return out
+}
+
+// resolveBad finds the .BAD files that names mean (gateway.ResolveBad).
 func resolveBad(bad []inspect.File, names []string, all bool) ([]badFile, error) {
-	var out []badFile
-	if all {
-		for _, f := range bad {
-			out = append(out, badFile{name: f.Name, reason: f.Reason})
-		}
-		return out, nil
+	got, err := gateway.ResolveBad(badFiles(bad), names, all)
+	if err != nil {
+		return nil, err
 	}
-	seen := map[string]bool{}
-	var unknown []string
-	for _, n := range names {
-		f, err := matchBad(bad, filepath.Base(n))
-		if err != nil {
-			return nil, err
-		}
-		if f == nil {
-			unknown = append(unknown, n)
-			continue
-		}
-		if !seen[f.Name] {
-			seen[f.Name] = true
-			out = append(out, badFile{name: f.Name, reason: f.Reason})
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("no .BAD file named %s; %s", strings.Join(unknown, ", "), badList(bad))
+	out := make([]badFile, len(got))
+	for i, f := range got {
+		out[i] = badFile{name: f.Name, reason: f.Reason}
 	}
 	return out, nil
 }
 
-// matchBad finds the one .BAD file that name means, or nil.
+// matchBad finds the one .BAD file that name means (gateway.MatchBad),
+// or nil.
 func matchBad(bad []inspect.File, name string) (*inspect.File, error) {
-	for _, try := range []func(f inspect.File) bool{
-		func(f inspect.File) bool { return f.Name == name },
-		func(f inspect.File) bool { return f.Name == name+spool.SuffixBad },
-		func(f inspect.File) bool {
-			return strings.EqualFold(f.Name, name) || strings.EqualFold(f.Name, name+spool.SuffixBad)
-		},
-		func(f inspect.File) bool { return f.Reason != nil && f.Reason.File == name },
-		func(f inspect.File) bool { return f.Reason != nil && strings.EqualFold(f.Reason.File, name) },
-	} {
-		var hits []*inspect.File
-		for i := range bad {
-			if try(bad[i]) {
-				hits = append(hits, &bad[i])
-			}
+	f, err := gateway.MatchBad(badFiles(bad), name)
+	if errors.Is(err, gateway.ErrNoBad) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range bad {
+		if bad[i].Name == f.Name {
+			return &bad[i], nil
 		}
-		switch len(hits) {
-		case 0:
-			continue
-		case 1:
-			return hits[0], nil
-		}
-		var ns []string
-		for _, h := range hits {
-			ns = append(ns, h.Name)
-		}
-		return nil, fmt.Errorf("%s matches %d .BAD files (%s): name the .BAD file", name, len(hits), strings.Join(ns, ", "))
 	}
 	return nil, nil
 }
 
-func badList(bad []inspect.File) string {
-	if len(bad) == 0 {
-		return "there are no .BAD files in the queue folder"
-	}
-	var ns []string
-	for _, f := range bad {
-		ns = append(ns, f.Name)
-	}
-	sort.Strings(ns)
-	const show = 20
-	more := ""
-	if len(ns) > show {
-		more = fmt.Sprintf(" and %d more (spoolgate queue lists them)", len(ns)-show)
-		ns = ns[:show]
-	}
-	return "the .BAD files are: " + strings.Join(ns, ", ") + more
-}
-
-// retryOne puts one .BAD file back through the spool, which names it: a
-// file this instance had claimed goes back as deferred under its key, so
-// the running service retries it with its history (recipients who got it
-// are skipped); any other goes back as a new message. The journal notes
-// the retry before the file moves, so the service never sees the file back
-// with the old refusals still on record.
+// retryOne puts one .BAD file back (gateway.Retry, as the web console's
+// Retry does) and says where it went.
 func retryOne(cfg *config.Config, j *journal.Journal, b badFile, stdout io.Writer) error {
-	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
-	key := ""
-	if b.reason != nil {
-		key = b.reason.Key
-	}
-	var st journal.State
-	if key != "" && j != nil {
-		var err error
-		if st, err = j.State(key); err != nil {
-			return err
-		}
-		if st.Found {
-			j.Retried(key, nil)
-			if err := j.Flush(); err != nil {
-				return fmt.Errorf("note the retry in the journal: %w", err)
-			}
-		}
-	}
-
-	e, err := sp.Requeue(b.name)
-	if errors.Is(err, spool.ErrNoName) {
-		return fmt.Errorf("no name for it matches [spool] pattern = %s", strings.Join(cfg.Spool.Patterns, ", "))
-	}
+	r, err := gateway.Retry(cfg, j, gateway.BadFile{Name: b.name, Reason: b.reason})
 	if err != nil {
 		return err
 	}
-	own := e.State == spool.Deferred
 	switch {
-	case own && len(st.Delivered) > 0:
+	case r.Own && len(r.Delivered) > 0:
 		fmt.Fprintf(stdout, "%s: back in the queue as %s; the service retries it shortly, only to the recipients that did not get it (already sent to %s)\n",
-			b.name, e.Name, strings.Join(st.Delivered, ", "))
-	case own:
-		fmt.Fprintf(stdout, "%s: back in the queue as %s; the service retries it shortly\n", b.name, e.Name)
-	case len(st.Delivered) > 0:
+			r.Bad, r.Entry.Name, strings.Join(r.Delivered, ", "))
+	case r.Own:
+		fmt.Fprintf(stdout, "%s: back in the queue as %s; the service retries it shortly\n", r.Bad, r.Entry.Name)
+	case len(r.Delivered) > 0:
 		fmt.Fprintf(stdout, "%s: back in the queue as %s, as a new message: it was sent by instance %s, so %s, who already got it, will get it again\n",
-			b.name, e.Name, spool.Owner(key), strings.Join(st.Delivered, ", "))
+			r.Bad, r.Entry.Name, spool.Owner(r.Key), strings.Join(r.Delivered, ", "))
 	default:
-		fmt.Fprintf(stdout, "%s: back in the queue as %s\n", b.name, e.Name)
+		fmt.Fprintf(stdout, "%s: back in the queue as %s\n", r.Bad, r.Entry.Name)
 	}
 	return nil
 }
