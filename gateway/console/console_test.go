@@ -739,7 +739,8 @@ func TestOverview_Counts(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := f.do("GET", "/", nil, c).Body.String()
-	for _, want := range []string{`<dd id="waiting">2</dd>`, `<dd id="bad">1</dd>`, `<dd id="sent">0</dd>`, "Needs attention", "Nothing has been sent yet."} {
+	for _, want := range []string{`<dd id="waiting">2</dd>`, `<dd id="bad">1</dd>`, `<dd id="sent">0</dd>`, "Needs attention", "Nothing has been sent yet.",
+		`<li id="daily-last">The daily log was last sent for: not yet</li>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q:\n%s", want, body)
 		}

@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
+	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/console/accounts"
+	"github.com/spoolgate/spoolgate/gateway/daily"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
+	"github.com/spoolgate/spoolgate/gateway/overdue"
 )
 
 func init() {
@@ -37,6 +40,9 @@ type overview struct {
 
 	Actions    []actionRow
 	ActionsErr string
+
+	// The daily jobs the config runs: the day each last ran for.
+	Scan, Daily string // "" when the config does not run it
 }
 
 // relayRow is one relay chain as the gateway recorded its health.
@@ -54,7 +60,8 @@ type actionRow struct {
 
 // loadOverview reads what the overview shows: the relay's health per
 // chain and the queue as inspect reads them for status and queue, today's
-// outcomes from the journal, and the recent actions. What it cannot read
+// outcomes from the journal, the days the daily jobs last ran for, and the
+// recent actions. What it cannot read
 // it says in its place.
 func loadOverview(s *Server, r *http.Request, v *visitor) any {
 	now := s.now()
@@ -112,6 +119,13 @@ func loadOverview(s *Server, r *http.Request, v *visitor) any {
 		o.Actions = append(o.Actions, actionRow{When: s.stamp(a.At), User: a.User, Addr: a.Addr, What: what, Target: a.Target, OK: a.OK})
 	}
 
+	if s.cfg.Overdue.Enabled {
+		o.Scan = s.lastRun(overdue.LastRun, t)
+	}
+	if s.cfg.Log.Daily {
+		o.Daily = s.lastRun(daily.LastRun, t)
+	}
+
 	o.AllWell = o.RelayErr == "" && o.QueueErr == "" && o.TodayErr == "" && o.Failed == 0 &&
 		(o.Queue == nil || o.Queue.Bad == 0 && o.Queue.Unmatched == 0)
 	for _, rl := range o.Relays {
@@ -120,6 +134,18 @@ func loadOverview(s *Server, r *http.Request, v *visitor) any {
 		}
 	}
 	return o
+}
+
+// lastRun is the day a daily job last ran for, from its record (read).
+func (s *Server) lastRun(read func(*config.Config) (time.Time, bool, error), t *words) string {
+	day, ok, err := read(s.cfg)
+	switch {
+	case err != nil:
+		return fmt.Sprintf(t.CannotRead, err.Error())
+	case !ok:
+		return t.NotYet
+	}
+	return day.Format(time.DateOnly)
 }
 
 // relayRow is rl in v's language; the cause in package cause's words.

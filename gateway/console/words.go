@@ -43,6 +43,10 @@ type words struct {
 	Done, Refused, NoActions                   string
 	Acts                                       map[string]string // by action kind
 	PingButton                                 string            // the admin check
+
+	// The daily jobs: the overdue scan and the daily log (the daily
+	// log's names for them), each with the day it last ran for.
+	HJobs, ScanLast, DailyLast, NotYet string
 }
 
 var catalogue = map[string]*words{
@@ -76,6 +80,7 @@ var catalogue = map[string]*words{
 		Acts: map[string]string{ActLogin: "signed in", ActLoginFailed: "sign-in failed", ActLogout: "signed out",
 			ActRefused: "not allowed for the role", ActPing: "admin check"},
 		PingButton: "Record an admin check",
+		HJobs:      "The daily jobs", ScanLast: "The overdue scan last ran for", DailyLast: "The daily log was last sent for", NotYet: "not yet",
 	},
 	"sv": {
 		Name: "Svenska", Console: "spoolgate-konsolen", Skip: "Hoppa till innehållet",
@@ -107,6 +112,7 @@ var catalogue = map[string]*words{
 		Acts: map[string]string{ActLogin: "loggade in", ActLoginFailed: "misslyckad inloggning", ActLogout: "loggade ut",
 			ActRefused: "inte tillåtet för rollen", ActPing: "administratörskontroll"},
 		PingButton: "Registrera en administratörskontroll",
+		HJobs:      "De dagliga jobben", ScanLast: "Förseningskontrollen kördes senast för", DailyLast: "Dagsloggen skickades senast för", NotYet: "inte än",
 	},
 	"nb": {
 		Name: "Norsk bokmål", Console: "spoolgate-konsollen", Skip: "Hopp til innholdet",
@@ -138,6 +144,7 @@ var catalogue = map[string]*words{
 		Acts: map[string]string{ActLogin: "logget inn", ActLoginFailed: "mislykket innlogging", ActLogout: "logget ut",
 			ActRefused: "ikke tillatt for rollen", ActPing: "administratorkontroll"},
 		PingButton: "Registrer en administratorkontroll",
+		HJobs:      "De daglige jobbene", ScanLast: "Forfallskontrollen ble sist kjørt for", DailyLast: "Dagsloggen ble sist sendt for", NotYet: "ikke ennå",
 	},
 	"pl": {
 		Name: "Polski", Console: "Konsola spoolgate", Skip: "Przejdź do treści",
@@ -169,6 +176,7 @@ var catalogue = map[string]*words{
 		Acts: map[string]string{ActLogin: "zalogowanie", ActLoginFailed: "nieudane logowanie", ActLogout: "wylogowanie",
 			ActRefused: "niedozwolone dla roli", ActPing: "kontrola administratora"},
 		PingButton: "Zapisz kontrolę administratora",
+		HJobs:      "Zadania dzienne", ScanLast: "Kontrola terminów ostatnio uruchomiona za dzień", DailyLast: "Raport dzienny ostatnio wysłany za dzień", NotYet: "jeszcze nie",
 	},
 	"cs": {
 		Name: "Čeština", Console: "Konzole spoolgate", Skip: "Přejít na obsah",
@@ -200,6 +208,7 @@ var catalogue = map[string]*words{
 		Acts: map[string]string{ActLogin: "přihlášení", ActLoginFailed: "neúspěšné přihlášení", ActLogout: "odhlášení",
 			ActRefused: "pro roli nepovoleno", ActPing: "kontrola správce"},
 		PingButton: "Zaznamenat kontrolu správce",
+		HJobs:      "Denní úlohy", ScanLast: "Kontrola výpůjček naposledy proběhla za den", DailyLast: "Denní protokol naposledy odeslán za den", NotYet: "zatím ne",
 	},
 	"ru": {
 		Name: "Русский", Console: "Консоль spoolgate", Skip: "Перейти к содержимому",
@@ -231,5 +240,6 @@ var catalogue = map[string]*words{
 		Acts: map[string]string{ActLogin: "вход", ActLoginFailed: "неудачный вход", ActLogout: "выход",
 			ActRefused: "не разрешено для роли", ActPing: "проверка администратора"},
 		PingButton: "Записать проверку администратора",
+		HJobs:      "Ежедневные задачи", ScanLast: "Проверка сроков последний раз выполнена за", DailyLast: "Ежедневный отчёт последний раз отправлен за", NotYet: "ещё нет",
 	},
 }
