@@ -43,10 +43,11 @@ func New(cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
 	return newGateway(cfg, log, nil)
 }
 
-// newGateway is New with the console's Save wired to restart (an
-// Engine's Restart), or nil: the console then saves settings and says
-// that a restart of the service applies them.
-func newGateway(cfg *config.Config, log *slog.Logger, restart func()) (*gateway.Gateway, error) {
+// newGateway is New run by the engine e, or by none (nil): with one, the
+// console's Save restarts e, and the console takes over the sign-ins of
+// the console before; without, the console saves settings and says that
+// a restart of the service applies them.
+func newGateway(cfg *config.Config, log *slog.Logger, e *Engine) (*gateway.Gateway, error) {
 	var notices *notice.Set
 	if cfg.Overdue.Enabled {
 		set, err := overdue.Check(cfg)
@@ -58,7 +59,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, restart func()) (*gateway.
 	opts := []gateway.Option{withSchedule(log, notices)}
 	var ln net.Listener
 	if cfg.Console.Listen != "" {
-		opt, l, err := withConsole(cfg, log, restart)
+		opt, l, err := withConsole(cfg, log, e)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +85,7 @@ var consolePoll = 5 * time.Second
 // starts once the first account is added (looking every consolePoll), so
 // no restart is needed. The listener stays bound until the gateway runs
 // and stops; if Run fails before that, it is closed when the process ends.
-func withConsole(cfg *config.Config, log *slog.Logger, restart func()) (gateway.Option, net.Listener, error) {
+func withConsole(cfg *config.Config, log *slog.Logger, e *Engine) (gateway.Option, net.Listener, error) {
 	path := filepath.Join(cfg.Spool.Data, accounts.FileName)
 	users, err := accounts.Open(path)
 	if err != nil {
@@ -99,8 +100,9 @@ func withConsole(cfg *config.Config, log *slog.Logger, restart func()) (gateway.
 	}
 	opt := gateway.WithBackground(func(ctx context.Context, g *gateway.Gateway) {
 		srv, err := console.New(cfg, g, users, log)
-		if err == nil {
-			srv.SetRestart(restart)
+		if err == nil && e != nil {
+			srv.SetRestart(e.Restart)
+			e.carryOn(srv)
 		}
 		if err != nil {
 			log.Error("the web console cannot start", "listen", cfg.Console.Listen, "error", err)

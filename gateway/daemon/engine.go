@@ -7,6 +7,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/console"
 )
 
 // Engine is a running spoolgate of one config file: the gateway with
@@ -22,16 +23,30 @@ type Engine struct {
 	log     *slog.Logger
 	restart chan struct{}
 
-	mu  sync.Mutex
-	cfg *config.Config
-	g   *gateway.Gateway
+	mu    sync.Mutex
+	cfg   *config.Config
+	g     *gateway.Gateway
+	carry *console.Carry // the sign-ins every console of the engine shares
+}
+
+// carryOn makes the console srv take over the sign-ins of the consoles
+// before it, so that a Save signs nobody out.
+func (e *Engine) carryOn(srv *console.Server) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.carry != nil {
+		srv.Resume(*e.carry)
+		return
+	}
+	c := srv.Carry()
+	e.carry = &c
 }
 
 // NewEngine returns the engine of the config file at path, already loaded
 // as cfg, with its gateway built (an error is New's).
 func NewEngine(path string, cfg *config.Config, log *slog.Logger) (*Engine, error) {
 	e := &Engine{path: path, log: log, cfg: cfg, restart: make(chan struct{}, 1)}
-	g, err := newGateway(cfg, log, e.Restart)
+	g, err := newGateway(cfg, log, e)
 	if err != nil {
 		return nil, err
 	}
@@ -94,14 +109,14 @@ func (e *Engine) next() {
 	cfg, err := config.Load(e.path)
 	if err == nil {
 		var g *gateway.Gateway
-		if g, err = newGateway(cfg, e.log, e.Restart); err == nil {
+		if g, err = newGateway(cfg, e.log, e); err == nil {
 			e.cfg, e.g = cfg, g
 			e.log.Info("restarted with the saved settings", "config", e.path)
 			return
 		}
 	}
 	e.log.Error("the saved settings cannot be used; going on with the ones before", "config", e.path, "error", err)
-	g, err := newGateway(e.cfg, e.log, e.Restart)
+	g, err := newGateway(e.cfg, e.log, e)
 	if err != nil {
 		// The settings before worked a moment ago: only a port taken
 		// in between, say, stops it. Keep the old gateway object: Run
