@@ -37,13 +37,26 @@ func (r *Refusal) String() string {
 	if r.Text != "" {
 		return "the server refused the token: " + r.Text
 	}
+	return "the server refused the token (" + r.Decoded() + ")"
+}
+
+// Decoded is the challenge, decoded, on one line: "status 401, schemes
+// bearer, scope https://mail.google.com/", or its text when it was not
+// JSON.
+func (r *Refusal) Decoded() string {
+	if r == nil {
+		return ""
+	}
+	if r.Text != "" {
+		return r.Text
+	}
 	var parts []string
 	for _, kv := range [][2]string{{"status", r.Status}, {"schemes", r.Schemes}, {"scope", r.Scope}, {"openid-configuration", r.OpenIDConfiguration}} {
 		if kv[1] != "" {
 			parts = append(parts, kv[0]+" "+kv[1])
 		}
 	}
-	return "the server refused the token (" + strings.Join(parts, ", ") + ")"
+	return strings.Join(parts, ", ")
 }
 
 // BearerClient is a sasl.Client that logs in with an OAuth2 access token,

@@ -49,6 +49,9 @@ func TestXOAUTH2_ChallengeAnsweredEmpty(t *testing.T) {
 	if s := r.String(); !strings.Contains(s, "status 401") || !strings.Contains(s, "https://mail.google.com/") {
 		t.Fatalf("Refusal.String() = %q", s)
 	}
+	if d := r.Decoded(); d != "status 401, schemes bearer, scope https://mail.google.com/" {
+		t.Fatalf("Refusal.Decoded() = %q", d)
+	}
 	if _, err := c.Next([]byte("again")); err == nil {
 		t.Fatal("a second challenge was answered")
 	}
@@ -60,7 +63,7 @@ func TestXOAUTH2_ChallengeNotJSON(t *testing.T) {
 	if err != nil || resp == nil {
 		t.Fatalf("Next = %v, %v", resp, err)
 	}
-	if r := c.Refusal(); r == nil || r.Text != "go away now" {
+	if r := c.Refusal(); r == nil || r.Text != "go away now" || r.Decoded() != "go away now" {
 		t.Fatalf("Refusal = %+v", r)
 	}
 	n := oauth.XOAUTH2Client("u", "tok")

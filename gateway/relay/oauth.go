@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
@@ -198,25 +198,61 @@ func (c *Conn) authOAuth(ctx context.Context) error {
 	return classifyAuth(err, c.label)
 }
 
-// authToken runs one AUTH exchange with tok.
+// authToken runs one AUTH exchange with tok. When the server refuses the
+// token, it first sends its error as a challenge (334 and base64 JSON
+// such as {"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}),
+// then, after the client's answer, the final 535; the error returned then
+// carries both (tokenRefused).
 func (c *Conn) authToken(ctx context.Context, mech string, tok oauth.Token) error {
-	var sc sasl.Client
+	var bc *oauth.BearerClient
 	if mech == oauth.XOAUTH2 {
-		sc = oauth.XOAUTH2Client(c.srv.Username, tok.AccessToken)
+		bc = oauth.XOAUTH2Client(c.srv.Username, tok.AccessToken)
 	} else {
-		sc = oauth.OAuthBearerClient(c.srv.Username, tok.AccessToken, c.srv.Host, c.srv.Port)
+		bc = oauth.OAuthBearerClient(c.srv.Username, tok.AccessToken, c.srv.Host, c.srv.Port)
 	}
 	defer c.watch(ctx)()
 	c.tr.auth = true
 	defer func() { c.tr.auth = false }()
-	return c.client.Auth(sc)
+	err := c.client.Auth(bc)
+	if r := bc.Refusal(); err != nil && r != nil {
+		return tokenRefused{err: err, challenge: "334 challenge: " + redactToken(r.Decoded(), tok.AccessToken)}
+	}
+	return err
 }
 
+// tokenRefused is the server's refusal of a token: its final reply (err,
+// a 535 as a rule) and, decoded, the challenge it sent before it.
+type tokenRefused struct {
+	err       error
+	challenge string // "334 challenge: status 401, …", without the token
+}
+
+func (e tokenRefused) Error() string { return e.err.Error() + " (" + e.challenge + ")" }
+func (e tokenRefused) Unwrap() error { return e.err }
+
+// redactToken takes the token out of s, should a server echo it.
+func redactToken(s, token string) string {
+	if len(token) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "[token]")
+}
+
+// classifyAuth classifies a failed AUTH. The reply of a refused token is
+// the server's final reply with its decoded challenge beside it:
+// "535 5.7.8 Authentication failed. (334 challenge: status 401, schemes
+// bearer, scope https://mail.google.com/)". The cause is decided from the
+// final reply alone, as cause.Of decides any other.
 func classifyAuth(err error, label string) error {
 	if err == nil {
 		return nil
 	}
-	return Classify(err, label, "auth")
+	e := Classify(err, label, "auth")
+	var tr tokenRefused
+	if errors.As(err, &tr) && e.Reply != "" && !strings.Contains(e.Reply, tr.challenge) {
+		e.Reply += " (" + tr.challenge + ")"
+	}
+	return e
 }
 
 // isAuthRefused reports whether err is the server refusing the

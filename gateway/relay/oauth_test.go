@@ -3,12 +3,17 @@ package relay
 import (
 	"bytes"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"github.com/spoolgate/spoolgate/gateway/cause"
 	"github.com/spoolgate/spoolgate/gateway/config"
@@ -354,6 +359,17 @@ func TestOAuth_RefusedNewTokenIsForgotten(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != 535 || e.Cause != cause.LoginRefused || !e.Cause.HoldsQueue() {
 		t.Fatalf("send = %v; want 535, login-refused", err)
 	}
+	// Dovecot 2.3 refuses a token with 334 and the base64 of
+	// {"status":"401","schemes":"bearer","scope":"mail"}, then, after the
+	// empty answer, 535 5.7.8: the reply holds both, and not the token.
+	if !strings.HasPrefix(e.Reply, "535 5.7.8 ") || !strings.HasSuffix(e.Reply, " (334 challenge: status 401, schemes bearer, scope mail)") {
+		t.Errorf("reply %q; want Dovecot's 535 and its decoded challenge beside it", e.Reply)
+	}
+	for _, out := range []string{e.Reply, e.Error(), log.String()} {
+		if strings.Contains(out, "eyJ") { // the start of every JWT, as the endpoint's tokens are
+			t.Errorf("a token is in %q", out)
+		}
+	}
 	if n := s.Requests(oauthtest.GrantClientCredentials); n != 1 {
 		t.Fatalf("%d token requests after a refused new token; want 1 (no retry)", n)
 	}
@@ -364,4 +380,130 @@ func TestOAuth_RefusedNewTokenIsForgotten(t *testing.T) {
 	if n := s.Requests(oauthtest.GrantClientCredentials); n != 2 {
 		t.Errorf("%d token requests; want 2: the refused token was forgotten", n)
 	}
+}
+
+// Dovecot refusing a token by OAUTHBEARER: its challenge (RFC 7628's
+// JSON; Dovecot 2.3 sends {"status":"invalid_token"} alone) is in the
+// reply beside the final 535, and the token is not.
+func TestOAuth_OAuthBearerRefusedChallenge(t *testing.T) {
+	s := oauthtest.NewPlain(t)
+	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: s.URL + "/other/", Key: s.HMACKey,
+		Settings: map[string]string{"auth_mechanisms": "oauthbearer"}})
+	r := &oauthRig{tokens: s, d: d}
+	app := s.AddMicrosoftApp("library@example.org")
+	var log lockedBuffer
+	_, err := sendOne(t, r.server("library@example.org", microsoftOAuth(app)), &log, "bearer refused")
+	var e *Error
+	if !errors.As(err, &e) || e.Code != 535 || e.Cause != cause.LoginRefused {
+		t.Fatalf("send = %v; want 535, login-refused\n%s", err, d.Log())
+	}
+	t.Logf("Dovecot's reply to a refused OAUTHBEARER token: %s", e.Reply)
+	if !strings.HasPrefix(e.Reply, "535 5.7.8 ") || !strings.HasSuffix(e.Reply, " (334 challenge: status invalid_token)") {
+		t.Errorf("reply %q; want Dovecot's 535 and its decoded challenge beside it", e.Reply)
+	}
+	for _, out := range []string{e.Reply, e.Error(), log.String()} {
+		if strings.Contains(out, "eyJ") {
+			t.Errorf("a token is in %q", out)
+		}
+	}
+}
+
+// refusingXOAUTH2 is an SMTP server, in process, that takes XOAUTH2 and
+// refuses every token as Gmail does: 334 with the base64 of its JSON
+// error, then, after the client's empty answer, 535 5.7.8.
+type refusingXOAUTH2 struct {
+	challenge string
+	final     *smtp.SMTPError
+
+	mu     sync.Mutex
+	tokens []string // the tokens it was sent
+}
+
+func (b *refusingXOAUTH2) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &refusingSession{b: b}, nil
+}
+
+type refusingSession struct{ b *refusingXOAUTH2 }
+
+func (s *refusingSession) AuthMechanisms() []string { return []string{oauth.XOAUTH2} }
+
+func (s *refusingSession) Auth(mech string) (sasl.Server, error) {
+	if mech != oauth.XOAUTH2 {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return &refusingSASL{b: s.b}, nil
+}
+
+func (s *refusingSession) Mail(string, *smtp.MailOptions) error {
+	return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication Required"}
+}
+func (s *refusingSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *refusingSession) Data(io.Reader) error                 { return nil }
+func (s *refusingSession) Reset()                               {}
+func (s *refusingSession) Logout() error                        { return nil }
+
+type refusingSASL struct {
+	b    *refusingXOAUTH2
+	step int
+}
+
+func (a *refusingSASL) Next(resp []byte) ([]byte, bool, error) {
+	a.step++
+	switch {
+	case a.step == 1 && len(resp) == 0:
+		a.step = 0
+		return []byte{}, false, nil // 334: send the credentials
+	case a.step == 1:
+		_, tok, _ := strings.Cut(string(resp), "auth=Bearer ")
+		a.b.mu.Lock()
+		a.b.tokens = append(a.b.tokens, strings.TrimRight(tok, "\x01"))
+		a.b.mu.Unlock()
+		return []byte(a.b.challenge), false, nil
+	case len(resp) != 0:
+		return nil, false, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "want an empty answer"}
+	}
+	return nil, false, a.b.final
+}
+
+// A token Gmail refuses: the reply recorded is the 535 with the decoded
+// JSON challenge (status, scope) beside it, never the token.
+func TestOAuth_RefusedTokenJSONChallenge(t *testing.T) {
+	tokens := oauthtest.NewPlain(t)
+	sa := tokens.AddServiceAccount(oauthtest.GoogleScope)
+	b := &refusingXOAUTH2{
+		challenge: `{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`,
+		final: &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8},
+			Message: "Username and Password not accepted. For more information, go to https://support.google.com/mail/?p=BadCredentials"},
+	}
+	ss := smtp.NewServer(b)
+	ss.Domain = "smtp.gmail.example"
+	ss.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ss.Serve(ln)
+	t.Cleanup(func() { ss.Close() })
+
+	srv := &config.Server{Name: "smtp", Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Security: config.SecurityNone,
+		HELO: "gateway.example.org", Username: "library@example.org", ConnectTimeout: 5 * time.Second, Timeout: 10 * time.Second,
+		Connections: 1, Auth: config.AuthOAuth2, OAuth: config.OAuth{Provider: config.ProviderGoogle, KeyJSON: sa.KeyJSON}}
+	var log lockedBuffer
+	_, err = sendOne(t, srv, &log, "refused")
+	var e *Error
+	if !errors.As(err, &e) || e.Code != 535 || e.Cause != cause.LoginRefused || !e.Cause.HoldsQueue() {
+		t.Fatalf("send = %v; want 535, login-refused", err)
+	}
+	want := "535 5.7.8 Username and Password not accepted. For more information, go to https://support.google.com/mail/?p=BadCredentials" +
+		" (334 challenge: status 401, schemes bearer, scope https://mail.google.com/)"
+	if e.Reply != want {
+		t.Errorf("reply\n %q\nwant\n %q", e.Reply, want)
+	}
+	b.mu.Lock()
+	sent := append([]string(nil), b.tokens...)
+	b.mu.Unlock()
+	if len(sent) != 1 || len(sent[0]) < 20 {
+		t.Fatalf("the server got tokens %d times; want one token", len(sent))
+	}
+	noSecrets(t, []string{e.Reply, e.Error(), log.String()}, sent[0])
 }
