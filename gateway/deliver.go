@@ -74,11 +74,12 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		Hash: hex.EncodeToString(sum[:]),
 	}
 	to := remaining(msg.Recipients, st)
-	if len(to) > 0 {
+	if n := len(to); n > 0 {
 		var release func()
 		if to, release = g.dedupe(claim, to, log); release != nil {
 			defer release()
 		}
+		g.obs.skipped(n-len(to), len(to) == 0)
 	}
 	if len(to) == 0 {
 		// Everyone got it (before a crash or restart, or from an
@@ -109,6 +110,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	})
 	if err != nil {
 		f := g.relayFailure(err)
+		g.obs.relayFailed(health, f.Cause)
 		if f.Cause == cause.QuotaExceeded {
 			// A quota or rate reply: wait until the limit's window
 			// allows again, when a limit is configured.
@@ -131,19 +133,20 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		return g.postpone(e, st, to, f)
 	}
 	g.up(health)
+	g.obs.sent(health, g.now())
 	sentTo = len(res.Accepted)
 
 	// The relay answered: record each recipient's fate.
 	var refused []journal.Recipient
 	for _, r := range keys(res.Refused) {
 		f := g.relayFailure(res.Refused[r])
-		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusFailed, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
+		g.record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusFailed, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
 		refused = append(refused, journal.Recipient{Address: r, Status: journal.StatusFailed, Reply: f.Reply, Cause: string(f.Cause)})
 		log.Warn("the relay refused a recipient", "to", r, "reply", f.Reply, "cause", f.Cause)
 	}
 	for _, r := range keys(res.Deferred) {
 		f := g.relayFailure(res.Deferred[r])
-		g.journal.Record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusDeferred, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
+		g.record(journal.Outcome{Key: e.Key, To: []string{r}, Status: journal.StatusDeferred, Server: res.Server, Reply: f.Reply, Cause: string(f.Cause)}, nil)
 	}
 	// A recipient deferred for a quota or rate (452 4.5.3 Too many
 	// recipients) says the chain is at its limit, not the address: the
@@ -176,7 +179,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 	if len(res.Deferred) == 0 {
 		// Remove the file only once the journal holds the outcome.
 		g.unrecorded.Add(1)
-		g.journal.Record(sent, func(err error) {
+		g.record(sent, func(err error) {
 			g.unrecorded.Add(-1)
 			if err != nil {
 				log.Error("the journal could not record a sent message; removing the file anyway so it is not sent twice", "error", err)
@@ -185,7 +188,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		})
 		return true, nil, due
 	}
-	g.journal.Record(sent, nil)
+	g.record(sent, nil)
 	st.Delivered = append(st.Delivered, res.Accepted...)
 	_, d, at := g.postpone(e, st, keys(res.Deferred), g.relayFailure(res.Deferred[keys(res.Deferred)[0]]))
 	return true, d, at
@@ -321,7 +324,7 @@ func (g *Gateway) hold(e spool.Entry, to []string, chain string, f failure) (boo
 		g.log.Error("cannot put a file back in the queue", "file", e.Orig, "error", err)
 		return false, nil, time.Time{}
 	}
-	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: next}, nil)
+	g.record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: next}, nil)
 	return false, &d, next
 }
 
@@ -356,7 +359,7 @@ func (g *Gateway) waitChain(e spool.Entry, retried bool, claim journal.Claim, to
 	}
 	h := g.health.Get(chain)
 	g.journal.Claimed(claim, nil)
-	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: h.Server,
+	g.record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: h.Server,
 		Reply: h.Reply, Cause: h.Cause, Next: until}, nil)
 	return false, &d, until
 }
@@ -381,7 +384,7 @@ func (g *Gateway) postpone(e spool.Entry, st journal.State, to []string, f failu
 		return false, nil, time.Time{}
 	}
 	due := g.now().Add(g.retryDelay(st.Attempts + 1))
-	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: due}, nil)
+	g.record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusDeferred, Server: f.Server, Reply: f.Reply, Cause: string(f.Cause), Next: due}, nil)
 	return false, &d, due
 }
 
@@ -397,7 +400,7 @@ func (g *Gateway) refuseFile(e spool.Entry, claim journal.Claim, to []string, f 
 	if reply == "" {
 		reply = f.Detail
 	}
-	g.journal.Record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusFailed, Server: f.Server, Reply: reply, Cause: string(f.Cause)}, nil)
+	g.record(journal.Outcome{Key: e.Key, To: to, Status: journal.StatusFailed, Server: f.Server, Reply: reply, Cause: string(f.Cause)}, nil)
 	if len(f.Recipients) == 0 {
 		for _, r := range to {
 			f.Recipients = append(f.Recipients, journal.Recipient{Address: r, Status: journal.StatusFailed, Reply: f.Reply, Cause: string(f.Cause)})
@@ -433,6 +436,7 @@ func (g *Gateway) quarantine(e spool.Entry, f failure) {
 	if p != nil {
 		g.log.Info("a refused file could be set aside at last", "file", e.Orig, "bad", name, "tries", p.tries+1)
 	}
+	g.obs.bad(f.Cause)
 	args := []any{"file", e.Orig, "bad", name, "cause", f.Cause, "reply", f.Reply}
 	if f.Err != nil {
 		args = append(args, "error", f.Err)

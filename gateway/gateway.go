@@ -98,6 +98,8 @@ type Gateway struct {
 	// window sees the first one's outcome (see dedupe).
 	sending     map[string]bool // content hashes being sent, until their outcome is durable
 	sendingDone *sync.Cond      // on mu: a hash left sending
+
+	obs observer // what it decided since it started, for the metrics (metrics.go)
 }
 
 type retryEntry struct {
@@ -289,6 +291,7 @@ func (g *Gateway) relayName() string {
 // file should have settled, when a deferred file is due and when the rate
 // window has room again.
 func (g *Gateway) loop(ctx context.Context) {
+	defer g.obs.run(g.now())()
 	tick := time.NewTicker(g.cfg.Spool.Interval)
 	defer tick.Stop()
 	alarm := time.NewTimer(time.Hour)
@@ -424,6 +427,7 @@ func (g *Gateway) worker(ctx context.Context, s relay.Sender, wake <-chan struct
 			if g.chainPaused(g.chains[0]).IsZero() {
 				if err := s.Connect(ctx); err != nil {
 					if ctx.Err() == nil {
+						g.obs.relayFailed(g.chains[0], failureOf(err).Cause)
 						g.unreachable(err)
 					}
 					break
