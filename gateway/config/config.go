@@ -69,6 +69,7 @@ type Config struct {
 	Service Service // [service]
 	Console Console // [console]
 	Alarm   Alarm   // [alarm]
+	Bounces Bounces // [bounces]
 
 	lay *layout // where each section and key is in File; nil if Load did not make the Config
 }
@@ -305,6 +306,24 @@ type Console struct {
 	Session         time.Duration // idle time-out of a login
 	// MetricsOpen serves /metrics and /healthz without a token.
 	MetricsOpen bool
+}
+
+// Bounces is the [bounces] section: the mailbox return_path points at,
+// read over IMAP for bounces.
+type Bounces struct {
+	Enabled bool
+	// IMAP is the mailbox's server and login: Host, Port (993 with
+	// security = tls, 143 otherwise), Security (tls, starttls or none,
+	// none only to a loopback address), TLSVerify, CAFile and RootCAs,
+	// Username, Password or PasswordFile, or Auth = AuthOAuth2 with
+	// OAuth, ConnectTimeout and Timeout. Its Name is "bounces". Never nil.
+	IMAP   *Server
+	Folder string        // the folder read, default INBOX
+	Every  time.Duration // how often, default 5m
+	// Suppress: an address that hard-bounced is not sent to again for
+	// SuppressDays days (recorded as skipped, with the reason).
+	Suppress     bool
+	SuppressDays int
 }
 
 // Alarm is the [alarm] section: the stuck-queue alarm.

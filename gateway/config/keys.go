@@ -378,6 +378,7 @@ func knownKeys() map[string]map[string]keyDef {
 	for name, def := range oauthKeys() {
 		k["smtp"][name] = def
 	}
+	k["bounces"] = bouncesKeys(k["smtp"])
 
 	// [smtp.NAME] has the keys of [smtp], except capture.
 	named := map[string]keyDef{}
@@ -601,4 +602,58 @@ func loadCAFile(path string) (*x509.CertPool, string) {
 		return nil, fmt.Sprintf("%s holds no certificate; want %s", path, what)
 	}
 	return pool, ""
+}
+
+// bouncesKeys are the keys of [bounces]: the mailbox's server and login
+// take the keys of [smtp] that mean the same (username, password,
+// password_file, ca_file, tls_verify, connect_timeout, timeout and
+// auth with the oauth_ keys), with imap for the server.
+func bouncesKeys(smtp map[string]keyDef) map[string]keyDef {
+	b := func(t *target) *Bounces { return &t.l.cfg.Bounces }
+	defs := map[string]keyDef{
+		"enabled": boolKey("enabled = true", func(t *target) *bool { return &b(t).Enabled }),
+		"imap": {set: func(t *target, v string) string {
+			host, port := v, 0
+			if h, p, err := net.SplitHostPort(v); err == nil {
+				n, err := strconv.Atoi(p)
+				if err != nil || n < 1 || n > 65535 {
+					return "want a port from 1 to 65535 after the host, e.g. imap = mail.example.org:993"
+				}
+				host, port = h, n
+			}
+			h, ok := parseHost(host)
+			if !ok {
+				return "want the IMAP server's host name, or host:port, e.g. imap = mail.example.org"
+			}
+			t.srv.srv.Host, t.srv.srv.Port = h, port
+			return ""
+		}},
+		"security": {set: func(t *target, v string) string {
+			switch s := Security(strings.ToLower(v)); s {
+			case SecurityTLS, SecurityStartTLS, SecurityNone:
+				t.srv.srv.Security = s
+				return ""
+			}
+			return "want tls (port 993), starttls (port 143) or none (a server on this machine only), e.g. security = tls"
+		}},
+		"folder": {set: func(t *target, v string) string {
+			if strings.ContainsAny(v, "\x00\r\n*%") {
+				return "want a folder name, e.g. folder = INBOX"
+			}
+			b(t).Folder = v
+			return ""
+		}},
+		"every": durationKey(time.Minute, false, "every = 5m",
+			func(t *target) *time.Duration { return &b(t).Every }),
+		"suppress": boolKey("suppress = true", func(t *target) *bool { return &b(t).Suppress }),
+		"suppress_days": intKey(1, 3650, "a whole number of days from 1 to 3650 (e.g. suppress_days = 30)",
+			func(t *target) *int { return &b(t).SuppressDays }),
+	}
+	for _, k := range []string{"username", "password", "password_file", "ca_file", "tls_verify", "connect_timeout", "timeout"} {
+		defs[k] = smtp[k]
+	}
+	for name, def := range oauthKeys() {
+		defs[name] = def
+	}
+	return defs
 }

@@ -36,6 +36,11 @@ const (
 	DefaultConsoleListen  = "127.0.0.1:8025"
 	DefaultConsoleSession = 8 * time.Hour
 	DefaultAlarmAfter     = time.Hour
+	DefaultBouncesFolder  = "INBOX"
+	DefaultBouncesEvery   = 5 * time.Minute
+	DefaultSuppressDays   = 30
+	DefaultIMAPTLSPort    = 993
+	DefaultIMAPPort       = 143
 	DefaultPort           = 25
 	DefaultTLSPort        = 465
 	DefaultConnectTimeout = 30 * time.Second
@@ -138,6 +143,7 @@ type loader struct {
 	units    []*unitDraft   // [unit.NAME], in file order
 	errs     []error
 	failed   map[string]bool // "section\x00key" of every key with a reported problem
+	bounces  *serverDraft    // [bounces]: its server is the mailbox's; never in servers
 }
 
 // serverDraft is a Server being built, with what validate needs to know
@@ -200,7 +206,11 @@ func newLoader(path string) *loader {
 		Service: Service{Location: time.Local},
 		Console: Console{Listen: DefaultConsoleListen, Session: DefaultConsoleSession},
 		Alarm:   Alarm{After: DefaultAlarmAfter},
+		Bounces: Bounces{Folder: DefaultBouncesFolder, Every: DefaultBouncesEvery, SuppressDays: DefaultSuppressDays},
 	}
+	l.bounces = &serverDraft{section: "bounces", srv: &Server{Name: "bounces", Security: SecurityTLS, TLSVerify: true,
+		ConnectTimeout: DefaultConnectTimeout, Timeout: DefaultTimeout}}
+	l.cfg.Bounces.IMAP = l.bounces.srv
 	return l
 }
 
@@ -296,6 +306,9 @@ func (l *loader) apply(f *ini.File) {
 			continue
 		}
 		t := &target{l: l}
+		if name == "bounces" {
+			t.srv = l.bounces
+		}
 		if name == "smtp" || sectionKind(name) == kindNamedSMTP {
 			t.srv = l.newServer(name)
 			if t.srv == nil {
@@ -420,7 +433,7 @@ func (l *loader) newUnit(section string) *unitDraft {
 
 // sectionNames are the sections as the user writes them, for "did you
 // mean".
-var sectionNames = []string{"spool", "smtp", "message", "journal", "log", "overdue", kindColumns, "service", "console", "alarm"}
+var sectionNames = []string{"spool", "smtp", "message", "journal", "log", "overdue", kindColumns, "service", "console", "alarm", "bounces"}
 
 // unknownSection says what is wrong with a section name.
 func unknownSection(name string) string {
@@ -570,11 +583,57 @@ func (l *loader) validate() {
 	l.validateUnits()
 	l.validateLimits()
 	l.validateConsole()
+	l.validateBounces()
 	if len(c.Log.DailyTo) == 0 && m.From != "" {
 		c.Log.DailyTo = []string{m.From}
 	}
 	if len(c.Alarm.To) == 0 {
 		c.Alarm.To = c.Log.DailyTo
+	}
+}
+
+// validateBounces checks [bounces] as a whole: the mailbox's server and
+// login, as for a relay, when reading it is on.
+func (l *loader) validateBounces() {
+	b := &l.cfg.Bounces
+	d := l.bounces
+	s := d.srv
+	s.PasswordFile = d.passwordFile
+	has := func(key string) bool {
+		if rs := l.lay.section("bounces"); rs != nil {
+			k := rs.keys[key]
+			return k != nil && (k.broken || k.value != "")
+		}
+		return false
+	}
+	if s.Port == 0 {
+		s.Port = DefaultIMAPPort
+		if s.Security == SecurityTLS {
+			s.Port = DefaultIMAPTLSPort
+		}
+	}
+	if !b.Enabled {
+		return
+	}
+	if s.Host == "" && !l.failed["bounces\x00imap"] {
+		l.fail("bounces", "imap", "", "missing; want the IMAP server of the mailbox return_path points at, e.g. imap = mail.example.org")
+	}
+	l.validateOAuth(d, has)
+	if s.Auth == AuthOAuth2 {
+		return
+	}
+	switch {
+	case has("password") && has("password_file"):
+		l.fail("bounces", "password_file", "", "set password or password_file, not both")
+	case !has("username") && !l.failed["bounces\x00username"]:
+		l.fail("bounces", "username", "", "missing; want the bounce mailbox's login, e.g. username = bounces@example.org")
+	case !has("password") && !has("password_file"):
+		l.fail("bounces", "password_file", "", "missing; want the file holding the mailbox's password, "+
+			"e.g. password_file = bounce-password (or password =, or auth = oauth2)")
+	}
+	if s.Security == SecurityNone && s.Host != "" && !isLoopback(s.Host) {
+		l.fail("bounces", "security", string(s.Security), "the password would cross the network unencrypted; "+
+			"set security = tls (or starttls); none is for a server on this machine only")
 	}
 }
 
