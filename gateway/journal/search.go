@@ -219,13 +219,29 @@ func merge(a, b []Row) []Row {
 	return append(out, b...)
 }
 
-// count is how many rows of the trigram index table match, counting no
-// further than ftsCap+1.
-func count(ctx context.Context, tx *sql.Tx, table, match string) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`,
-		match, ftsCap+1).Scan(&n)
-	return n, err
+// matching returns the rowids of the rows of the trigram index table
+// that match, as a JSON array for json_each, and how many there are; it
+// stops at ftsCap+1 (and then the array is of no use).
+func matching(ctx context.Context, tx *sql.Tx, table, match string) (string, int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?`, match, ftsCap+1)
+	if err != nil {
+		return "", 0, err
+	}
+	defer rows.Close()
+	b := []byte{'['}
+	n := 0
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return "", 0, err
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+		n++
+	}
+	return string(append(b, ']')), n, rows.Err()
 }
 
 // messageMatch is the messages_fts query for file and the words of the
@@ -253,29 +269,26 @@ func (j *Journal) searchRecipients(ctx context.Context, tx *sql.Tx, s Search, wo
 	byAddr, byMessage := false, false
 	bestN := ftsCap + 1
 	if indexable(s.To) {
-		m := phrase(s.To)
-		k, err := count(ctx, tx, "recipients_fts", m)
+		ids, k, err := matching(ctx, tx, "recipients_fts", phrase(s.To))
 		if err != nil {
 			return nil, err
 		}
 		if k <= ftsCap {
 			bestN, byAddr = k, true
-			from = `(SELECT rowid AS id FROM recipients_fts WHERE recipients_fts MATCH ?) f
-				CROSS JOIN recipients r ON r.rowid = f.id CROSS JOIN messages m ON m.key = r.key`
-			fromArgs = []any{m}
+			from = `json_each(?) f CROSS JOIN recipients r ON r.rowid = f.value CROSS JOIN messages m ON m.key = r.key`
+			fromArgs = []any{ids}
 		}
 	}
 	if m := messageMatch(s.File, words); m != "" && bestN > 0 {
-		k, err := count(ctx, tx, "messages_fts", m)
+		ids, k, err := matching(ctx, tx, "messages_fts", m)
 		if err != nil {
 			return nil, err
 		}
 		// A message has a few recipients: prefer the addresses on a tie.
 		if k <= ftsCap && 2*k < bestN {
 			byAddr, byMessage = false, true
-			from = `(SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?) f
-				CROSS JOIN messages m ON m.rowid = f.id CROSS JOIN recipients r ON r.key = m.key`
-			fromArgs = []any{m}
+			from = `json_each(?) f CROSS JOIN messages m ON m.rowid = f.value CROSS JOIN recipients r ON r.key = m.key`
+			fromArgs = []any{ids}
 		}
 	}
 	var where []cond
