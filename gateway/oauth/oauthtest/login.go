@@ -33,6 +33,10 @@ const (
 //     the first, with SlowDown), and then, as though the user had
 //     signed in, a token with a refresh token; expired_token after
 //     ExpiresIn seconds; slow_down to a poll sooner than the interval;
+//   - POST /devicelogin, the verification page, with the form field
+//     user_code: a user entering the code shown, which approves that
+//     device code at once (give SetDevice a large pending to have the
+//     approval come only from there);
 //   - GET /o/oauth2/v2/auth: the authorization endpoint; it checks
 //     client_id, a loopback redirect_uri, response_type=code, PKCE S256 and
 //     state, and redirects to redirect_uri with a code and the state, as
@@ -65,9 +69,11 @@ type Login struct {
 
 type device struct {
 	clientID string
+	userCode string
 	polls    int
 	last     time.Time
 	expires  time.Time
+	approved bool // the user entered the code at /devicelogin
 	done     bool
 }
 
@@ -143,6 +149,10 @@ func (l *Login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.authorizeCode(w, r)
 		return
 	}
+	if r.Method == http.MethodPost && path == "/devicelogin" {
+		l.deviceLogin(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		l.tokens.ServeHTTP(w, r)
 		return
@@ -183,8 +193,8 @@ func (l *Login) deviceCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dc := hex.EncodeToString(randomBytes(24))
-	l.devices[dc] = &device{clientID: id, expires: time.Now().Add(time.Duration(l.expiresIn) * time.Second)}
 	user := strings.ToUpper(hex.EncodeToString(randomBytes(4)))
+	l.devices[dc] = &device{clientID: id, userCode: user, expires: time.Now().Add(time.Duration(l.expiresIn) * time.Second)}
 	writeJSON(w, map[string]any{
 		"device_code": dc, "user_code": user, "verification_uri": l.URL + "/devicelogin",
 		"expires_in": l.expiresIn, "interval": l.interval,
@@ -206,7 +216,7 @@ func (l *Login) devicePoll(w http.ResponseWriter, r *http.Request) {
 	case !d.last.IsZero() && now.Sub(d.last) < time.Duration(l.interval)*time.Second-100*time.Millisecond:
 		l.tooSoon++
 		oe = &oauthError{status: 400, code: "slow_down", desc: "polled sooner than the interval"}
-	case d.polls < l.pending:
+	case !d.approved && d.polls < l.pending:
 		d.polls++
 		oe = &oauthError{status: 400, code: "authorization_pending", desc: "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling."}
 		if d.polls == 1 && l.slowDown {
@@ -225,6 +235,28 @@ func (l *Login) devicePoll(w http.ResponseWriter, r *http.Request) {
 	clientID, mailbox := d.clientID, l.mailbox
 	l.mu.Unlock()
 	l.reply(w, clientID, mailbox, MicrosoftResource+"/SMTP.Send")
+}
+
+// deviceLogin is the verification page a user enters the code at: it
+// approves the device code whose user code is the form's user_code.
+func (l *Login) deviceLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the body is not a form", http.StatusBadRequest)
+		return
+	}
+	code := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("user_code")))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, d := range l.devices {
+		if d.userCode == code && !d.done && time.Now().Before(d.expires) {
+			d.approved = true
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write([]byte("<html><body><p>You have signed in. You may now close this window.</p></body></html>\n"))
+			return
+		}
+	}
+	http.Error(w, "That code didn't work. Check the code and try again.", http.StatusBadRequest)
 }
 
 // reply hands out an access token and a new refresh token.
