@@ -3,8 +3,10 @@
 // A Cause is a stable identifier, such as "address-unknown" or
 // "login-refused", for why a message or a recipient was not delivered. It
 // is decided once, by Of from an SMTP reply (or by the caller for a
-// condition it found itself), stored in the journal, and rendered from
-// there by every view: .BAD.txt, queue, sent, check and the daily log.
+// condition it found itself: gateway/oauth's CauseOf names which token
+// failure, oauth-secret-expired or another, a token endpoint's reply is),
+// stored in the journal and the relay's health, and rendered from there
+// by every view: .BAD.txt, queue, status, sent, check and the daily log.
 // None of them reads reply text again; each quotes the relay's reply
 // beside the cause's explanation.
 //
