@@ -46,6 +46,7 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API path"})
 	})
 	mux.Handle("/api/", s.apiAuth(api))
+	s.mountMetrics(mux)
 	mux.Handle("/", s.signedIn(http.HandlerFunc(s.notFound)))
 
 	cop := http.NewCrossOriginProtection()
