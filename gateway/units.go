@@ -14,10 +14,11 @@ import (
 // returns the unit's relay chain, or nil for [smtp].
 //
 // key, the file's claim key, seeds an added Message-ID, so a message sent
-// again after a crash keeps its Message-ID.
+// again after a crash keeps its Message-ID, and is written as its
+// X-Spoolgate-Id header, so a bounce that returns the headers names it.
 func (g *Gateway) parse(raw []byte, key string, log *slog.Logger) (*message.Message, *config.Server, error) {
 	opts := g.opts
-	opts.IDSeed = key
+	opts.IDSeed, opts.SpoolgateID = key, key
 	msg, err := message.Parse(raw, opts)
 	if err != nil || msg.Unit == "" {
 		return msg, nil, err

@@ -144,8 +144,11 @@ func TestE2E_TestWait_Sent(t *testing.T) {
 	host, _ := os.Hostname()
 	wantAll(t, "the test message", string(got[0].Data), "Subject: spoolgate test message from "+host+"\r\n",
 		"From: \"Example Library\" <library@example.org>\r\n", "To: <admin@example.org>\r\n", "This is a test message from spoolgate", cfg)
-	if bytes.Contains(got[0].Data, []byte("X-Spoolgate")) {
-		t.Errorf("X-Spoolgate-Kind must not go out:\n%s", got[0].Data)
+	// Only spoolgate's own X-Spoolgate-Id goes out (for bounces): the
+	// file's X-Spoolgate-Kind does not.
+	if bytes.Contains(got[0].Data, []byte("X-Spoolgate-Kind")) || bytes.Count(got[0].Data, []byte("X-Spoolgate-")) != 1 ||
+		!bytes.Contains(got[0].Data, []byte("\r\nX-Spoolgate-Id: ")) {
+		t.Errorf("X-Spoolgate- headers going out:\n%s", got[0].Data)
 	}
 	js, _, code := spoolgate(t, "sent", "--config", cfg, "--json", "--status", "sent")
 	var rec views.Sent

@@ -36,6 +36,12 @@ type Options struct {
 	MaxSize    int64             // [spool] max_size in bytes; 0 = no limit
 	Now        func() time.Time  // clock for an added Date; nil = time.Now
 	IDSeed     string            // makes an added Message-ID stable for this seed (the claim key); "" = random
+	// SpoolgateID, when set, is written as the X-Spoolgate-Id header (the
+	// journal's key of the message), so that a bounce that returns the
+	// original's headers names the message it reports on. Any
+	// X-Spoolgate-Id the file carries is removed, as every X-Spoolgate-
+	// header is.
+	SpoolgateID string
 }
 
 // Message is a parsed message file, ready to relay.

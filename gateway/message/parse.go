@@ -520,6 +520,11 @@ func (p *parser) build(m *Message) error {
 		added = append(added, m.MessageID...)
 		added = append(added, ">\r\n"...)
 	}
+	if id := p.opts.SpoolgateID; id != "" && validSpoolgateID(id) {
+		added = append(added, "X-Spoolgate-Id: "...)
+		added = append(added, id...)
+		added = append(added, crlf...)
+	}
 	if m.EightBit && !p.present[kContentType] {
 		if !p.present[kMIMEVersion] {
 			added = append(added, "MIME-Version: 1.0\r\n"...)
@@ -858,4 +863,19 @@ func newID(seed string) string {
 	}
 	sum := sha256.Sum256([]byte("spoolgate message-id\x00" + seed))
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16])
+}
+
+// validSpoolgateID tells whether id can be written as a header value as
+// it is: printable ASCII without spaces, at most 100 bytes (a claim key
+// always is).
+func validSpoolgateID(id string) bool {
+	if len(id) > 100 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

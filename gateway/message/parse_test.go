@@ -621,3 +621,26 @@ func TestParse_AddedMessageIDStableForSeed(t *testing.T) {
 		t.Fatalf("ids %q %q %q: want equal for one seed, different for another", a.MessageID, b.MessageID, c.MessageID)
 	}
 }
+
+// X-Spoolgate-Id carries the journal's key of the message; one the file
+// brings is removed, so it cannot point a bounce at another message.
+func TestParse_SpoolgateID(t *testing.T) {
+	raw := []byte("To: patron@example.net\r\nX-Spoolgate-Id: forged-key\r\nSubject: Due\r\n\r\nhej\r\n")
+	m, err := Parse(raw, Options{From: "library@example.org", SpoolgateID: "k7Qz-0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(m.Data, []byte("X-Spoolgate-Id: k7Qz-0001\r\n")) || bytes.Contains(m.Data, []byte("forged-key")) {
+		t.Errorf("X-Spoolgate-Id:\n%s", m.Data)
+	}
+	if bytes.Count(m.Data, []byte("X-Spoolgate-Id")) != 1 {
+		t.Errorf("more than one X-Spoolgate-Id:\n%s", m.Data)
+	}
+	m, err = Parse(raw, Options{From: "library@example.org", SpoolgateID: "bad id\r\nBcc: x@example.net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(m.Data, []byte("X-Spoolgate-Id")) || bytes.Contains(m.Data, []byte("Bcc")) {
+		t.Errorf("an unsafe id was written:\n%s", m.Data)
+	}
+}
