@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/spoolgate/spoolgate/gateway"
+	"github.com/spoolgate/spoolgate/gateway/alarm"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/console"
 	"github.com/spoolgate/spoolgate/gateway/console/accounts"
@@ -56,7 +57,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, e *Engine) (*gateway.Gatew
 		}
 		notices = set
 	}
-	opts := []gateway.Option{withSchedule(log, notices)}
+	opts := []gateway.Option{withSchedule(log, notices), gateway.WithBackground(alarm.Job(log))}
 	var ln net.Listener
 	if cfg.Console.Listen != "" {
 		opt, l, err := withConsole(cfg, log, e)
