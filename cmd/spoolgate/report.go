@@ -14,9 +14,9 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
-	"github.com/spoolgate/spoolgate/gateway/daemon"
 	"github.com/spoolgate/spoolgate/gateway/daily"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
+	"github.com/spoolgate/spoolgate/gateway/overdue"
 )
 
 func init() {
@@ -58,7 +58,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if j != nil {
 		defer j.Close()
 	}
-	in := daemon.DailyInputs(cfg, j, day, now, nil)
+	in := daily.Gather(cfg, j, day, now, overdue.RecordedSummary, nil)
 	// The relay's health is only as current as the gateway that recorded
 	// it: a report of a gateway that is not running says so first.
 	running, err := gateway.InstanceRunning(cfg)
