@@ -1,27 +1,20 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/mail"
-	"os"
-	"slices"
 	"strings"
 	"time"
-
-	"github.com/jordan-wright/email"
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/health"
 	"github.com/spoolgate/spoolgate/gateway/inspect"
 	"github.com/spoolgate/spoolgate/gateway/journal"
-	"github.com/spoolgate/spoolgate/gateway/relay"
+	"github.com/spoolgate/spoolgate/gateway/testmsg"
 	"github.com/spoolgate/spoolgate/spool"
 )
 
@@ -56,26 +49,18 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 	if to == "" {
 		return &exitError{2, fmt.Errorf("test: no address to send to: give --to ADDRESS, or set test_to in the [message] section of %s", cfg.File)}
 	}
-	if a, err := mail.ParseAddress(to); err != nil || a.Name != "" {
+	if _, err := testmsg.Address(to); err != nil {
 		return &exitError{2, fmt.Errorf("test: --to %q: want an e-mail address like someone@example.org", to)}
 	}
 	if timeout <= 0 {
 		return &exitError{2, fmt.Errorf("test: --timeout %s: want a positive duration like 5m", timeout)}
 	}
 
-	now := time.Now()
-	sp := spool.New(spool.Options{Dir: cfg.Spool.Folder, Patterns: cfg.Spool.Patterns, Instance: cfg.Spool.Instance})
-	data, err := testMessage(cfg, to, now)
-	if err != nil {
-		return err
-	}
-	name, err := sp.Enqueue("spoolgate-test-"+now.Format("20060102-150405")+"-"+randHex(3), ".eml", data)
-	switch {
-	case errors.Is(err, spool.ErrNoName):
-		return fmt.Errorf("test: cannot name a test file that [spool] pattern = %s takes: add a pattern like *.eml", strings.Join(cfg.Spool.Patterns, ", "))
-	case errors.Is(err, fs.ErrNotExist):
+	name, err := testmsg.Queue(cfg, to, time.Now())
+	if errors.Is(err, fs.ErrNotExist) {
 		return queueErr(cfg, err)
-	case err != nil:
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Dropped %s in %s, to %s.\n", name, cfg.Spool.Folder, to)
@@ -84,28 +69,6 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Waiting up to %s for the service to send it...\n", timeout)
 	return waitTest(cfg, name, to, timeout, stdout)
-}
-
-// testMessage composes the test message.
-func testMessage(cfg *config.Config, to string, now time.Time) ([]byte, error) {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "this machine"
-	}
-	e := email.NewEmail()
-	e.From = (&mail.Address{Name: cfg.Message.FromName, Address: cfg.Message.From}).String()
-	e.To = []string{to}
-	e.Subject = "spoolgate test message from " + host
-	e.Text = fmt.Appendf(nil, "This is a test message from spoolgate, the mail gateway of the library system on %s.\r\n"+
-		"Someone ran \"spoolgate test\" to check that mail from the library system gets through.\r\n"+
-		"If you received it, it works: no action is needed.\r\n\r\n"+
-		"Sent at: %s\r\nConfig:  %s\r\nQueue:   %s\r\n",
-		host, now.Format("2006-01-02 15:04:05 -0700"), cfg.File, cfg.Spool.Folder)
-	body, err := e.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("test: compose the message: %w", err)
-	}
-	return append([]byte("X-Spoolgate-Kind: test\r\n"), body...), nil
 }
 
 // waitTest follows the test file until the service has handled it.
@@ -182,45 +145,26 @@ func waitTest(cfg *config.Config, name, to string, timeout time.Duration, stdout
 // reportSent prints what the journal says of a test file that left the
 // queue: the relay accepted it.
 func reportSent(j *journal.Journal, name, to string, stdout io.Writer) error {
-	var rec *journal.Record
-	if j != nil {
-		recs, err := j.Query(journal.Filter{File: name})
-		if err != nil {
-			return err
-		}
-		for i := range recs {
-			if recs[i].File == name {
-				rec = &recs[i]
-				break
-			}
-		}
-	}
-	if rec == nil {
-		return &exitError{1, fmt.Errorf("%s left the queue, but the journal has no record of it: did someone remove it?", name)}
-	}
-	st, err := j.State(rec.Key)
-	if err != nil {
+	o := &testmsg.Outcome{Name: name, File: name}
+	if err := testmsg.Delivery(j, o, to); err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(st.Delivered, func(a string) bool { return strings.EqualFold(a, to) }) {
-		fmt.Fprintf(stdout, "Not sent to %s: %s\n", to, oneLine(rec.Reply))
-		return &exitError{1, fmt.Errorf("the relay did not accept the test message for %s (status %s)", to, rec.Status)}
+	switch o.State {
+	case testmsg.Gone:
+		return &exitError{1, fmt.Errorf("%s left the queue, but the journal has no record of it: did someone remove it?", name)}
+	case testmsg.Refused:
+		fmt.Fprintf(stdout, "Not sent to %s: %s\n", to, oneLine(o.Reply))
+		return &exitError{1, fmt.Errorf("the relay did not accept the test message for %s", to)}
 	}
-	fmt.Fprintf(stdout, "Sent to %s at %s via %s.\n", strings.Join(st.Delivered, ", "), rec.Time.Local().Format("2006-01-02 15:04:05"), rec.Server)
-	fmt.Fprintf(stdout, "Relay's reply: %s\n", oneLine(rec.Reply))
-	if id := relay.ParseQueueID(rec.Reply); id != "" {
-		fmt.Fprintf(stdout, "Queue id:      %s (the relay's id for this message, for its logs)\n", id)
+	fmt.Fprintf(stdout, "Sent to %s at %s via %s.\n", strings.Join(o.Delivered, ", "), o.At.Local().Format("2006-01-02 15:04:05"), o.Server)
+	fmt.Fprintf(stdout, "Relay's reply: %s\n", oneLine(o.Reply))
+	if o.QueueID != "" {
+		fmt.Fprintf(stdout, "Queue id:      %s (the relay's id for this message, for its logs)\n", o.QueueID)
 	}
-	if len(st.Failed) > 0 {
-		fmt.Fprintf(stdout, "Refused for:   %s\n", strings.Join(st.Failed, ", "))
+	if len(o.Failed) > 0 {
+		fmt.Fprintf(stdout, "Refused for:   %s\n", strings.Join(o.Failed, ", "))
 	}
 	return nil
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // whyWaiting says why a file was not taken from the queue: the service is
