@@ -128,6 +128,21 @@ func init() {
 
 func fold(s string) string { return strings.ToLower(s) }
 
+// contains is the SQL condition that the column col contains the text
+// needle, folded as fold folds it, and its argument. A needle of ASCII
+// only is checked with SQLite's own lower(), which folds ASCII only but
+// is several times quicker than a call into Go: the letters such a needle
+// can match are ASCII letters, which both fold alike.
+func contains(col, needle string) cond {
+	needle = fold(needle)
+	for i := 0; i < len(needle); i++ {
+		if needle[i] >= utf8.RuneSelf {
+			return cond{"instr(" + foldFunc + "(" + col + "), ?) > 0", []any{needle}}
+		}
+	}
+	return cond{"instr(lower(" + col + "), ?) > 0", []any{needle}}
+}
+
 // phrase is s as an FTS5 phrase: quoted, with its quotes doubled.
 func phrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
@@ -327,7 +342,7 @@ func (j *Journal) searchRecipients(ctx context.Context, tx *sql.Tx, s Search, wo
 		}
 	}
 	if s.To != "" && !byAddr {
-		where = append(where, cond{"instr(" + foldFunc + "(r.addr), ?) > 0", []any{fold(s.To)}})
+		where = append(where, contains("r.addr", s.To))
 	}
 	where = append(where, messageConds(s.File, words, byMessage)...)
 
@@ -344,11 +359,11 @@ func (j *Journal) searchRecipients(ctx context.Context, tx *sql.Tx, s Search, wo
 func messageConds(file string, words []string, indexed bool) []cond {
 	var out []cond
 	if file != "" && !(indexed && indexable(file)) {
-		out = append(out, cond{"instr(" + foldFunc + "(m.file), ?) > 0", []any{fold(file)}})
+		out = append(out, contains("m.file", file))
 	}
 	for _, w := range words {
 		if !(indexed && indexable(w)) {
-			out = append(out, cond{"instr(" + foldFunc + "(m.subject), ?) > 0", []any{fold(w)}})
+			out = append(out, contains("m.subject", w))
 		}
 	}
 	return out
