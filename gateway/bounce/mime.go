@@ -31,7 +31,7 @@ const (
 	maxFields      = 1000      // fields in one header block
 	maxFieldBytes  = 16 << 10  // of one unfolded field
 	maxTexts       = 4         // text parts kept for the heuristics
-	maxTextBytes   = 1 << 20   // of one text part kept
+	maxTextBytes   = 256 << 10 // of one text part kept
 	maxAddress     = 320       // bytes of one address
 	maxID          = 998       // bytes of a Message-ID or X-Spoolgate-Id
 	maxOriginalTo  = 100       // addresses in OriginalTo
