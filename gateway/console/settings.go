@@ -93,7 +93,7 @@ type settingsView struct {
 }
 
 type fieldView struct {
-	Name, Label, Kind, Value string
+	ID, Name, Label, Kind, Value string // ID: Name with - for . (a CSS selector reads . as a class)
 	Options                  []optionView
 	Help                     string
 }
@@ -101,6 +101,14 @@ type fieldView struct {
 type optionView struct {
 	Value    string
 	Selected bool
+}
+
+// savedView is the page after a save that the engine applies: the values
+// saved, which the restarted engine will show as its own.
+func (s *Server) savedView(v *visitor, typed map[string]string) settingsView {
+	out := s.settingsView(v, typed, nil, "applied")
+	out.Written = nil // the file as it was: the next page shows it as it is
+	return out
 }
 
 func loadSettings(s *Server, r *http.Request, v *visitor) any {
@@ -126,7 +134,7 @@ func (s *Server) settingsView(v *visitor, typed map[string]string, errs []string
 		if t, ok := typed[name]; ok && f.Kind != "password" {
 			val = t
 		}
-		fv := fieldView{Name: name, Label: "[" + f.Section + "] " + f.Key, Kind: f.Kind, Value: val, Help: sw.Help[name]}
+		fv := fieldView{ID: strings.ReplaceAll(name, ".", "-"), Name: name, Label: "[" + f.Section + "] " + f.Key, Kind: f.Kind, Value: val, Help: sw.Help[name]}
 		for _, o := range f.Options {
 			fv.Options = append(fv.Options, optionView{Value: o, Selected: o == val})
 		}
@@ -191,17 +199,18 @@ func saveSettings(s *Server) http.Handler {
 			return
 		}
 		s.actions.record(act)
-		saved := "restart"
-		if s.restart != nil {
-			saved = "applied"
+		if s.restart == nil {
+			http.Redirect(w, r, "/settings?saved=restart", http.StatusSeeOther)
+			return
 		}
-		http.Redirect(w, r, "/settings?saved="+saved, http.StatusSeeOther)
-		if s.restart != nil {
-			if f, ok := w.(http.Flusher); ok {
-				f.Flush()
-			}
-			go s.restart()
+		// The answer is the page itself, not a redirect: the console
+		// restarts with the engine, and a redirect followed at that moment
+		// would find nobody answering.
+		s.render(w, r, v, http.StatusOK, "settings", settingsWordsFor(v.lang).Nav, s.savedView(v, typed))
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
 		}
+		go s.restart()
 	})
 }
 
