@@ -94,8 +94,8 @@ type settingsView struct {
 
 type fieldView struct {
 	ID, Name, Label, Kind, Value string // ID: Name with - for . (a CSS selector reads . as a class)
-	Options                  []optionView
-	Help                     string
+	Options                      []optionView
+	Help                         string
 }
 
 type optionView struct {
