@@ -218,7 +218,10 @@ func (a *Alarm) stuck(st Status) []problem {
 	var out []problem
 	var worst *health.Relay
 	for i, rl := range st.Relays {
-		if rl.State != health.Unavailable || rl.Since.IsZero() {
+		if rl.State != health.Unavailable || rl.Since.IsZero() || rl.Limit != "" {
+			// A chain at its sending limit is not broken: it waits for
+			// the window, by design. (Files that then wait too long
+			// still raise the queue's alarm.)
 			continue
 		}
 		if worst == nil || rl.Since.Before(worst.Since) {
@@ -247,7 +250,7 @@ func (a *Alarm) cleared(key string, st Status) bool {
 	chain := strings.TrimPrefix(key, "relay ")
 	for _, rl := range st.Relays {
 		if rl.Chain == chain {
-			return rl.State == health.Available
+			return rl.State == health.Available || rl.Limit != ""
 		}
 	}
 	return true // the chain is no longer configured

@@ -149,6 +149,23 @@ func TestAlarm_QueueWaiting(t *testing.T) {
 	}
 }
 
+// A chain waiting for its daily limit is not stuck: no alarm about it,
+// however long the wait.
+func TestAlarm_LimitIsNotStuck(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	cfg := testConfig(t, srv)
+	a := New(cfg, quiet())
+	st := down(t0.Add(5 * time.Hour))
+	st.Relays[0].Cause, st.Relays[0].Reply, st.Relays[0].Limit = "quota-exceeded", "daily limit reached", health.LimitDaily
+	a.Check(context.Background(), st)
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d alarm mails for a chain at its daily limit", n)
+	}
+	// The same chain broken, then: the alarm goes.
+	a.Check(context.Background(), down(t0.Add(5*time.Hour)))
+	srv.WaitMessages(t, 1, 30*time.Second)
+}
+
 func TestAlarm_AfterZeroSendsNothing(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	cfg := testConfig(t, srv)
