@@ -4,9 +4,10 @@
 // log a running spoolgate writes. `spoolgate run` uses it in the
 // foreground (Foreground) and as the OS service (the installer's Program
 // calls New and OpenLog), and `spoolgate report` composes the daily log
-// from the same inputs the scheduled job does (DailyInputs), so what the
-// librarian gets by mail and what the admin prints cannot differ in what
-// they read.
+// from the same inputs the scheduled job does (daily.Gather, with the
+// overdue scans as recorded), as the web console does, so what the
+// librarian gets by mail and what the admin prints or sees cannot differ
+// in what they read.
 //
 // Nothing here exits the process or talks to a service manager.
 package daemon
@@ -25,7 +26,6 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/console"
 	"github.com/spoolgate/spoolgate/gateway/console/accounts"
 	"github.com/spoolgate/spoolgate/gateway/daily"
-	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/notice"
 	"github.com/spoolgate/spoolgate/gateway/overdue"
 	"github.com/spoolgate/spoolgate/gateway/schedule"
@@ -193,21 +193,8 @@ func Jobs(g *gateway.Gateway, notices *notice.Set, log *slog.Logger) []schedule.
 	}
 	if cfg.Log.Daily {
 		jobs = append(jobs, daily.Job(cfg, func(day time.Time) daily.Inputs {
-			return DailyInputs(cfg, g.Journal(), day, time.Time{}, log)
+			return daily.Gather(cfg, g.Journal(), day, time.Time{}, overdue.RecordedSummary, log)
 		}, log))
 	}
 	return jobs
-}
-
-// DailyInputs gathers what the daily log of day reads besides the config:
-// the journal j (nil: nothing was ever sent) and the day's overdue scans as
-// recorded, as of now (the zero time: the moment it is composed). A scan
-// record that cannot be read is logged to log (nil: not logged) and shows
-// in the daily log as a scan that did not run.
-func DailyInputs(cfg *config.Config, j *journal.Journal, day, now time.Time, log *slog.Logger) daily.Inputs {
-	n, err := overdue.RecordedSummary(cfg, day)
-	if err != nil && log != nil {
-		log.Warn("cannot read the day's overdue scan for the daily log", "error", err)
-	}
-	return daily.Inputs{Journal: j, Now: now, Notices: n}
 }
