@@ -110,7 +110,9 @@ func TestAPI_SameAsCLI(t *testing.T) {
 	l := refused(t)
 	l.drop(t, "welcome.eml", "reader@example.net", "Welcome to the library")
 	l.srv.WaitMessages(t, 1, 30*time.Second)
-	spooltest.WaitFor(t, "welcome.eml sent", func() bool { return !l.has("welcome.eml") && len(l.run(t, "sent", "--json", "--since", "all", "--status", "sent")) > 0 })
+	spooltest.WaitFor(t, "welcome.eml sent", func() bool {
+		return !l.has("welcome.eml") && len(l.run(t, "sent", "--json", "--since", "all", "--status", "sent")) > 0
+	})
 	token, err := l.users.AddToken("monitor", accounts.Librarian)
 	if err != nil {
 		t.Fatal(err)
