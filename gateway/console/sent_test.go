@@ -191,6 +191,12 @@ func TestSent_Message(t *testing.T) {
 			t.Errorf("the failed message in Czech lacks %q", want)
 		}
 	}
+	for _, path := range []string{"/sent/", "/sent/test-1", "/sent/test-2", "/queue"} {
+		body := f.do("GET", path, nil, c).Body.String()
+		if strings.Contains(body, smtpPassword) || strings.Contains(body, clientSecret) {
+			t.Errorf("GET %s shows a secret of the config", path)
+		}
+	}
 	w = f.do("GET", "/sent/no-such-key", nil, c)
 	if !strings.Contains(w.Body.String(), "The journal has no message no-such-key.") {
 		t.Errorf("an unknown key:\n%s", w.Body)
