@@ -3,6 +3,7 @@ package smtptest
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -48,15 +49,17 @@ type PostfixDSN struct {
 // SPOOLGATE_REAL_SERVERS=1.
 func StartPostfixDSN(tb testing.TB, imap *IMAPServer) *PostfixDSN {
 	tb.Helper()
-	d := 1 * time.Second
 	p := StartPostfix(tb, PostfixOptions{Main: map[string]string{
-		"transport_maps":          fmt.Sprintf("inline:{ library.example=lmtp:inet:[%s]:%d }", DovecotHost, imap.LMTPPort()),
-		"delay_warning_time":      seconds(DSNDelayWarning),
-		"maximal_queue_lifetime":  seconds(DSNQueueLifetime),
-		"bounce_queue_lifetime":   seconds(DSNQueueLifetime),
-		"queue_run_delay":         seconds(d),
-		"minimal_backoff_time":    seconds(d),
-		"maximal_backoff_time":    seconds(d),
+		"transport_maps":         fmt.Sprintf("inline:{ library.example=lmtp:inet:[%s]:%d }", DovecotHost, imap.LMTPPort()),
+		"delay_warning_time":     seconds(DSNDelayWarning),
+		"maximal_queue_lifetime": seconds(DSNQueueLifetime),
+		"bounce_queue_lifetime":  seconds(DSNQueueLifetime),
+		// queue_run_delay stays the harness's 1s; a backoff longer than it
+		// keeps the deferred queue's scan from meeting a message still
+		// being delivered ("skipped, still being delivered"), after which
+		// Postfix 3.7 left it alone for over a minute here.
+		"minimal_backoff_time":    "2s",
+		"maximal_backoff_time":    "2s",
 		"lmtp_tls_security_level": "none",
 	}})
 	// The harness's master.cf has no lmtp service: add it, and reload.
@@ -84,6 +87,37 @@ func StartPostfixDSN(tb testing.TB, imap *IMAPServer) *PostfixDSN {
 		return nil
 	})
 	return &PostfixDSN{Postfix: p, IMAP: imap}
+}
+
+// Flush asks Postfix to try its deferred mail now (postqueue -f).
+func (p *PostfixDSN) Flush(tb testing.TB) {
+	tb.Helper()
+	if out, err := exec.Command("/usr/sbin/postqueue", "-c", p.etc, "-f").CombinedOutput(); err != nil {
+		tb.Fatalf("smtptest: postqueue -f: %v: %s", err, out)
+	}
+}
+
+// WaitDSNs waits up to timeout until the IMAP server's INBOX holds n
+// messages and returns them, flushing Postfix's queue (Flush) every few
+// seconds, so that a busy machine does not leave a retry waiting. It
+// fails the test on time-out.
+func (p *PostfixDSN) WaitDSNs(tb testing.TB, n int, timeout time.Duration) []IMAPMessage {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for last := time.Now(); ; {
+		l := p.IMAP.List(tb, "INBOX")
+		if len(l) >= n {
+			return l
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("smtptest: %d DSN(s) in INBOX after %v, want %d\n%s", len(l), timeout, n, p.logTail(40))
+		}
+		if time.Since(last) > 3*time.Second {
+			p.Flush(tb)
+			last = time.Now()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%ds", int(d/time.Second)) }
