@@ -22,8 +22,21 @@ import (
 	"github.com/spoolgate/spoolgate/installer"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with
+// -ldflags "-X main.version=... -X main.commit=..." (.ci/package, build.ps1).
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// versionLine is what spoolgate version prints: e.g.
+// "spoolgate 1.4.0 (commit abc1234)", or "spoolgate dev" without a commit.
+func versionLine() string {
+	if commit == "" {
+		return "spoolgate " + version
+	}
+	return fmt.Sprintf("spoolgate %s (commit %s)", version, commit)
+}
 
 // command is one subcommand. Each file of this package registers its
 // commands in an init function, so adding a command touches one file.
@@ -40,8 +53,8 @@ func register(name string, c command) { commands[name] = c }
 
 func init() {
 	register("run", command{usage: "[--config FILE]", summary: "relay until Ctrl-C, SIGTERM or SIGHUP (or until the service manager stops it)", run: cmdRun, order: 10})
-	register("version", command{summary: "print the version", order: 99, run: func(_ []string, stdout, _ io.Writer) error {
-		fmt.Fprintf(stdout, "spoolgate %s\n", version)
+	register("version", command{summary: "print the version and the commit it was built from", order: 99, run: func(_ []string, stdout, _ io.Writer) error {
+		fmt.Fprintf(stdout, "%s\n", versionLine())
 		return nil
 	}})
 }

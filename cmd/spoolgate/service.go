@@ -24,7 +24,7 @@ const (
 )
 
 func init() {
-	register("install", command{usage: "[--config FILE] [--user NAME] [--writer ACCOUNT]", summary: "install the service (Windows service or systemd unit) and prepare its folders", run: cmdInstall, order: 40})
+	register("install", command{usage: "[--config FILE] [--user NAME] [--writer ACCOUNT] [--no-service]", summary: "install the service (Windows service or systemd unit) and prepare its folders", run: cmdInstall, order: 40})
 	register("uninstall", command{summary: "stop and remove the service (the config, folders and account stay)", run: control("uninstall", installer.Uninstall, "uninstalled the service; the config, the folders and (on Linux) the account stay"), order: 41})
 	register("start", command{summary: "start the service and wait until it runs", run: control("start", installer.Start, "the service is running"), order: 42})
 	register("stop", command{summary: "stop the service after the message in flight", run: control("stop", installer.Stop, "the service is stopped"), order: 43})
@@ -34,10 +34,15 @@ func init() {
 
 func cmdInstall(args []string, stdout, stderr io.Writer) error {
 	var o installer.Options
+	var noService bool
+	var unitFor string
 	path, err := flags("install", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&o.User, "user", "", "Linux: the account the service runs as, created when missing (default "+installer.DefaultUser+")")
 		fs.StringVar(&o.Writer, "writer", "", "the account the ILS runs as: it may write the queue folder and read nothing else of spoolgate's "+
 			"(Linux: it joins the group USER-queue, and leaves the service's group; Windows: Modify on the queue folder)")
+		// For packages (packaging/), which bring the service themselves.
+		fs.BoolVar(&noService, "no-service", false, "prepare the account, folders and permissions only; register no service (for packages)")
+		fs.StringVar(&unitFor, "print-unit", "", "print the systemd unit that runs `EXE` with this config, and change nothing (for packages)")
 	})
 	if err != nil {
 		return err
@@ -46,7 +51,23 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := installer.Install(cfg, o)
+	if unitFor != "" {
+		user := o.User
+		if user == "" {
+			user = installer.DefaultUser
+		}
+		unit, err := installer.Unit(cfg, cfg.File, unitFor, user)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, unit)
+		return err
+	}
+	install := installer.Install
+	if noService {
+		install = installer.Prepare
+	}
+	r, err := install(cfg, o)
 	if r != nil {
 		for _, l := range r.Done {
 			fmt.Fprintf(stdout, "%s\n", l)
@@ -63,7 +84,9 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nStart it with: spoolgate start\n")
+	if !noService {
+		fmt.Fprintf(stdout, "\nStart it with: spoolgate start\n")
+	}
 	return nil
 }
 
