@@ -119,7 +119,7 @@ func Install(cfg *config.Config, o Options) (*Report, error) {
 	}
 	sc := ServiceConfig(cfg.File, o)
 	sc.Executable = exe
-	where := fmt.Sprintf("the Windows service %s (%q): starts automatically, restarted 5 s after a failure", ServiceName, ServiceDisplayName)
+	where := fmt.Sprintf("the Windows service %s (%q): starts automatically, %s", ServiceName, ServiceDisplayName, RecoveryText)
 	if runtime.GOOS == "linux" {
 		user := o.User
 		if user == "" {
@@ -153,6 +153,9 @@ func Install(cfg *config.Config, o Options) (*Report, error) {
 			err = fmt.Errorf("%w (from systemctl enable %s.service or systemctl daemon-reload; run them by hand to see why)", err, ServiceName)
 		}
 		return r, fmt.Errorf("install the service: %w", privilegeHint(err))
+	}
+	if err := setRecovery(false); err != nil {
+		r.warn("%v: set them in services.msc (Recovery tab)", err)
 	}
 	r.done("installed %s, which runs %s run --config %s", where, exe, cfg.File)
 	return r, nil

@@ -16,7 +16,13 @@ import (
 // service; when it says no but ForceService is set (wine does not tell a
 // service it is one), this talks to the service manager directly through
 // kardianos's own handler, so Start and Stop run as the manager asks.
+//
+// A service registered without recovery actions (by the MSI) gets them
+// here, at its first start; a failure to set them is logged, not fatal.
 func runUnderManager(s service.Service, p *Program) error {
+	if err := setRecovery(true); err != nil {
+		p.system.Warning("spoolgate: " + err.Error())
+	}
 	if ForceService && service.Interactive() {
 		h, ok := s.(svc.Handler)
 		if !ok {

@@ -24,9 +24,9 @@ type Options struct {
 // `spoolgate run --config configPath` (an absolute path). The same
 // description is used to install, control and run the service.
 //
-// On Windows the service starts automatically and is restarted 5 s after
-// it fails (the count of failures resets after a day). On Linux, Install
-// adds the systemd unit that Unit renders.
+// On Windows the service starts automatically; the exe sets its recovery
+// actions itself (see recoveryActions). On Linux, Install adds the systemd
+// unit that Unit renders.
 func ServiceConfig(configPath string, o Options) *service.Config {
 	return &service.Config{
 		Name:        ServiceName,
@@ -34,10 +34,7 @@ func ServiceConfig(configPath string, o Options) *service.Config {
 		Description: ServiceDescription,
 		Arguments:   []string{"run", "--config", configPath},
 		Option: service.KeyValue{
-			"StartType":              "automatic",
-			"OnFailure":              "restart",
-			"OnFailureDelayDuration": "5s",
-			"OnFailureResetPeriod":   86400,
+			"StartType": "automatic",
 		},
 	}
 }
