@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -54,8 +55,22 @@ type IMAPServer struct {
 	CAFile string
 	CAPool *x509.CertPool
 
+	opts                       IMAPOptions
 	d                          *Dovecot // the process, its log and its stop
 	imapPort, imapsPort, lmtpP int
+}
+
+// IMAPOptions configures StartDovecotIMAP.
+type IMAPOptions struct {
+	// Key, when set, makes the server also take OAuth2 bearer tokens
+	// (AUTH=XOAUTH2 and AUTH=OAUTHBEARER), checked as StartDovecot checks
+	// them: a JWT signed with HS256 under Key, with sub and exp, and an
+	// email claim equal to the SASL user name. Any user name whose local
+	// part is IMAPUser (e.g. bounces@library.example) reaches the one
+	// mailbox.
+	Key []byte
+	// Issuer is the only iss accepted, when set.
+	Issuer string
 }
 
 // StartDovecotIMAP starts a private Dovecot IMAP and LMTP server and
@@ -64,13 +79,17 @@ type IMAPServer struct {
 // packages; without them the test is skipped, or fails when
 // SPOOLGATE_REAL_SERVERS=1. Like StartDovecot, it runs without root, and
 // as root runs its processes as the users dovecot and dovenull.
-func StartDovecotIMAP(tb testing.TB) *IMAPServer {
+func StartDovecotIMAP(tb testing.TB, opts ...IMAPOptions) *IMAPServer {
 	tb.Helper()
+	var o IMAPOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	if why := imapMissing(); why != "" {
 		unavailable(tb, "a private Dovecot IMAP server can't be started: "+why)
 	}
 	dir := dovecotDir(tb)
-	s := &IMAPServer{Dir: dir}
+	s := &IMAPServer{Dir: dir, opts: o}
 	d := &Dovecot{tb: tb, Dir: dir, instance: "dovecot-" + filepath.Base(dir), done: make(chan struct{})}
 	s.d = d
 	ids, err := dovecotUsers()
@@ -161,6 +180,26 @@ func (s *IMAPServer) writeFiles(tb testing.TB, ids dovecotIDs) error {
 		{"passwd", IMAPUser + ":{PLAIN}" + IMAPPassword + "::::::\n", 0o644},
 		{"dovecot.log", "", 0o644},
 	}
+	if s.opts.Key != nil {
+		keyDir := filepath.Join(s.Dir, "keys", "default", "HS256")
+		if err := os.MkdirAll(keyDir, 0o755); err != nil {
+			return err
+		}
+		// base64, as Dovecot 2.3.19 reads it (see writeFiles of Dovecot).
+		if err := os.WriteFile(filepath.Join(keyDir, "default"), []byte(base64.StdEncoding.EncodeToString(s.opts.Key)), 0o644); err != nil {
+			return err
+		}
+		issuers := ""
+		if s.opts.Issuer != "" {
+			if strings.ContainsAny(s.opts.Issuer, " \t\r\n") {
+				return fmt.Errorf("issuer %q: no spaces", s.opts.Issuer)
+			}
+			issuers = "issuers = " + s.opts.Issuer + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(s.Dir, "oauth2.conf"), fmt.Appendf(nil, oauth2Conf, s.Dir, issuers), 0o644); err != nil {
+			return err
+		}
+	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(s.Dir, f.name), []byte(f.data), f.mode); err != nil {
 			return err
@@ -195,16 +234,18 @@ ssl = required
 ssl_cert = <%[2]s/cert.pem
 ssl_key = <%[2]s/key.pem
 
-auth_mechanisms = plain login
+auth_mechanisms = plain login%[12]s
 auth_verbose = yes
 auth_failure_delay = 0
-# LMTP's recipient bounces@library.example is the user bounces.
-auth_username_format = %%Ln
 
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN %[2]s/passwd
 }
+%[13]s
+# The home is by the local part (%%n): LMTP's recipient
+# bounces@library.example and the login bounces share one mailbox.
 userdb {
   driver = static
   args = uid=%[7]d gid=%[8]d home=%[2]s/home/%%n allow_all_users=yes
@@ -251,8 +292,13 @@ func (s *IMAPServer) writeConfig(ids dovecotIDs) error {
 			return fmt.Errorf("%q can't go into dovecot.conf as it is", v)
 		}
 	}
+	mechs, passdb := "", ""
+	if s.opts.Key != nil {
+		mechs = " xoauth2 oauthbearer"
+		passdb = "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = " + s.Dir + "/oauth2.conf\n}\n"
+	}
 	conf := fmt.Sprintf(imapConf, s.d.instance, s.Dir, DovecotHost, ids.internal, ids.group, ids.login,
-		ids.uid, ids.gid, s.imapPort, s.imapsPort, s.lmtpP)
+		ids.uid, ids.gid, s.imapPort, s.imapsPort, s.lmtpP, mechs, passdb)
 	return os.WriteFile(filepath.Join(s.Dir, "dovecot.conf"), []byte(conf), 0o644)
 }
 

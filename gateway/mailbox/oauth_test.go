@@ -1,0 +1,71 @@
+package mailbox_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spoolgate/spoolgate/gateway/config"
+	"github.com/spoolgate/spoolgate/gateway/mailbox"
+	"github.com/spoolgate/spoolgate/gateway/oauth/oauthtest"
+	"github.com/spoolgate/spoolgate/gateway/relay"
+	"github.com/spoolgate/spoolgate/gateway/smtptest"
+)
+
+const oauthMailbox = smtptest.IMAPUser + "@library.example"
+
+func oauthServer(s *smtptest.IMAPServer, sec config.Security, app oauthtest.MicrosoftApp) *config.Server {
+	srv := bounceServer(s, sec)
+	srv.Username, srv.Password = oauthMailbox, ""
+	srv.Auth = config.AuthOAuth2
+	srv.OAuth = config.OAuth{Provider: config.ProviderMicrosoft, Grant: config.GrantClientCredentials, Tenant: app.Tenant,
+		ClientID: app.ClientID, ClientSecret: app.Secret, TokenURL: app.TokenURL}
+	return srv
+}
+
+// Microsoft 365 app-only: a client-credentials token, XOAUTH2, checked
+// by Dovecot itself; and a token Dovecot refuses is a permanent refused
+// login that says what to check, without the token.
+func TestOpen_OAuth2(t *testing.T) {
+	tokens := oauthtest.NewPlain(t)
+	s := smtptest.StartDovecotIMAP(t, smtptest.IMAPOptions{Issuer: tokens.Issuer(), Key: tokens.HMACKey})
+	s.Append(t, "INBOX", message(1))
+	app := tokens.AddMicrosoftApp(oauthMailbox)
+	for _, sec := range []config.Security{config.SecurityTLS, config.SecurityStartTLS} {
+		b := open(t, oauthServer(s, sec, app))
+		got, err := b.Fetch(context.Background(), 10)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%s: Fetch = %d messages, %v", sec, len(got), err)
+		}
+		b.Close()
+	}
+	s.WaitLog(t, 10*time.Second, "Login: user=<"+oauthMailbox+">, method=XOAUTH2", "TLS")
+
+	// Tokens signed with another key: Dovecot refuses them.
+	other := oauthtest.NewPlain(t)
+	bad := other.AddMicrosoftApp(oauthMailbox)
+	srv := oauthServer(s, config.SecurityTLS, bad)
+	_, err := mailbox.Open(context.Background(), srv, "INBOX", testLog(t))
+	if !errors.Is(err, mailbox.ErrLoginRefused) || !mailbox.IsPermanent(err) {
+		t.Fatalf("err = %v, want a permanent ErrLoginRefused", err)
+	}
+	t.Log(err)
+	for _, want := range []string{"refused the login", "oauth_*", "IMAP.AccessAsApp", "https://mail.google.com/"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q does not say %q", err, want)
+		}
+	}
+	src, serr := relay.TokenSource(srv)
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	tok, terr := src.Token(context.Background())
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	if strings.Contains(err.Error(), tok.AccessToken) || strings.Contains(err.Error(), bad.Secret) {
+		t.Errorf("the error holds a secret: %q", err)
+	}
+}
