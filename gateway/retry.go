@@ -32,8 +32,8 @@ var (
 	ErrAmbiguous = errors.New("the name matches more than one .BAD file")
 )
 
-// badNameError is an error of ResolveBad or MatchBad: its text for
-// people, and the sentinel it wraps.
+// badNameError is an error of ResolveBad, MatchBad or Retry: its text
+// for people, and the sentinel it wraps.
 type badNameError struct {
 	text string
 	kind error
@@ -198,7 +198,7 @@ func Retry(cfg *config.Config, j *journal.Journal, b BadFile) (Retried, error) {
 	}
 	e, err := sp.Requeue(b.Name)
 	if errors.Is(err, spool.ErrNoName) {
-		return out, fmt.Errorf("no name for it matches [spool] pattern = %s: %w", strings.Join(cfg.Spool.Patterns, ", "), err)
+		return out, &badNameError{"no name for it matches [spool] pattern = " + strings.Join(cfg.Spool.Patterns, ", "), spool.ErrNoName}
 	}
 	if err != nil {
 		return out, err
