@@ -39,11 +39,25 @@ const (
 	// StatusPartlySent is a message (never a recipient) that went to some
 	// recipients and was refused for good for the others.
 	StatusPartlySent Status = "partly-sent"
+
+	// A recipient's outcome after the relay took the message, from the
+	// reports that come back to the return path (package bounce): it
+	// bounced, it was delivered, or its delivery is delayed. Recorded by
+	// RecordBounce; the relay's status (sent) stays in the history.
+	StatusBounced   Status = "bounced"
+	StatusDelivered Status = "delivered"
+	StatusDelayed   Status = "delayed"
 )
 
 // Delivered reports whether a recipient with status s has the message:
 // sent now, or skipped because they got it before.
 func (s Status) Delivered() bool { return s == StatusSent || s == StatusSkipped }
+
+// isOutcome tells whether s is an outcome reported after the relay took
+// the message (Recipient.Outcome), not a status of the relay's.
+func (s Status) isOutcome() bool {
+	return s == StatusBounced || s == StatusDelivered || s == StatusDelayed
+}
 
 // Claim describes a message when it is first taken from the queue.
 type Claim struct {
@@ -98,12 +112,17 @@ type Record struct {
 // Recipient is one recipient's outcome.
 type Recipient struct {
 	Address string
-	Status  Status // queued, attempted, sent, deferred, failed or skipped
+	Status  Status // queued, attempted, sent, deferred, failed or skipped: the relay's account
+	// Outcome is what a report that came back about the recipient said
+	// after the relay took it (RecordBounce): bounced, delivered or
+	// delayed; "" when none came. Bounce is that report.
+	Outcome Status
 	Reply   string // the relay's reply about this recipient
 	Cause   string
 	QueueID string
 	Server  string
 	Time    time.Time // of the recipient's last event
+	Bounce  *Bounce   // the latest report about the recipient, or nil
 }
 
 // State is what recovery and retries need to know about one message.

@@ -23,7 +23,7 @@ var ErrClosed = errors.New("journal: closed")
 
 // schemaVersion is the PRAGMA user_version this build writes. migrate
 // brings an older database up to it.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // busyTimeout is how long a statement waits for another connection (or
 // another process) holding the database lock before failing with "database
@@ -394,6 +394,8 @@ var upgrades = [][]string{
 	// 3: the console's search and history (see Search), and its action
 	// log (see RecordAction).
 	upgrade3,
+	// 4: the reports that come back to the return path (see RecordBounce).
+	upgrade4,
 }
 
 // upgrade3 brings a database to version 3:

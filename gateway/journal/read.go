@@ -88,6 +88,12 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 		args = append(args, nanos(f.Until))
 	}
 	switch {
+	case f.Status.isOutcome() && f.To != "":
+		where = append(where, `EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key AND instr(lower(r.addr), ?) > 0 AND r.outcome = ?)`)
+		args = append(args, asciiLower(f.To), string(f.Status))
+	case f.Status.isOutcome():
+		where = append(where, `EXISTS (SELECT 1 FROM recipients r WHERE r.key = m.key AND r.outcome = ?)`)
+		args = append(args, string(f.Status))
 	case f.Status != "" && f.To != "":
 		// A recipient matching To that has the status, or the message's
 		// own status (partly-sent, say) with such a recipient.
@@ -159,8 +165,7 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 	rows.Close()
 	// Each message's recipients, in one statement per message: the
 	// records are few (a view's page), their recipients may be many.
-	st, err := tx.PrepareContext(ctx, `SELECT addr, status, reply, cause, queue_id, server, at
-		FROM recipients WHERE key = ? ORDER BY rowid`)
+	st, err := tx.PrepareContext(ctx, recipientsOf)
 	if err != nil {
 		return nil, j.readError(err)
 	}
@@ -177,6 +182,16 @@ func (j *Journal) Query(f Filter) ([]Record, error) {
 	return out, nil
 }
 
+// recipientsOf reads a message's recipients, each with the latest report
+// of its outcome (RecordBounce), if any.
+const recipientsOf = `SELECT r.addr, r.status, r.reply, r.cause, r.queue_id, r.server, r.at, r.outcome,
+		coalesce(b.mail_id, ''), coalesce(b.outcome, ''), coalesce(b.class, ''), coalesce(b.status, ''),
+		coalesce(b.diagnostic, ''), coalesce(b.remote_mta, ''), coalesce(b.reporter, ''), coalesce(b.at, 0), coalesce(b.read_at, 0)
+	FROM recipients r LEFT JOIN bounces b ON r.outcome != '' AND b.id =
+		(SELECT x.id FROM bounces x WHERE x.key = r.key AND x.addr = lower(r.addr) AND x.outcome = r.outcome
+			ORDER BY x.at DESC, x.id DESC LIMIT 1)
+	WHERE r.key = ? ORDER BY r.rowid`
+
 func scanRecipients(st *sql.Stmt, key string) ([]Recipient, error) {
 	rows, err := st.Query(key)
 	if err != nil {
@@ -186,14 +201,22 @@ func scanRecipients(st *sql.Stmt, key string) ([]Recipient, error) {
 	var out []Recipient
 	for rows.Next() {
 		var (
-			rc     Recipient
-			status string
-			at     int64
+			rc              Recipient
+			status, outcome string
+			at              int64
+			b               Bounce
+			bOutcome        string
+			bAt, bRead      int64
 		)
-		if err := rows.Scan(&rc.Address, &status, &rc.Reply, &rc.Cause, &rc.QueueID, &rc.Server, &at); err != nil {
+		if err := rows.Scan(&rc.Address, &status, &rc.Reply, &rc.Cause, &rc.QueueID, &rc.Server, &at, &outcome,
+			&b.MailID, &bOutcome, &b.Class, &b.Status, &b.Diagnostic, &b.RemoteMTA, &b.Reporter, &bAt, &bRead); err != nil {
 			return nil, err
 		}
-		rc.Status, rc.Time = Status(status), fromNanos(at)
+		rc.Status, rc.Outcome, rc.Time = Status(status), Status(outcome), fromNanos(at)
+		if b.MailID != "" {
+			b.Key, b.Address, b.Outcome, b.At, b.Read = key, rc.Address, Status(bOutcome), fromNanos(bAt), fromNanos(bRead)
+			rc.Bounce = &b
+		}
 		out = append(out, rc)
 	}
 	return out, rows.Err()

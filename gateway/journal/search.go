@@ -38,7 +38,9 @@ type Search struct {
 	Since, Until time.Time
 	// Status is the recipient's status (a row without recipient: the
 	// message's). StatusPartlySent, which no recipient has, selects the
-	// recipients of messages that are partly sent. "" = any.
+	// recipients of messages that are partly sent; StatusBounced,
+	// StatusDelivered and StatusDelayed select by the recipient's Outcome.
+	// "" = any.
 	Status Status
 	// Cause is the recipient's cause (a row without recipient: the
 	// message's), exactly; "" = any.
@@ -52,6 +54,7 @@ type Row struct {
 	Key, File, Subject, MessageID, Unit, Kind string
 	Address                                   string // "" for a message without recipients
 	Status                                    Status // the recipient's (or the message's, without recipients)
+	Outcome                                   Status // a report's about the recipient since (see Recipient.Outcome), or ""
 	Cause, Reply, QueueID, Server             string
 	At                                        time.Time // of the recipient's last event
 	Attempts                                  int       // of the message
@@ -325,6 +328,8 @@ func (j *Journal) searchRecipients(ctx context.Context, tx *sql.Tx, s Search, wo
 	case "":
 	case StatusPartlySent:
 		where = append(where, cond{"m.status = ?", []any{string(s.Status)}})
+	case StatusBounced, StatusDelivered, StatusDelayed:
+		where = append(where, cond{"r.outcome = ?", []any{string(s.Status)}})
 	default:
 		where = append(where, cond{"r.status = ?", []any{string(s.Status)}})
 	}
@@ -346,7 +351,7 @@ func (j *Journal) searchRecipients(ctx context.Context, tx *sql.Tx, s Search, wo
 	}
 	where = append(where, messageConds(s.File, words, byMessage)...)
 
-	q := `SELECT r.rowid, r.at, r.addr, r.status, r.cause, r.reply, r.queue_id, r.server, ` + rowColumns + ` FROM ` + from
+	q := `SELECT r.rowid, r.at, r.addr, r.status, r.outcome, r.cause, r.reply, r.queue_id, r.server, ` + rowColumns + ` FROM ` + from
 	args := fromArgs
 	q, args = addWhere(q, args, where)
 	q += ` ORDER BY r.at DESC, r.rowid DESC LIMIT ?`
@@ -406,7 +411,7 @@ func (j *Journal) searchBare(ctx context.Context, tx *sql.Tx, s Search, words []
 		}
 	}
 	where = append(where, messageConds(s.File, words, false)...)
-	q := `SELECT m.rowid, m.last_at, '', m.status, m.cause, m.reply, '', m.server, ` + rowColumns +
+	q := `SELECT m.rowid, m.last_at, '', m.status, '', m.cause, m.reply, '', m.server, ` + rowColumns +
 		` FROM bare b CROSS JOIN messages m ON m.rowid = b.id`
 	q, args := addWhere(q, nil, where)
 	q += ` ORDER BY m.last_at DESC, m.rowid DESC LIMIT ?`
@@ -423,15 +428,15 @@ func scanRows(ctx context.Context, tx *sql.Tx, q string, args []any, rank int64)
 	var out []Row
 	for rows.Next() {
 		var (
-			r      Row
-			status string
+			r               Row
+			status, outcome string
 		)
-		if err := rows.Scan(&r.pos.id, &r.pos.at, &r.Address, &status, &r.Cause, &r.Reply, &r.QueueID, &r.Server,
+		if err := rows.Scan(&r.pos.id, &r.pos.at, &r.Address, &status, &outcome, &r.Cause, &r.Reply, &r.QueueID, &r.Server,
 			&r.Key, &r.File, &r.Subject, &r.MessageID, &r.Unit, &r.Kind, &r.Attempts); err != nil {
 			return nil, err
 		}
 		r.pos.rank = rank
-		r.Status, r.At = Status(status), fromNanos(r.pos.at)
+		r.Status, r.Outcome, r.At = Status(status), Status(outcome), fromNanos(r.pos.at)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -23,6 +23,8 @@ const (
 	evRetried
 	evPurge
 	evAction
+	evBounce
+	evForget // reply: how many bounces it forgot (in purged)
 	evFlush // no write: reports the errors since the last flush
 	evThen  // no write: calls done once the events before it are committed
 )
@@ -37,6 +39,7 @@ type event struct {
 	to     []string
 	out    Outcome
 	action Action
+	bounce Bounce
 	before int64        // evPurge
 	bad    error        // a bad event, not written: its own error
 	purged int64        // evPurge: messages deleted
@@ -298,6 +301,10 @@ func (j *Journal) applyOne(ctx context.Context, e *event) error {
 		return j.applyPurge(ctx, e)
 	case evAction:
 		return j.applyAction(ctx, e)
+	case evBounce:
+		return j.applyBounce(ctx, e)
+	case evForget:
+		return j.applyForget(ctx, e)
 	}
 	return nil
 }
@@ -426,6 +433,9 @@ func (j *Journal) applyPurge(ctx context.Context, e *event) error {
 		}
 	}
 	if _, err := c.ExecContext(ctx, `DELETE FROM actions WHERE at < ?`, e.before); err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, `DELETE FROM bounces WHERE at < ?`, e.before); err != nil {
 		return err
 	}
 	res, err := c.ExecContext(ctx, `DELETE FROM messages WHERE last_at < ?`, e.before)
