@@ -25,8 +25,8 @@ const (
 	evAction
 	evBounce
 	evForget // reply: how many bounces it forgot (in purged)
-	evFlush // no write: reports the errors since the last flush
-	evThen  // no write: calls done once the events before it are committed
+	evFlush  // no write: reports the errors since the last flush
+	evThen   // no write: calls done once the events before it are committed
 )
 
 // event is one queued write.
