@@ -323,3 +323,38 @@ func TestWords_PagesComplete(t *testing.T) {
 		}
 	}
 }
+
+// A test the relay refuses for good: the page says it was set aside as
+// .BAD, with the cause in package cause's words, in the visitor's
+// language.
+func TestTestPage_Refused(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.AtRcpt("nobody@example.net",
+		smtptest.Refuse(550, [3]int{5, 1, 1}, "<nobody@example.net>: Recipient address rejected: User unknown"))))
+	f := siteFixture(t, relayINI(srv, ""), true)
+	c := f.login(t, "alice")
+	sv := &http.Cookie{Name: langCookie, Value: "sv"}
+	w := f.do("POST", "/test", url.Values{"to": {"nobody@example.net"}}, c, sv)
+	loc := w.Header().Get("Location")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("POST /test: %d\n%s", w.Code, w.Body)
+	}
+	var body string
+	spooltest.WaitFor(t, "the page says .BAD", func() bool {
+		body = f.do("GET", loc, nil, c, sv).Body.String()
+		return strings.Contains(body, `data-state="bad"`)
+	})
+	for _, want := range []string{"Lagt åt sidan som .BAD: inte skickat", `class="status bad"`, "User unknown", `id="cause-label">`, `data-final="true"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the refused test's page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, `id="row-reason" hidden`) || strings.Contains(body, `id="row-todo" hidden`) {
+		t.Errorf("the page does not explain the cause:\n%s", body)
+	}
+	// A bad address is refused before anything is queued.
+	w = f.do("POST", "/test", url.Values{"to": {"Eve <eve@example.org>"}}, c)
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "Not an e-mail address: Eve &lt;eve@example.org&gt;") {
+		t.Errorf("a bad address: %d\n%s", w.Code, w.Body)
+	}
+}
