@@ -22,6 +22,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/alarm"
+	"github.com/spoolgate/spoolgate/gateway/bounces"
 	"github.com/spoolgate/spoolgate/gateway/config"
 	"github.com/spoolgate/spoolgate/gateway/console"
 	"github.com/spoolgate/spoolgate/gateway/console/accounts"
@@ -57,7 +58,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, e *Engine) (*gateway.Gatew
 		}
 		notices = set
 	}
-	opts := []gateway.Option{withSchedule(log, notices), gateway.WithBackground(alarm.Job(log))}
+	opts := []gateway.Option{withSchedule(log, notices), gateway.WithBackground(alarm.Job(log)), withBounces(log)}
 	var ln net.Listener
 	if cfg.Console.Listen != "" {
 		opt, l, err := withConsole(cfg, log, e)
@@ -151,6 +152,17 @@ func waitForAccount(ctx context.Context, users *accounts.Store) bool {
 			}
 		}
 	}
+}
+
+// withBounces reads the bounce mailbox beside the relay every [bounces]
+// every, when [bounces] enabled (package bounces: a failure is logged and
+// tried again at the next tick).
+func withBounces(log *slog.Logger) gateway.Option {
+	return gateway.WithBackground(func(ctx context.Context, g *gateway.Gateway) {
+		if g.Config().Bounces.Enabled {
+			bounces.Run(ctx, g.Config(), g.Journal(), log)
+		}
+	})
 }
 
 // withSchedule runs the daily jobs beside the relay: the morning overdue
