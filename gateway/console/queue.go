@@ -33,6 +33,10 @@ func init() {
 		label: func(w *words) string { return queueWordsOf(langOf(w)).Nav }, load: loadQueue})
 	registerPost(post{path: "/queue/retry", role: accounts.Librarian, handle: retryBad})
 	registerPost(post{path: "/queue/discard", role: accounts.Admin, handle: discardBad})
+	registerActionLabel(ActRetry, map[string]string{"en": "file put back in the queue", "sv": "fil tillbaka i kön",
+		"nb": "fil lagt tilbake i køen", "pl": "plik przywrócony do kolejki", "cs": "soubor vrácen do fronty", "ru": "файл возвращён в очередь"})
+	registerActionLabel(ActDiscard, map[string]string{"en": "file discarded", "sv": "fil kasserad", "nb": "fil forkastet",
+		"pl": "plik odrzucony", "cs": "soubor zahozen", "ru": "файл отброшен"})
 }
 
 // queueLimit is how many waiting files the page lists, as `spoolgate

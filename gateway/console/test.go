@@ -24,10 +24,12 @@ func init() {
 	registerPost(post{path: "/test", role: accounts.Admin, handle: sendTest})
 	registerAPI(apiRoute{pattern: "POST /api/test", role: accounts.Admin, handle: apiSendTest})
 	registerAPI(apiRoute{pattern: "GET /api/test/{name}", role: accounts.Admin, handle: apiFollowTest})
-	for code, m := range actWords {
-		for k, v := range m {
-			catalogue[code].Acts[k] = v
+	for _, k := range []string{ActTest, ActCheck, ActDailySend, ActMorningDryRun} {
+		byLang := map[string]string{}
+		for code, m := range actWords {
+			byLang[code] = m[k]
 		}
+		registerActionLabel(k, byLang)
 	}
 }
 

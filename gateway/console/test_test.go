@@ -315,9 +315,9 @@ func TestWords_PagesComplete(t *testing.T) {
 	check("check", checkCatalogue)
 	check("daily", dailyCatalogue)
 	check("morning", morningCatalogue)
-	for code, w := range catalogue {
+	for code := range catalogue {
 		for _, k := range []string{ActTest, ActCheck, ActDailySend, ActMorningDryRun} {
-			if w.Acts[k] == "" {
+			if actionLabels[k][code] == "" {
 				t.Errorf("%s: no name of the action %s", code, k)
 			}
 		}
