@@ -70,7 +70,8 @@ func parseSince(s string) (time.Duration, error) {
 }
 
 var statuses = []journal.Status{journal.StatusQueued, journal.StatusAttempted, journal.StatusSent, journal.StatusPartlySent,
-	journal.StatusDeferred, journal.StatusFailed, journal.StatusSkipped}
+	journal.StatusDeferred, journal.StatusFailed, journal.StatusSkipped,
+	journal.StatusBounced, journal.StatusDelivered, journal.StatusDelayed}
 
 func cmdSent(args []string, stdout, stderr io.Writer) error {
 	since := sinceFlag{d: 24 * time.Hour, text: "24h"}
@@ -81,7 +82,7 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	path, err := flags("sent", args, stderr, func(fs *flag.FlagSet) {
 		fs.Var(&since, "since", "show records of this long ago and newer (e.g. 2h, 72h, 7d, or all)")
 		fs.StringVar(&to, "to", "", "only recipients whose address contains this text (e.g. a patron's address)")
-		fs.StringVar(&status, "status", "", "only recipients (or messages) with this status: sent, partly-sent, deferred, failed, skipped, queued or attempted")
+		fs.StringVar(&status, "status", "", "only recipients (or messages) with this status: sent, partly-sent, deferred, failed, skipped, queued or attempted; or with what a report that came back said: bounced, delivered or delayed")
 		fs.StringVar(&fn, "file", "", "only messages whose file name contains this text")
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object a line")
 	})
@@ -90,7 +91,7 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	}
 	status = strings.ToLower(strings.TrimSpace(status))
 	if status != "" && !slices.Contains(statuses, journal.Status(status)) {
-		return &exitError{2, fmt.Errorf("sent: --status %q: want one of sent, partly-sent, deferred, failed, skipped, queued, attempted", status)}
+		return &exitError{2, fmt.Errorf("sent: --status %q: want one of sent, partly-sent, deferred, failed, skipped, queued, attempted, bounced, delivered, delayed", status)}
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -130,8 +131,16 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	for _, r := range recs {
 		for _, rc := range sentRows(r, f) {
 			rows++
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rc.Time.Local().Format("2006-01-02 15:04:05"), rc.Status,
-				orDash(rc.Address), r.File, clip(r.Subject, 40), orDash(rc.Cause), clip(oneLine(rc.Reply), 60))
+			status, reply := rc.Status, rc.Reply
+			if rc.Outcome != "" {
+				status = rc.Outcome
+			}
+			if b := rc.Bounce; b != nil && rc.Outcome == journal.StatusBounced {
+				// What came back says more than the relay's 250.
+				reply = strings.TrimSpace(b.Class + " " + b.Status + " " + b.Diagnostic)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rc.Time.Local().Format("2006-01-02 15:04:05"), status,
+				orDash(rc.Address), r.File, clip(r.Subject, 40), orDash(rc.Cause), clip(oneLine(reply), 60))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -157,7 +166,7 @@ func sentRows(r journal.Record, f journal.Filter) []journal.Recipient {
 		if f.To != "" && !strings.Contains(strings.ToLower(rc.Address), strings.ToLower(f.To)) {
 			continue
 		}
-		if f.Status != "" && rc.Status != f.Status && r.Status != f.Status {
+		if f.Status != "" && rc.Status != f.Status && r.Status != f.Status && rc.Outcome != f.Status {
 			continue
 		}
 		out = append(out, rc)

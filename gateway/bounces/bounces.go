@@ -89,38 +89,40 @@ const (
 
 // Mail is what Pass found in one mail of the mailbox.
 type Mail struct {
-	UID     uint32
-	MailID  string
-	Kind    bounce.Kind
-	Format  string // how a DSN was read (bounce.Report.Format)
-	Subject string
-	Why     string // for a mail that is not a DSN: why not
+	UID     uint32      `json:"uid"`
+	MailID  string      `json:"mail_id"`
+	Kind    bounce.Kind `json:"kind"`
+	Format  string      `json:"format,omitempty"` // how a DSN was read (bounce.Report.Format)
+	Subject string      `json:"subject"`
+	Why     string      `json:"why,omitempty"` // for a mail that is not a DSN: why not
 	// Key is the message it reports on ("" when unmatched), File its
 	// file name, and MatchedBy how it was found (BySpoolgateID, …).
-	Key, File, MatchedBy string
-	Recipients           []Finding
-	Seen                 bool   // recorded by an earlier pass (then moved now)
-	Moved                string // the folder it was moved to; "" in a dry run or when the move failed
-	Err                  string // why it could not be moved, if it was not
+	Key        string    `json:"key"`
+	File       string    `json:"file"`
+	MatchedBy  string    `json:"matched_by"`
+	Recipients []Finding `json:"recipients"`
+	Seen       bool      `json:"seen_before"` // recorded by an earlier pass (then moved now)
+	Moved      string    `json:"moved"`       // the folder it was moved to; "" in a dry run or when the move failed
+	Err        string    `json:"error,omitempty"`
 }
 
 // Finding is what a report says about one recipient.
 type Finding struct {
-	Address    string
-	Name       string         // the patron's name from the original's To, when it had one
-	Outcome    journal.Status // bounced, delivered or delayed
-	Class      string         // hard, soft or policy, for bounced
-	Status     string         // e.g. 5.1.1
-	Diagnostic string
-	RemoteMTA  string
-	At         time.Time
+	Address    string         `json:"address"`
+	Name       string         `json:"name,omitempty"`  // the patron's name from the original's To, when it had one
+	Outcome    journal.Status `json:"outcome"`         // bounced, delivered or delayed
+	Class      string         `json:"class,omitempty"` // hard, soft or policy, for bounced
+	Status     string         `json:"status"`          // e.g. 5.1.1
+	Diagnostic string         `json:"diagnostic"`
+	RemoteMTA  string         `json:"remote_mta"`
+	At         time.Time      `json:"time"`
 }
 
 // Result is what one pass found.
 type Result struct {
-	Mails    []Mail
-	Recorded int  // reports recorded by this pass (none in a dry run, none seen before)
-	More     bool // mail was left for the next pass (MaxBatches reached)
+	Mails    []Mail `json:"mails"`
+	Recorded int    `json:"recorded"` // reports recorded by this pass (none in a dry run, none seen before)
+	More     bool   `json:"more"`     // mail was left for the next pass (MaxBatches reached)
 }
 
 // Unrecognised tells whether m goes to mailbox.Unrecognised.

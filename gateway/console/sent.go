@@ -226,7 +226,10 @@ func loadSent(s *Server, r *http.Request, v *visitor) any {
 		sv.Err = fmt.Sprintf(v.w.CannotRead, err.Error())
 		return sv
 	}
-	for _, row := range views.SentPageOf(rows, nil).Rows {
+	for i, row := range views.SentPageOf(rows, nil).Rows {
+		if o := rows[i].Outcome; o != "" {
+			row.Status = string(o) // what a report that came back said: bounced, delivered, delayed
+		}
 		rv := sentRowView{When: s.stamp(row.Time), Status: t.Statuses[row.Status], Class: statusClass(row.Status),
 			Address: row.Address, File: row.File, Subject: row.Subject, Reply: row.Reply, QueueID: row.QueueID, Key: row.QueueKey}
 		if rv.Status == "" {

@@ -223,14 +223,27 @@ type Sent struct {
 	Recipients []SentRecipient `json:"recipients"`
 }
 
-// SentRecipient is one recipient's own outcome.
+// SentRecipient is one recipient's own outcome. Status is the relay's
+// account (sent, failed, …), or, once a report came back about the
+// recipient (package bounces), what it said: bounced, delivered or
+// delayed; Bounce is that report.
 type SentRecipient struct {
-	Address string    `json:"address"`
-	Status  string    `json:"status"`
-	Reply   string    `json:"reply"`
-	Cause   string    `json:"cause"`
-	QueueID string    `json:"queue_id,omitempty"`
-	Time    time.Time `json:"time"`
+	Address string      `json:"address"`
+	Status  string      `json:"status"`
+	Reply   string      `json:"reply"`
+	Cause   string      `json:"cause"`
+	QueueID string      `json:"queue_id,omitempty"`
+	Time    time.Time   `json:"time"`
+	Bounce  *SentBounce `json:"bounce,omitempty"`
+}
+
+// SentBounce is the latest report that came back about a recipient.
+type SentBounce struct {
+	Class      string    `json:"class"` // hard, soft or policy; "" for delivered or delayed
+	Status     string    `json:"status"`
+	Diagnostic string    `json:"diagnostic"`
+	RemoteMTA  string    `json:"remote_mta"`
+	Time       time.Time `json:"time"`
 }
 
 // SentOf is the journal's record r as a Sent document.
@@ -244,8 +257,15 @@ func SentOf(r journal.Record) Sent {
 		out.To = []string{}
 	}
 	for _, rc := range r.Recipients {
-		out.Recipients = append(out.Recipients, SentRecipient{Address: rc.Address, Status: string(rc.Status),
-			Reply: rc.Reply, Cause: rc.Cause, QueueID: rc.QueueID, Time: rc.Time})
+		sr := SentRecipient{Address: rc.Address, Status: string(rc.Status),
+			Reply: rc.Reply, Cause: rc.Cause, QueueID: rc.QueueID, Time: rc.Time}
+		if rc.Outcome != "" {
+			sr.Status = string(rc.Outcome)
+		}
+		if b := rc.Bounce; b != nil {
+			sr.Bounce = &SentBounce{Class: b.Class, Status: b.Status, Diagnostic: b.Diagnostic, RemoteMTA: b.RemoteMTA, Time: b.At}
+		}
+		out.Recipients = append(out.Recipients, sr)
 	}
 	return out
 }
