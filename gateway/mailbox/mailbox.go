@@ -70,6 +70,9 @@ var b64 = base64.StdEncoding
 // kilobytes, with the returned message at most what spoolgate sent.
 const MaxMessageSize = 10 << 20
 
+// fetchUIDs is how many UIDs one UID FETCH names: about 6 KB of command.
+const fetchUIDs = 500
+
 // Default time limits, for a Server without them.
 const (
 	defaultConnectTimeout = 30 * time.Second
@@ -457,23 +460,27 @@ func (b *Box) Fetch(ctx context.Context, max int) ([]Mail, error) {
 	if len(uids) == 0 {
 		return nil, nil
 	}
+	// The sizes, fetchUIDs at a time: a server bounds a command's line
+	// (Dovecot at 64 KB).
 	sizes := map[uint32]int64{}
-	set := make([]string, len(uids))
-	for i, u := range uids {
-		set[i] = strconv.FormatUint(uint64(u), 10)
-	}
-	_, err = b.command(ctx, "UID FETCH "+strings.Join(set, ",")+" (UID RFC822.SIZE)", maxSmallLiteral, func(r *response) {
-		items := fetchItems(r)
-		if items == nil {
-			return
+	for chunk := range slices.Chunk(uids, fetchUIDs) {
+		set := make([]string, len(chunk))
+		for i, u := range chunk {
+			set[i] = strconv.FormatUint(uint64(u), 10)
 		}
-		uid, size := uintItem(items["UID"]), uintItem(items["RFC822.SIZE"])
-		if uid != 0 {
-			sizes[uint32(uid)] = int64(size)
+		_, err = b.command(ctx, "UID FETCH "+strings.Join(set, ",")+" (UID RFC822.SIZE)", maxSmallLiteral, func(r *response) {
+			items := fetchItems(r)
+			if items == nil {
+				return
+			}
+			uid, size := uintItem(items["UID"]), uintItem(items["RFC822.SIZE"])
+			if uid != 0 {
+				sizes[uint32(uid)] = int64(size)
+			}
+		})
+		if err != nil {
+			return nil, b.classify("fetch", err)
 		}
-	})
-	if err != nil {
-		return nil, b.classify("fetch", err)
 	}
 	var out []Mail
 	for _, uid := range uids {

@@ -85,7 +85,9 @@ func (p *parser) word() (string, error) {
 		if c == '\r' || c == '\n' {
 			return string(b), nil
 		}
-		p.next()
+		if _, err := p.next(); err != nil {
+			return "", err
+		}
 		if c == ' ' {
 			return string(b), nil
 		}
@@ -165,18 +167,26 @@ func (p *parser) values(depth int) ([]any, error) {
 		}
 		switch {
 		case c == ' ':
-			p.next()
+			if _, err := p.next(); err != nil {
+				return nil, err
+			}
 		case depth == 0 && c == '\r':
-			p.next()
+			if _, err := p.next(); err != nil {
+				return nil, err
+			}
 			if c, err := p.next(); err != nil || c != '\n' {
 				return nil, fmt.Errorf("%w: CR without LF", ErrProtocol)
 			}
 			return out, nil
 		case depth == 0 && c == '\n':
-			p.next()
+			if _, err := p.next(); err != nil {
+				return nil, err
+			}
 			return out, nil
 		case depth > 0 && c == ')':
-			p.next()
+			if _, err := p.next(); err != nil {
+				return nil, err
+			}
 			return out, nil
 		case c == '\r' || c == '\n':
 			return nil, fmt.Errorf("%w: a list not closed at the line end", ErrProtocol)
@@ -200,10 +210,14 @@ func (p *parser) value(depth int) (any, error) {
 		if depth > 20 {
 			return nil, fmt.Errorf("%w: lists nested too deep", ErrProtocol)
 		}
-		p.next()
+		if _, err := p.next(); err != nil {
+			return nil, err
+		}
 		return p.values(depth + 1)
 	case '"':
-		p.next()
+		if _, err := p.next(); err != nil {
+			return nil, err
+		}
 		var b []byte
 		for {
 			c, err := p.next()
@@ -241,7 +255,9 @@ func (p *parser) value(depth int) (any, error) {
 		case ']':
 			brackets--
 		}
-		p.next()
+		if _, err := p.next(); err != nil {
+			return nil, err
+		}
 		b = append(b, c)
 	}
 	if len(b) == 0 {
@@ -255,7 +271,9 @@ func (p *parser) value(depth int) (any, error) {
 
 // literalValue reads {n} (or {n+}), the line end and n bytes.
 func (p *parser) literalValue() (any, error) {
-	p.next()
+	if _, err := p.next(); err != nil {
+		return nil, err
+	}
 	var digits []byte
 	for {
 		c, err := p.next()
