@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -22,6 +23,8 @@ import (
 type scripted struct {
 	caps string
 	body map[string]string // UID → the BODY[] it sends, as a literal
+	// stall: a command that begins so gets no answer, ever.
+	stall string
 
 	mu       sync.Mutex
 	commands []string
@@ -61,6 +64,10 @@ func (s *scripted) serve(c net.Conn) {
 		s.mu.Lock()
 		s.commands = append(s.commands, cmd)
 		s.mu.Unlock()
+		if s.stall != "" && strings.HasPrefix(cmd, s.stall) {
+			io.Copy(io.Discard, r)
+			return
+		}
 		var out string
 		switch f := strings.Fields(cmd); {
 		case strings.HasPrefix(cmd, "CAPABILITY"):
@@ -157,5 +164,40 @@ func TestFetch_LiteralOverTheBound(t *testing.T) {
 	}
 	if err := b.Move(context.Background(), 9, mailbox.Unrecognised); err != nil {
 		t.Errorf("Move after it: %v", err)
+	}
+}
+
+// A server that stops answering in the middle of a session: the command
+// times out within Timeout, the error is temporary, and the Box then
+// fails at once, without waiting again.
+func TestFetch_StalledServerTimesOut(t *testing.T) {
+	s := &scripted{caps: "MOVE", stall: "UID SEARCH"}
+	srv := startScripted(t, s)
+	srv.Timeout = 500 * time.Millisecond
+	b, err := mailbox.Open(context.Background(), srv, "INBOX", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	start := time.Now()
+	_, err = b.Fetch(context.Background(), 10)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || mailbox.IsPermanent(err) {
+		t.Fatalf("err = %v, want a temporary time-out", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Fetch took %v with Timeout = 500ms", took)
+	}
+	start = time.Now()
+	if _, err := b.Fetch(context.Background(), 10); err == nil || time.Since(start) > time.Second {
+		t.Errorf("a Fetch after the time-out: %v after %v", err, time.Since(start))
+	}
+	if err := b.Move(context.Background(), 5, mailbox.Processed); err == nil {
+		t.Errorf("a Move after the time-out succeeded")
+	}
+	start = time.Now()
+	b.Close()
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Close of a broken connection took %v", took)
 	}
 }
