@@ -39,8 +39,9 @@
 // context, and needs a second module (go-imap-uidplus) for UID EXPUNGE.
 // The few commands needed here (CAPABILITY, STARTTLS, AUTHENTICATE,
 // LOGIN, SELECT, UID SEARCH, UID FETCH, LIST, CREATE, UID MOVE, UID COPY,
-// UID STORE, UID EXPUNGE, LOGOUT) take about 600 lines with bounds and
-// deadlines where this package wants them.
+// UID STORE, UID EXPUNGE, NOOP, LOGOUT) take about 1,400 lines with
+// their comments, with the bounds and deadlines where this package wants
+// them.
 //
 // A Box is used by one goroutine at a time.
 package mailbox
