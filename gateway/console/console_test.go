@@ -85,7 +85,7 @@ type fixture struct {
 
 // newFixture makes a console over a gateway that is not running, with an
 // admin (alice) and a librarian (libby), both with password "correct horse".
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := spooltest.TempDir(t)
 	path := filepath.Join(dir, "spoolgate.ini")
@@ -143,7 +143,7 @@ func (f *fixture) do(method, target string, form url.Values, cookies ...*http.Co
 }
 
 // login signs user in and returns the session cookie.
-func (f *fixture) login(t *testing.T, user string) *http.Cookie {
+func (f *fixture) login(t testing.TB, user string) *http.Cookie {
 	t.Helper()
 	w := f.do("POST", "/login", url.Values{"user": {user}, "password": {"correct horse"}})
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
