@@ -68,3 +68,37 @@ func (g *Gateway) dedupe(c journal.Claim, to []string, log *slog.Logger) ([]stri
 	}
 	return left, release
 }
+
+// suppress drops from to the recipients whose address hard-bounced within
+// [bounces] suppress_days, when [bounces] suppress is on
+// (journal.HardBounced; spoolgate bounces --forget lifts it), recording
+// each as skipped with the cause address-bounced and the bounce. It
+// returns the recipients left.
+func (g *Gateway) suppress(c journal.Claim, to []string, log *slog.Logger) []string {
+	b := g.cfg.Bounces
+	if !b.Suppress || len(to) == 0 {
+		return to
+	}
+	since := g.now().AddDate(0, 0, -b.SuppressDays)
+	var left []string
+	for i, r := range to {
+		hb, err := g.journal.HardBounced(r, since)
+		if err != nil {
+			log.Error("cannot look up the bounces of this recipient in the journal; sending to the rest", "to", r, "error", err)
+			return append(left, to[i:]...)
+		}
+		if hb == nil {
+			left = append(left, r)
+			continue
+		}
+		g.journal.Claimed(c, nil)
+		g.journal.Record(journal.Outcome{
+			Key: c.Key, To: []string{r}, Status: journal.StatusSkipped, Cause: string(cause.AddressBounced),
+			Reply: fmt.Sprintf("bounced %s (%s %s); spoolgate bounces --forget %s sends to it again",
+				hb.At.Local().Format(time.DateOnly), hb.Status, hb.Diagnostic, r),
+		}, nil)
+		log.Warn("not sent: this address hard-bounced within [bounces] suppress_days; correct it in the library system, or run spoolgate bounces --forget ADDRESS",
+			"to", r, "bounced", hb.At.Local().Format(time.DateTime), "status", hb.Status)
+	}
+	return left
+}

@@ -79,6 +79,7 @@ func (g *Gateway) deliver(ctx context.Context, pick func(*config.Server) relay.S
 		if to, release = g.dedupe(claim, to, log); release != nil {
 			defer release()
 		}
+		to = g.suppress(claim, to, log)
 		g.obs.skipped(n-len(to), len(to) == 0)
 	}
 	if len(to) == 0 {
