@@ -113,7 +113,7 @@ func open(path string, log *slog.Logger, o options) (*Journal, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c, err := openConns(path, o)
+	c, err := openConns(path, o, log)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func open(path string, log *slog.Logger, o options) (*Journal, error) {
 
 // openConns opens the database at path, making its file first (see
 // prepareFile) and its schema.
-func openConns(path string, o options) (*conns, error) {
+func openConns(path string, o options, log *slog.Logger) (*conns, error) {
 	fi, err := prepareFile(path)
 	if err != nil {
 		return nil, openError(path, err)
@@ -165,7 +165,7 @@ func openConns(path string, o options) (*conns, error) {
 		wdb.Close()
 		return nil, openError(path, err)
 	}
-	if err := migrate(ctx, wconn); err != nil {
+	if err := migrate(ctx, wconn, path, log); err != nil {
 		return fail(err)
 	}
 	st, err := prepare(ctx, wconn)
@@ -286,7 +286,7 @@ func (j *Journal) checkFile() {
 		// into the old file and removes them.
 		closeErr = j.db.close()
 	}
-	c, err := openConns(j.path, j.o)
+	c, err := openConns(j.path, j.o, j.log)
 	if err != nil {
 		j.db = &conns{file: j.db.file} // none open; the next transaction tries again
 		j.reopenFailed(what, errors.Join(err, closeErr))
@@ -495,7 +495,7 @@ var upgrade3 = []string{
 // migrate creates the schema or brings it up to schemaVersion, in one
 // immediate transaction so that two processes opening a new database at
 // once do not trip over each other.
-func migrate(ctx context.Context, c *sql.Conn) error {
+func migrate(ctx context.Context, c *sql.Conn, path string, log *slog.Logger) error {
 	// Reading the version is the first access to the file: a file that is
 	// not a database fails here.
 	var v int
@@ -506,11 +506,13 @@ func migrate(ctx context.Context, c *sql.Conn) error {
 		return nil
 	}
 	if v > schemaVersion {
-		return fmt.Errorf("the database has schema version %d, newer than this spoolgate knows (%d); use a newer spoolgate", v, schemaVersion)
+		return fmt.Errorf("the database has schema version %d, newer than this spoolgate knows (%d): a newer spoolgate wrote it, "+
+			"and this older one leaves it untouched; install that newer spoolgate again (a downgrade cannot read it)", v, schemaVersion)
 	}
 	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
+	from := 0 // the version upgraded from, when this call upgraded it
 	err := func() error {
 		// Another process may have migrated while this one waited.
 		if err := c.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
@@ -519,6 +521,7 @@ func migrate(ctx context.Context, c *sql.Conn) error {
 		if v >= schemaVersion {
 			return nil
 		}
+		from = v
 		// Version 0 is a new (or empty) database.
 		if v == 0 {
 			for _, s := range schema {
@@ -545,8 +548,12 @@ func migrate(ctx context.Context, c *sql.Conn) error {
 	_, err = c.ExecContext(ctx, "COMMIT")
 	if err != nil {
 		c.ExecContext(ctx, "ROLLBACK")
+		return err
 	}
-	return err
+	if from > 0 && log != nil { // not for a new database
+		log.Info("journal: brought the database up to date", "path", path, "from_schema", from, "to_schema", schemaVersion)
+	}
+	return nil
 }
 
 // Close commits every queued event, stops the writer and closes the

@@ -1,8 +1,10 @@
 package journal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -349,9 +351,13 @@ func TestOpen_UpgradesVersion2(t *testing.T) {
 	}
 	db.Close()
 
-	j, err := Open(path, nil)
+	var logged bytes.Buffer
+	j, err := Open(path, slog.New(slog.NewTextHandler(&logged, nil)))
 	if err != nil {
 		t.Fatalf("Open of a version 2 journal: %v", err)
+	}
+	if !strings.Contains(logged.String(), "brought the database up to date") || !strings.Contains(logged.String(), "from_schema=2") {
+		t.Errorf("the upgrade was not logged: %s", logged.String())
 	}
 	defer j.Close()
 	var v int
@@ -443,5 +449,33 @@ func TestJournal_SearchFollowsWrites(t *testing.T) {
 		if _, err := rawDB(t, j.path).Exec(`INSERT INTO ` + tbl + `(` + tbl + `) VALUES ('integrity-check')`); err != nil {
 			t.Errorf("%s integrity-check: %v %s", tbl, err, integrity)
 		}
+	}
+}
+
+// A journal written by a newer spoolgate (a downgrade) is refused with a
+// message that says so, and left as it was.
+func TestOpen_RefusesANewerJournal(t *testing.T) {
+	path := filepath.Join(spooltest.TempDir(t), "journal.db")
+	db := rawDB(t, path)
+	for _, s := range []string{`CREATE TABLE future (x)`, `INSERT INTO future VALUES (42)`,
+		fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion+1)} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	_, err := Open(path, nil)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d, newer than this spoolgate knows (%d)", schemaVersion+1, schemaVersion)) ||
+		!strings.Contains(err.Error(), "leaves it untouched") {
+		t.Fatalf("Open of a newer journal: %v", err)
+	}
+	db = rawDB(t, path)
+	defer db.Close()
+	var v, x int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != schemaVersion+1 {
+		t.Errorf("user_version %d after the refusal (%v)", v, err)
+	}
+	if err := db.QueryRow(`SELECT x FROM future`).Scan(&x); err != nil || x != 42 {
+		t.Errorf("the newer journal's data changed: %d %v", x, err)
 	}
 }
