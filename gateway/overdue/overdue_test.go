@@ -3,7 +3,9 @@ package overdue
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/mail"
@@ -1052,5 +1054,36 @@ func TestScan_NoBarcodeColumn(t *testing.T) {
 	}
 	if again := scan(t, cfg, "2026-11-25", Options{}); len(again.Queued) != 0 {
 		t.Errorf("queued again: %+v", again.Queued)
+	}
+}
+
+// A notices.db of a newer spoolgate (a downgrade) is refused for reading
+// and for writing with a message that says so, and left as it was.
+func TestState_RefusesANewerDatabase(t *testing.T) {
+	path := filepath.Join(spooltest.TempDir(t), StateFile)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`CREATE TABLE future (x)`, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion+1)} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	for _, readOnly := range []bool{true, false} {
+		st, err := openStore(path, readOnly)
+		if err == nil {
+			st.db.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "newer than this spoolgate knows") || !strings.Contains(err.Error(), "untouched") {
+			t.Errorf("read-only %v: %v", readOnly, err)
+		}
+	}
+	db, _ = sql.Open("sqlite", path)
+	defer db.Close()
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != schemaVersion+1 {
+		t.Errorf("user_version %d after the refusal (%v)", v, err)
 	}
 }

@@ -100,7 +100,7 @@ func openStore(path string, readOnly bool) (*store, error) {
 		}
 		if v > schemaVersion {
 			db.Close()
-			return nil, st.error(fmt.Errorf("the database has schema version %d, newer than this spoolgate knows (%d); use a newer spoolgate", v, schemaVersion))
+			return nil, st.error(newerError(v))
 		}
 		st.db = db
 		if v < schemaVersion { // created but never initialised: empty
@@ -196,7 +196,7 @@ func migrate(db *sql.DB) error {
 		return nil
 	}
 	if v > schemaVersion {
-		return fmt.Errorf("the database has schema version %d, newer than this spoolgate knows (%d); use a newer spoolgate", v, schemaVersion)
+		return newerError(v)
 	}
 	tx, err := db.Begin()
 	if err != nil {
@@ -620,4 +620,11 @@ func (st *store) purge(before time.Time) error {
 		return st.error(err)
 	}
 	return nil
+}
+
+// newerError is why a notices.db of schema version v, newer than this
+// spoolgate knows, is not opened: a downgrade leaves it untouched.
+func newerError(v int) error {
+	return fmt.Errorf("the database has schema version %d, newer than this spoolgate knows (%d): a newer spoolgate wrote it, "+
+		"and this older one leaves it untouched; install that newer spoolgate again (a downgrade cannot read it)", v, schemaVersion)
 }
