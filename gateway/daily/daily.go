@@ -211,6 +211,7 @@ type Report struct {
 	Total    Counts
 	Notices  *NoticeSummary
 	Failures []Failure // as many as Total.Failed, oldest first
+	Bounces  *Bounces  // what came back to the return path; nil when nothing did
 	Queue    QueueHealth
 	Running  bool // this instance's gateway was running when the report was made
 	Relay    RelayHealth
@@ -267,6 +268,7 @@ func Compose(ctx context.Context, cfg *config.Config, day time.Time, in Inputs) 
 	}
 	f := r.readFolder(start)
 	r.tally(recs, f.bad, start, end)
+	r.readBounces(start, end)
 	r.failovers(recs, start, end)
 	r.relayHealth()
 	r.certificates(ctx)

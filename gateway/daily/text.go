@@ -213,6 +213,7 @@ func (r *Report) Text() string {
 
 	heading(fmt.Sprintf("%s (%d)", t.HFailures, len(r.Failures)))
 	r.failures(&b)
+	r.writeBounces(&b, heading)
 
 	heading(t.HQueue)
 	q := r.Queue
