@@ -131,7 +131,8 @@ func stripAdded(got, want []byte) []byte {
 	for _, f := range fields {
 		name := strings.ToLower(fieldName(f))
 		seen[name]++
-		added := map[string]bool{"from": true, "date": true, "message-id": true, "mime-version": true, "content-type": true, "content-transfer-encoding": true}
+		added := map[string]bool{"from": true, "date": true, "message-id": true, "mime-version": true, "content-type": true,
+			"content-transfer-encoding": true, "x-spoolgate-id": true}
 		if added[name] && seen[name] > count[name] {
 			continue
 		}
