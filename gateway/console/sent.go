@@ -56,7 +56,7 @@ var sentCatalogue = map[string]*sentWords{
 		ColSubject: "Subject", ColCause: "Reason", ColReply: "Reply", ColQueueID: "Queue id",
 		NoRows: "Nothing found.", Next: "Next page (older)", First: "Back to the newest",
 		BadDate: "Not a date: %s. Give one like 2026-12-03.", BadCursor: "That page link is not valid any more: showing the newest.",
-		Statuses: map[string]string{"sent": "sent", "partly-sent": "partly sent", "deferred": "waiting for a retry", "failed": "failed",
+		Statuses: map[string]string{"bounced": "bounced", "delivered": "delivered", "delayed": "delivery delayed", "sent": "sent", "partly-sent": "partly sent", "deferred": "waiting for a retry", "failed": "failed",
 			"skipped": "had it already", "queued": "being sent", "attempted": "sent, no answer"},
 		Events: map[string]string{"claimed": "taken from the queue", "attempt": "attempt", "sent": "sent", "deferred": "deferred",
 			"failed": "failed", "skipped": "skipped (had it already)", "retried": "put back in the queue"},
@@ -73,7 +73,7 @@ var sentCatalogue = map[string]*sentWords{
 		ColSubject: "Ämne", ColCause: "Orsak", ColReply: "Svar", ColQueueID: "Kö-id",
 		NoRows: "Inget hittades.", Next: "Nästa sida (äldre)", First: "Tillbaka till de nyaste",
 		BadDate: "Inget datum: %s. Ange ett som 2026-12-03.", BadCursor: "Sidlänken gäller inte längre: de nyaste visas.",
-		Statuses: map[string]string{"sent": "skickat", "partly-sent": "delvis skickat", "deferred": "väntar på nytt försök", "failed": "misslyckat",
+		Statuses: map[string]string{"bounced": "studsade", "delivered": "levererat", "delayed": "leverans försenad", "sent": "skickat", "partly-sent": "delvis skickat", "deferred": "väntar på nytt försök", "failed": "misslyckat",
 			"skipped": "hade det redan", "queued": "skickas", "attempted": "skickat, inget svar"},
 		Events: map[string]string{"claimed": "hämtat ur kön", "attempt": "försök", "sent": "skickat", "deferred": "uppskjutet",
 			"failed": "misslyckat", "skipped": "hoppades över (hade det redan)", "retried": "lagt i kön igen"},
@@ -90,7 +90,7 @@ var sentCatalogue = map[string]*sentWords{
 		ColSubject: "Emne", ColCause: "Årsak", ColReply: "Svar", ColQueueID: "Kø-id",
 		NoRows: "Ingenting funnet.", Next: "Neste side (eldre)", First: "Tilbake til de nyeste",
 		BadDate: "Ikke en dato: %s. Oppgi en som 2026-12-03.", BadCursor: "Sidelenken gjelder ikke lenger: de nyeste vises.",
-		Statuses: map[string]string{"sent": "sendt", "partly-sent": "delvis sendt", "deferred": "venter på nytt forsøk", "failed": "mislyktes",
+		Statuses: map[string]string{"bounced": "returnert", "delivered": "levert", "delayed": "levering forsinket", "sent": "sendt", "partly-sent": "delvis sendt", "deferred": "venter på nytt forsøk", "failed": "mislyktes",
 			"skipped": "hadde den allerede", "queued": "sendes", "attempted": "sendt, uten svar"},
 		Events: map[string]string{"claimed": "hentet fra køen", "attempt": "forsøk", "sent": "sendt", "deferred": "utsatt",
 			"failed": "mislyktes", "skipped": "hoppet over (hadde den allerede)", "retried": "lagt tilbake i køen"},
@@ -107,7 +107,7 @@ var sentCatalogue = map[string]*sentWords{
 		ColSubject: "Temat", ColCause: "Przyczyna", ColReply: "Odpowiedź", ColQueueID: "Id w kolejce",
 		NoRows: "Nic nie znaleziono.", Next: "Następna strona (starsze)", First: "Wróć do najnowszych",
 		BadDate: "To nie jest data: %s. Podaj np. 2026-12-03.", BadCursor: "Ten link do strony jest już nieważny: pokazano najnowsze.",
-		Statuses: map[string]string{"sent": "wysłano", "partly-sent": "wysłano częściowo", "deferred": "czeka na ponowną próbę", "failed": "nieudane",
+		Statuses: map[string]string{"bounced": "odbite", "delivered": "dostarczono", "delayed": "dostarczenie opóźnione", "sent": "wysłano", "partly-sent": "wysłano częściowo", "deferred": "czeka na ponowną próbę", "failed": "nieudane",
 			"skipped": "już to miał", "queued": "wysyłane", "attempted": "wysłano, brak odpowiedzi"},
 		Events: map[string]string{"claimed": "pobrano z kolejki", "attempt": "próba", "sent": "wysłano", "deferred": "odłożono",
 			"failed": "nieudane", "skipped": "pominięto (już to miał)", "retried": "przywrócono do kolejki"},
@@ -124,7 +124,7 @@ var sentCatalogue = map[string]*sentWords{
 		ColSubject: "Předmět", ColCause: "Příčina", ColReply: "Odpověď", ColQueueID: "Id ve frontě",
 		NoRows: "Nic nenalezeno.", Next: "Další stránka (starší)", First: "Zpět na nejnovější",
 		BadDate: "Není datum: %s. Zadejte např. 2026-12-03.", BadCursor: "Odkaz na stránku už neplatí: zobrazeny nejnovější.",
-		Statuses: map[string]string{"sent": "odesláno", "partly-sent": "odesláno částečně", "deferred": "čeká na další pokus", "failed": "selhalo",
+		Statuses: map[string]string{"bounced": "vráceno", "delivered": "doručeno", "delayed": "doručení zpožděno", "sent": "odesláno", "partly-sent": "odesláno částečně", "deferred": "čeká na další pokus", "failed": "selhalo",
 			"skipped": "už to měl", "queued": "odesílá se", "attempted": "odesláno, bez odpovědi"},
 		Events: map[string]string{"claimed": "vzato z fronty", "attempt": "pokus", "sent": "odesláno", "deferred": "odloženo",
 			"failed": "selhalo", "skipped": "přeskočeno (už to měl)", "retried": "vráceno do fronty"},
@@ -141,7 +141,7 @@ var sentCatalogue = map[string]*sentWords{
 		ColSubject: "Тема", ColCause: "Причина", ColReply: "Ответ", ColQueueID: "Id в очереди",
 		NoRows: "Ничего не найдено.", Next: "Следующая страница (старше)", First: "К самым новым",
 		BadDate: "Это не дата: %s. Укажите, например, 2026-12-03.", BadCursor: "Ссылка на страницу устарела: показаны самые новые.",
-		Statuses: map[string]string{"sent": "отправлено", "partly-sent": "отправлено частично", "deferred": "ждёт повторной попытки", "failed": "не удалось",
+		Statuses: map[string]string{"bounced": "возвращено", "delivered": "доставлено", "delayed": "доставка задерживается", "sent": "отправлено", "partly-sent": "отправлено частично", "deferred": "ждёт повторной попытки", "failed": "не удалось",
 			"skipped": "уже получал", "queued": "отправляется", "attempted": "отправлено, нет ответа"},
 		Events: map[string]string{"claimed": "взято из очереди", "attempt": "попытка", "sent": "отправлено", "deferred": "отложено",
 			"failed": "не удалось", "skipped": "пропущено (уже получал)", "retried": "возвращено в очередь"},
@@ -161,8 +161,9 @@ func sentWordsOf(lang string) *sentWords {
 }
 
 // sentStatuses are the statuses the search offers, in this order.
-var sentStatuses = []journal.Status{journal.StatusSent, journal.StatusPartlySent, journal.StatusFailed,
-	journal.StatusDeferred, journal.StatusSkipped, journal.StatusQueued, journal.StatusAttempted}
+var sentStatuses = []journal.Status{journal.StatusSent, journal.StatusBounced, journal.StatusDelivered, journal.StatusDelayed,
+	journal.StatusPartlySent, journal.StatusFailed, journal.StatusDeferred, journal.StatusSkipped, journal.StatusQueued,
+	journal.StatusAttempted}
 
 // sentView is what the Sent page shows: the search, or (Message) one
 // message.
@@ -226,10 +227,7 @@ func loadSent(s *Server, r *http.Request, v *visitor) any {
 		sv.Err = fmt.Sprintf(v.w.CannotRead, err.Error())
 		return sv
 	}
-	for i, row := range views.SentPageOf(rows, nil).Rows {
-		if o := rows[i].Outcome; o != "" {
-			row.Status = string(o) // what a report that came back said: bounced, delivered, delayed
-		}
+	for _, row := range views.SentPageOf(rows, nil).Rows {
 		rv := sentRowView{When: s.stamp(row.Time), Status: t.Statuses[row.Status], Class: statusClass(row.Status),
 			Address: row.Address, File: row.File, Subject: row.Subject, Reply: row.Reply, QueueID: row.QueueID, Key: row.QueueKey}
 		if rv.Status == "" {
@@ -320,9 +318,9 @@ func (s *Server) dateOf(text string, end bool) (time.Time, error) {
 // statusClass is the style class of a status: ok, bad or none.
 func statusClass(st string) string {
 	switch journal.Status(st) {
-	case journal.StatusSent, journal.StatusSkipped:
+	case journal.StatusSent, journal.StatusSkipped, journal.StatusDelivered:
 		return "ok"
-	case journal.StatusFailed, journal.StatusPartlySent:
+	case journal.StatusFailed, journal.StatusPartlySent, journal.StatusBounced:
 		return "bad"
 	}
 	return "unknown"

@@ -11,7 +11,7 @@ import (
 // recipient and their message, as journal.Search finds them.
 type SentRow struct {
 	Time      time.Time `json:"time"`    // of the recipient's last event
-	Status    string    `json:"status"`  // the recipient's (the message's, without recipients)
+	Status    string    `json:"status"`  // the recipient's (the message's, without recipients); bounced, delivered or delayed once a report came back
 	Address   string    `json:"address"` // "" for a message without recipients
 	File      string    `json:"file"`
 	Subject   string    `json:"subject"`
@@ -33,6 +33,11 @@ func SentRowOf(r journal.Row) SentRow {
 		QueueKey: r.Key, Unit: r.Unit, Kind: r.Kind, Attempts: r.Attempts}
 	if out.QueueID == "" {
 		out.QueueID = relay.ParseQueueID(r.Reply)
+	}
+	if r.Outcome != "" {
+		// What a report that came back said (bounced, delivered,
+		// delayed), as sent --json shows a recipient's status.
+		out.Status = string(r.Outcome)
 	}
 	return out
 }
