@@ -62,6 +62,13 @@ func (r *Report) readBounces(start, end time.Time) {
 		}
 	}
 	r.Bounces = b
+	w := bounceWordsFor(r.Lang)
+	if n := len(b.Hard); n > 0 {
+		r.warn("bounced", r.plural(w.WarnHard, n), n)
+	}
+	if n := len(b.Policy); n > 0 {
+		r.warn("mail-refused", r.plural(w.WarnPolicy, n), n)
+	}
 }
 
 // bounceCause is what a bounce of class and status means, in package
@@ -92,10 +99,7 @@ func (r *Report) writeBounces(b *strings.Builder, heading func(string)) {
 	if x == nil {
 		return
 	}
-	w := bounceWords[r.Lang]
-	if w == nil {
-		w = bounceWords["en"]
-	}
+	w := bounceWordsFor(r.Lang)
 	t := r.t
 	if x.Err != "" {
 		heading(w.HHard)
@@ -156,11 +160,16 @@ func (r *Report) writeBounces(b *strings.Builder, heading func(string)) {
 type bounceText struct {
 	HHard, HardNote, HPolicy, PolicyNote string
 	SoftN                                []string
-	More, Err                            string
+	// WarnHard and WarnPolicy are the warnings (plural forms) that keep
+	// the day from being all well: addresses to correct, mail refused.
+	WarnHard, WarnPolicy []string
+	More, Err            string
 }
 
 var bounceWords = map[string]*bounceText{
 	"en": {
+		WarnHard:   []string{"%d patron address to correct in the library system (it bounced).", "%d patron addresses to correct in the library system (they bounced)."},
+		WarnPolicy: []string{"%d refusal of the library's own mail (spam filter, SPF, DKIM or DMARC): for IT.", "%d refusals of the library's own mail (spam filter, SPF, DKIM or DMARC): for IT."},
 		HHard:      "ADDRESSES TO CORRECT IN THE LIBRARY SYSTEM",
 		HardNote:   "The patrons' mail systems refused these addresses for good after the relay took the notice: the patron did not get it.",
 		HPolicy:    "THE LIBRARY'S MAIL REFUSED: FOR IT",
@@ -171,6 +180,8 @@ var bounceWords = map[string]*bounceText{
 		Err:  "The bounces of the day could not be read from the journal: %s",
 	},
 	"sv": {
+		WarnHard:   []string{"%d låntagaradress att rätta i bibliotekssystemet (den studsade).", "%d låntagaradresser att rätta i bibliotekssystemet (de studsade)."},
+		WarnPolicy: []string{"%d avvisning av bibliotekets egen e-post (skräppostfilter, SPF, DKIM eller DMARC): för IT.", "%d avvisningar av bibliotekets egen e-post (skräppostfilter, SPF, DKIM eller DMARC): för IT."},
 		HHard:      "ADRESSER ATT RÄTTA I BIBLIOTEKSSYSTEMET",
 		HardNote:   "Låntagarnas e-postsystem avvisade dessa adresser för gott efter att reläet tagit emot meddelandet: låntagaren fick det inte.",
 		HPolicy:    "BIBLIOTEKETS E-POST AVVISAD: FÖR IT",
@@ -181,6 +192,8 @@ var bounceWords = map[string]*bounceText{
 		Err:  "Dagens studsar kunde inte läsas ur journalen: %s",
 	},
 	"nb": {
+		WarnHard:   []string{"%d låneradresse som må rettes i biblioteksystemet (den ble returnert).", "%d låneradresser som må rettes i biblioteksystemet (de ble returnert)."},
+		WarnPolicy: []string{"%d avvisning av bibliotekets egen e-post (søppelpostfilter, SPF, DKIM eller DMARC): for IT.", "%d avvisninger av bibliotekets egen e-post (søppelpostfilter, SPF, DKIM eller DMARC): for IT."},
 		HHard:      "ADRESSER SOM MÅ RETTES I BIBLIOTEKSYSTEMET",
 		HardNote:   "Lånernes e-postsystemer avviste disse adressene for godt etter at reléet tok imot varselet: låneren fikk det ikke.",
 		HPolicy:    "BIBLIOTEKETS E-POST AVVIST: FOR IT",
@@ -191,6 +204,8 @@ var bounceWords = map[string]*bounceText{
 		Err:  "Dagens returer kunne ikke leses fra journalen: %s",
 	},
 	"pl": {
+		WarnHard:   []string{"%d adres czytelnika do poprawienia w systemie bibliotecznym (odbity).", "%d adresy czytelników do poprawienia w systemie bibliotecznym (odbite).", "%d adresów czytelników do poprawienia w systemie bibliotecznym (odbite)."},
+		WarnPolicy: []string{"%d odrzucenie poczty samej biblioteki (filtr spamu, SPF, DKIM lub DMARC): dla IT.", "%d odrzucenia poczty samej biblioteki (filtr spamu, SPF, DKIM lub DMARC): dla IT.", "%d odrzuceń poczty samej biblioteki (filtr spamu, SPF, DKIM lub DMARC): dla IT."},
 		HHard:      "ADRESY DO POPRAWIENIA W SYSTEMIE BIBLIOTECZNYM",
 		HardNote:   "Systemy pocztowe czytelników odrzuciły te adresy na stałe, gdy serwer pośredniczący przyjął już powiadomienie: czytelnik go nie otrzymał.",
 		HPolicy:    "POCZTA BIBLIOTEKI ODRZUCONA: DLA IT",
@@ -202,6 +217,8 @@ var bounceWords = map[string]*bounceText{
 		Err:  "Nie udało się odczytać z dziennika dzisiejszych odbić: %s",
 	},
 	"cs": {
+		WarnHard:   []string{"%d adresa čtenáře k opravě v knihovním systému (vrátila se).", "%d adresy čtenářů k opravě v knihovním systému (vrátily se).", "%d adres čtenářů k opravě v knihovním systému (vrátily se)."},
+		WarnPolicy: []string{"%d odmítnutí pošty samotné knihovny (spamový filtr, SPF, DKIM nebo DMARC): pro IT.", "%d odmítnutí pošty samotné knihovny (spamový filtr, SPF, DKIM nebo DMARC): pro IT.", "%d odmítnutí pošty samotné knihovny (spamový filtr, SPF, DKIM nebo DMARC): pro IT."},
 		HHard:      "ADRESY K OPRAVĚ V KNIHOVNÍM SYSTÉMU",
 		HardNote:   "Poštovní systémy čtenářů tyto adresy trvale odmítly poté, co předávací server upozornění přijal: čtenář je nedostal.",
 		HPolicy:    "POŠTA KNIHOVNY ODMÍTNUTA: PRO IT",
@@ -213,6 +230,8 @@ var bounceWords = map[string]*bounceText{
 		Err:  "Dnešní odmítnutí nešlo přečíst z deníku: %s",
 	},
 	"ru": {
+		WarnHard:   []string{"%d адрес читателя нужно исправить в библиотечной системе (письмо вернулось).", "%d адреса читателей нужно исправить в библиотечной системе (письма вернулись).", "%d адресов читателей нужно исправить в библиотечной системе (письма вернулись)."},
+		WarnPolicy: []string{"%d отказ в приёме почты самой библиотеки (спам-фильтр, SPF, DKIM или DMARC): для ИТ.", "%d отказа в приёме почты самой библиотеки (спам-фильтр, SPF, DKIM или DMARC): для ИТ.", "%d отказов в приёме почты самой библиотеки (спам-фильтр, SPF, DKIM или DMARC): для ИТ."},
 		HHard:      "АДРЕСА, КОТОРЫЕ НУЖНО ИСПРАВИТЬ В БИБЛИОТЕЧНОЙ СИСТЕМЕ",
 		HardNote:   "Почтовые системы читателей окончательно отклонили эти адреса уже после того, как сервер-ретранслятор принял уведомление: читатель его не получил.",
 		HPolicy:    "ПОЧТА БИБЛИОТЕКИ ОТКЛОНЕНА: ДЛЯ IT",
@@ -223,4 +242,13 @@ var bounceWords = map[string]*bounceText{
 		More: "… и ещё %d: spoolgate sent --status bounced покажет все.",
 		Err:  "Не удалось прочитать из журнала возвраты за день: %s",
 	},
+}
+
+// bounceWordsFor is the bounce sections' words in lang, English when it
+// has none.
+func bounceWordsFor(lang string) *bounceText {
+	if w := bounceWords[lang]; w != nil {
+		return w
+	}
+	return bounceWords["en"]
 }

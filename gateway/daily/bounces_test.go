@@ -61,6 +61,12 @@ func TestCompose_Bounces(t *testing.T) {
 	if r.Bounces == nil || len(r.Bounces.Hard) != 1 || len(r.Bounces.Policy) != 1 || r.Bounces.Soft != 1 {
 		t.Errorf("Bounces = %+v", r.Bounces)
 	}
+	// An address to correct and a refusal of the library's mail are things
+	// to do: the day is not all well, and the subject says so.
+	if r.AllWell() || !strings.Contains(strings.ToUpper(r.Subject()), "2 WARNINGS") ||
+		!strings.Contains(text, "1 patron address to correct in the library system (it bounced).") {
+		t.Errorf("bounces left the day all well: %q\n%s", r.Subject(), text)
+	}
 
 	// In every language: the section, the name, and no English but the
 	// names and reply.
