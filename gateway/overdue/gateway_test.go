@@ -90,10 +90,15 @@ func TestScan_ThroughGateway(t *testing.T) {
 		if subject != want[m.To[0]] {
 			t.Errorf("to %s: subject %q, want %q", m.To[0], subject, want[m.To[0]])
 		}
+		// The notice's control headers stay behind; only spoolgate's own
+		// X-Spoolgate-Id (the journal key, for bounces) goes out.
 		for k := range h {
-			if strings.HasPrefix(strings.ToLower(k), "x-spoolgate-") || strings.EqualFold(k, "X-Sender") {
+			if strings.HasPrefix(strings.ToLower(k), "x-spoolgate-") && !strings.EqualFold(k, "X-Spoolgate-Id") || strings.EqualFold(k, "X-Sender") {
 				t.Errorf("to %s: %s was relayed", m.To[0], k)
 			}
+		}
+		if len(h["X-Spoolgate-Id"]) != 1 {
+			t.Errorf("to %s: X-Spoolgate-Id %q", m.To[0], h["X-Spoolgate-Id"])
 		}
 		if m.To[0] == "anna@example.org" && (!strings.Contains(text, "Röda rummet") || !strings.Contains(text, "Mio, min Mio")) {
 			t.Errorf("Anna's notice does not list both items:\n%s", text)
