@@ -100,23 +100,14 @@ func (s *Spool) Discard(bad, into string) (string, error) {
 // removal of src. A file that is not a regular one (a link or a pipe
 // quarantined as it was) is renamed, never opened.
 func transfer(src, dst string) error {
-	err := linkFile(src, dst)
-	if err == nil {
-		return os.Remove(src)
-	}
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w", dst, fs.ErrExist)
+	err := renameNoReplace(src, dst, dst)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
 	}
 	if _, serr := os.Lstat(src); serr != nil {
 		return serr
 	}
-	if _, lerr := os.Lstat(dst); lerr == nil {
-		return fmt.Errorf("%s: %w", dst, fs.ErrExist)
-	}
-	// The same volume without hard links: a rename.
-	if rerr := os.Rename(src, dst); rerr == nil {
-		return nil
-	}
+	// Another volume: a copy.
 	in, _, err := safefile.Open(src)
 	if err != nil {
 		return err

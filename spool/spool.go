@@ -759,19 +759,26 @@ func moveToFreeName(dir, from, name string) (string, error) {
 // replaces a file the library system has just dropped. Where hard links
 // are not supported it checks and renames.
 func moveNoReplace(dir, from, to string) error {
-	src, dst := filepath.Join(dir, from), filepath.Join(dir, to)
+	return renameNoReplace(filepath.Join(dir, from), filepath.Join(dir, to), to)
+}
+
+// renameNoReplace renames src to dst without replacing dst: a hard link
+// and a removal, or, where hard links are not supported, a check and a
+// rename. An existing dst is an error wrapping fs.ErrExist that names it
+// as shown; a rename that fails (another volume) returns its error.
+func renameNoReplace(src, dst, shown string) error {
 	err := linkFile(src, dst)
 	if err == nil {
 		return os.Remove(src)
 	}
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w", to, fs.ErrExist)
+		return fmt.Errorf("%s: %w", shown, fs.ErrExist)
 	}
 	if _, serr := os.Lstat(src); serr != nil {
 		return serr
 	}
 	if _, lerr := os.Lstat(dst); lerr == nil {
-		return fmt.Errorf("%s: %w", to, fs.ErrExist)
+		return fmt.Errorf("%s: %w", shown, fs.ErrExist)
 	}
 	return os.Rename(src, dst)
 }

@@ -8,17 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/spoolgate/spoolgate/gateway"
 	"github.com/spoolgate/spoolgate/gateway/bounce"
 	"github.com/spoolgate/spoolgate/gateway/bounces"
 	"github.com/spoolgate/spoolgate/gateway/config"
-	"github.com/spoolgate/spoolgate/gateway/journal"
 )
 
 func init() {
@@ -53,11 +49,7 @@ func cmdBounces(args []string, stdout, stderr io.Writer) error {
 	if forget == "" && cfg.Bounces.IMAP.Host == "" {
 		return &exitError{2, fmt.Errorf("bounces: %s has no [bounces] imap: set the bounce mailbox there (see [bounces] in the README)", cfg.File)}
 	}
-	db := filepath.Join(cfg.Spool.Data, gateway.JournalFile)
-	if _, err := os.Stat(db); err != nil {
-		return fmt.Errorf("no journal yet at %s: spoolgate has not run with this config, so nothing it sent can have bounced (%w)", db, err)
-	}
-	j, err := journal.Open(db, slog.New(slog.NewTextHandler(stderr, nil)))
+	j, err := openJournal(cfg, stderr, ", so nothing it sent can have bounced")
 	if err != nil {
 		return err
 	}

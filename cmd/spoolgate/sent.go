@@ -97,11 +97,7 @@ func cmdSent(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db := filepath.Join(cfg.Spool.Data, gateway.JournalFile)
-	if _, err := os.Stat(db); err != nil {
-		return fmt.Errorf("no journal yet at %s: spoolgate has not run with this config (%w)", db, err)
-	}
-	j, err := journal.Open(db, slog.New(slog.NewTextHandler(stderr, nil)))
+	j, err := openJournal(cfg, stderr, "")
 	if err != nil {
 		return err
 	}
@@ -205,4 +201,16 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// openJournal opens the journal of cfg for a command that reads it,
+// logging to stderr; a journal that does not exist yet is an error
+// saying so, with why (e.g. "so nothing it sent can have bounced") after
+// the reason.
+func openJournal(cfg *config.Config, stderr io.Writer, why string) (*journal.Journal, error) {
+	db := filepath.Join(cfg.Spool.Data, gateway.JournalFile)
+	if _, err := os.Stat(db); err != nil {
+		return nil, fmt.Errorf("no journal yet at %s: spoolgate has not run with this config%s (%w)", db, why, err)
+	}
+	return journal.Open(db, slog.New(slog.NewTextHandler(stderr, nil)))
 }
