@@ -22,6 +22,10 @@ func init() {
 	register(page{order: NavMorning, path: "/morning", name: "morning", role: accounts.Librarian,
 		label: func(w *words) string { return catalogueWords(morningCatalogue, langOf(w)).Nav }, load: loadMorning})
 	registerPost(post{path: "/morning/dry-run", role: accounts.Admin, handle: dryRunMorning})
+	registerPost(post{path: "/morning/run", role: accounts.Admin, handle: runMorning})
+	registerActionLabel(ActMorningRun, map[string]string{"en": "morning scan run now", "sv": "förseningskontrollen körd nu",
+		"nb": "forfallskontrollen kjørt nå", "pl": "kontrola terminów uruchomiona teraz", "cs": "kontrola výpůjček spuštěna hned",
+		"ru": "проверка сроков запущена сейчас"})
 }
 
 // dryRunBound bounds a dry run from the console: shorter than the
@@ -53,10 +57,65 @@ type morningWords struct {
 	NoneWould                string
 	NoLoans, CannotRun       string // CannotRun: %s why
 	BadDate                  string // %s what was typed
+	// RunButton runs today's scan now (admin), as the scheduled job
+	// does; Ran says what it did (%d queued, %d to print or phone).
+	RunButton, RunNote, Ran string
+}
+
+// ActMorningRun is today's morning scan run now from the console.
+const ActMorningRun = "morning-run"
+
+// runMorning is POST /morning/run: today's scan now, as the scheduled job
+// runs it (notices queued, the scan recorded; a notice already queued
+// for a loan is not queued again, so running it twice sends nothing
+// twice).
+func runMorning(s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := visitorOf(r.Context())
+		t := catalogueWords(morningCatalogue, v.lang)
+		day := s.now().In(s.location())
+		p := s.morningPage(v, "")
+		act := Action{At: s.now(), User: v.user.Name, Addr: remoteHost(r), What: ActMorningRun, Target: day.Format(time.DateOnly)}
+		switch {
+		case !s.cfg.Overdue.Enabled || s.cfg.Overdue.Loans == "":
+			p.RunErr = t.Off
+		default:
+			set, err := overdue.Check(s.cfg)
+			if err != nil {
+				p.RunErr = fmt.Sprintf(t.CannotRun, err.Error())
+				break
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), dryRunBound)
+			defer cancel()
+			res, err := overdue.Scan(ctx, s.cfg, day, overdue.Options{Journal: s.g.Journal(), Notices: set, Log: s.log, Now: s.now})
+			if err == nil {
+				err = res.LoansError
+			}
+			if err != nil {
+				p.RunErr = fmt.Sprintf(t.CannotRun, err.Error())
+				break
+			}
+			ran := fmt.Sprintf(t.Ran, len(res.Queued), len(res.Skipped))
+			act.OK, act.Detail = true, ran
+			s.g.Wake()
+			p = s.morningPage(v, "") // the scan just recorded is now the last
+			p.Ran = ran
+		}
+		if !act.OK {
+			act.Detail = p.RunErr
+		}
+		s.actions.record(act)
+		status := http.StatusOK
+		if p.RunErr != "" {
+			status = http.StatusUnprocessableEntity
+		}
+		s.render(w, r, v, status, "morning", t.Nav, p)
+	})
 }
 
 var morningCatalogue = map[string]*morningWords{
 	"en": {
+		RunButton: "Run today's scan now", RunNote: "Runs today's scan now, as the scheduled one does: its notices are queued and sent; a notice already queued for a loan is not queued again.", Ran: "Today's scan ran: %d notices queued, %d to print or phone.",
 		Nav: "Morning scan", Intro: "The morning overdue scan reads the loans export and queues notices to patrons; those who get no e-mail are to print or phone.",
 		HLast: "The last scan: %s", NoScan: "No morning scan has run yet.", Off: "The morning scan is off ([overdue] enabled = false).",
 		LoansErr: "The overdue scan could not read the loans export: %s", HCounts: "Notices by kind",
@@ -72,6 +131,7 @@ var morningCatalogue = map[string]*morningWords{
 		BadDate: "Not a date: %s. Give one like 2026-12-03.",
 	},
 	"sv": {
+		RunButton: "Kör dagens kontroll nu", RunNote: "Kör dagens kontroll nu, som den schemalagda gör: meddelandena köas och skickas; ett meddelande som redan köats för ett lån köas inte igen.", Ran: "Dagens kontroll kördes: %d meddelanden köade, %d att skriva ut eller ringa.",
 		Nav: "Förseningskontroll", Intro: "Morgonens förseningskontroll läser lånefilen och lägger meddelanden till låntagare i kön; de som inte får e-post ska få brev eller ett samtal.",
 		HLast: "Senaste kontrollen: %s", NoScan: "Ingen förseningskontroll har körts än.", Off: "Förseningskontrollen är avstängd ([overdue] enabled = false).",
 		LoansErr: "Förseningskontrollen kunde inte läsa lånefilen: %s", HCounts: "Meddelanden per slag",
@@ -87,6 +147,7 @@ var morningCatalogue = map[string]*morningWords{
 		BadDate: "Inget datum: %s. Ange ett som 2026-12-03.",
 	},
 	"nb": {
+		RunButton: "Kjør dagens kontroll nå", RunNote: "Kjører dagens kontroll nå, slik den planlagte gjør: varslene settes i kø og sendes; et varsel som allerede er satt i kø for et lån, settes ikke i kø igjen.", Ran: "Dagens kontroll ble kjørt: %d varsler i kø, %d å skrive ut eller ringe.",
 		Nav: "Forfallskontroll", Intro: "Morgenens forfallskontroll leser lånefilen og legger varsler til lånere i køen; de som ikke får e-post, skal få brev eller en telefon.",
 		HLast: "Siste kontroll: %s", NoScan: "Ingen forfallskontroll er kjørt ennå.", Off: "Forfallskontrollen er slått av ([overdue] enabled = false).",
 		LoansErr: "Forfallskontrollen kunne ikke lese lånefilen: %s", HCounts: "Varsler etter type",
@@ -102,6 +163,7 @@ var morningCatalogue = map[string]*morningWords{
 		BadDate: "Ikke en dato: %s. Oppgi en som 2026-12-03.",
 	},
 	"pl": {
+		RunButton: "Uruchom dzisiejszą kontrolę teraz", RunNote: "Uruchamia dzisiejszą kontrolę teraz, tak jak zaplanowana: powiadomienia trafiają do kolejki i są wysyłane; powiadomienie już zakolejkowane dla wypożyczenia nie jest kolejkowane ponownie.", Ran: "Dzisiejsza kontrola wykonana: %d powiadomień w kolejce, %d do wydrukowania lub telefonu.",
 		Nav: "Kontrola terminów", Intro: "Poranna kontrola terminów czyta eksport wypożyczeń i dodaje do kolejki powiadomienia dla czytelników; ci, którzy nie dostają e-maili, są do wydruku lub telefonu.",
 		HLast: "Ostatnia kontrola: %s", NoScan: "Kontrola terminów jeszcze się nie odbyła.", Off: "Kontrola terminów jest wyłączona ([overdue] enabled = false).",
 		LoansErr: "Kontrola terminów nie mogła odczytać eksportu wypożyczeń: %s", HCounts: "Powiadomienia według rodzaju",
@@ -117,6 +179,7 @@ var morningCatalogue = map[string]*morningWords{
 		BadDate: "To nie jest data: %s. Podaj datę taką jak 2026-12-03.",
 	},
 	"cs": {
+		RunButton: "Spustit dnešní kontrolu hned", RunNote: "Spustí dnešní kontrolu hned, stejně jako plánovaná: upozornění se zařadí do fronty a odešlou; upozornění již zařazené pro výpůjčku se znovu nezařadí.", Ran: "Dnešní kontrola proběhla: %d upozornění ve frontě, %d k vytištění nebo zavolání.",
 		Nav: "Kontrola výpůjček", Intro: "Ranní kontrola výpůjček čte export výpůjček a zařazuje do fronty upozornění pro čtenáře; ti, kdo nedostávají e-maily, jsou k tisku nebo k telefonátu.",
 		HLast: "Poslední kontrola: %s", NoScan: "Kontrola výpůjček zatím neproběhla.", Off: "Kontrola výpůjček je vypnutá ([overdue] enabled = false).",
 		LoansErr: "Kontrola výpůjček nemohla přečíst export výpůjček: %s", HCounts: "Upozornění podle druhu",
@@ -132,6 +195,7 @@ var morningCatalogue = map[string]*morningWords{
 		BadDate: "Toto není datum: %s. Zadejte datum jako 2026-12-03.",
 	},
 	"ru": {
+		RunButton: "Запустить сегодняшнюю проверку сейчас", RunNote: "Запускает сегодняшнюю проверку сейчас, как по расписанию: уведомления ставятся в очередь и отправляются; уведомление, уже поставленное в очередь для выдачи, повторно не ставится.", Ran: "Сегодняшняя проверка выполнена: %d уведомлений в очереди, %d распечатать или позвонить.",
 		Nav: "Проверка сроков", Intro: "Утренняя проверка сроков читает выгрузку выдач и ставит в очередь уведомления читателям; тех, кто не получает e-mail, нужно известить письмом или звонком.",
 		HLast: "Последняя проверка: %s", NoScan: "Проверка сроков ещё не запускалась.", Off: "Проверка сроков выключена ([overdue] enabled = false).",
 		LoansErr: "Проверка сроков не смогла прочитать выгрузку выдач: %s", HCounts: "Уведомления по видам",
@@ -158,6 +222,8 @@ type morningPage struct {
 	Date   string // the dry run's date in the form
 	Dry    *scanView
 	DryErr string
+	Ran    string // what a run now did
+	RunErr string // why a run now did not
 }
 
 // scanView is one scan (recorded, or a dry run) in the visitor's words.

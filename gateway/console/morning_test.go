@@ -114,3 +114,40 @@ func TestMorningPage_LastScan(t *testing.T) {
 		}
 	}
 }
+
+// An admin runs today's scan now: its notices are queued and the scan
+// recorded, as the scheduled job does; a second run queues nothing
+// twice; a librarian may not run it.
+func TestMorningPage_RunNow(t *testing.T) {
+	t.Parallel()
+	f := morningSite(t)
+	f.clock.add(-48 * time.Hour) // 2026-12-01: notices fall due in the example export
+	if w := f.do("POST", "/morning/run", url.Values{}, f.login(t, "libby")); w.Code != http.StatusForbidden {
+		t.Fatalf("a librarian ran the scan: %d", w.Code)
+	}
+	c := f.login(t, "alice")
+	w := f.do("POST", "/morning/run", url.Values{}, c)
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.Contains(body, `id="ran"`) || !strings.Contains(body, "Today&#39;s scan ran:") {
+		t.Fatalf("POST /morning/run: %d\n%s", w.Code, body)
+	}
+	queued := func() int {
+		entries, _ := os.ReadDir(f.s.cfg.Spool.Folder)
+		return len(entries)
+	}
+	n := queued()
+	if n == 0 {
+		t.Fatal("the run queued no notice")
+	}
+	if _, ok, _ := overdue.LastRun(f.s.cfg); !ok {
+		t.Error("the run is not recorded as the day's scan")
+	}
+	f.do("POST", "/morning/run", url.Values{}, c)
+	if m := queued(); m != n {
+		t.Errorf("a second run queued %d files more", m-n)
+	}
+	acts, _ := f.s.actions.recent(1)
+	if len(acts) != 1 || acts[0].What != ActMorningRun || !acts[0].OK || acts[0].User != "alice" {
+		t.Errorf("the run recorded as %+v", acts)
+	}
+}
