@@ -120,6 +120,9 @@ func TestBadInput_HugeFile(t *testing.T) {
 // before the gateway takes it is simply not sent: no error, no storm of
 // retries, and the rest is delivered.
 func TestBadInput_DeletedWhileQueued(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.Delay(smtptest.StageData, 150*time.Millisecond)))
 	cfg := testConfig(t, srv)
 	r := start(t, cfg)
@@ -196,6 +199,9 @@ func TestBadInput_DeletedWhileQueued(t *testing.T) {
 // is sent once under its new name if that is a queue name, and left alone
 // if it is not.
 func TestBadInput_RenamedWhileQueued(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	cfg := testConfig(t, srv)
 	cfg.Spool.Settle = time.Second // so the files wait a moment
@@ -230,6 +236,9 @@ func TestBadInput_RenamedWhileQueued(t *testing.T) {
 // renamed (a sharing violation): the gateway tries again later and sends
 // it once the writer closed it.
 func TestBadInput_HeldOpenByWriter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	cfg := testConfig(t, srv)
 	cfg.Spool.Settle = time.Second
@@ -281,6 +290,9 @@ func TestBadInput_HeldOpenByWriter(t *testing.T) {
 // TestBadInput_Burst: thousands of files dropped at once are all
 // delivered, each exactly once.
 func TestBadInput_Burst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load test of thousands of files: the full lane runs it (bash .ci/run)")
+	}
 	n := 10000
 	if testing.Short() || raceEnabled() || runtime.GOOS == "windows" {
 		n = 3000

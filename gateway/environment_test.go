@@ -247,6 +247,9 @@ func TestEnvironment_JournalCorrupted(t *testing.T) {
 // lock while the gateway runs. The gateway keeps relaying, says once that
 // the journal is locked, and records again once the lock is gone.
 func TestEnvironment_JournalLocked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	cfg := testConfig(t, srv)
 	r := start(t, cfg)

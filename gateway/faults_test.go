@@ -154,6 +154,9 @@ func TestFault_Failover(t *testing.T) {
 // login) holds the queue: nothing is set aside, the relay is recorded
 // unavailable, and the file goes once the relay takes it.
 func TestFault_Refusals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs: the full lane runs it (bash .ci/run)")
+	}
 	const (
 		ok   = "ok@example.net"
 		gone = "gone@example.net"
@@ -315,6 +318,9 @@ func testCutAfterData(t *testing.T, pipelining bool) {
 // dialogue is given up after [smtp] timeout; the file is deferred and sent
 // once the server answers again.
 func TestFault_Stall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs: the full lane runs it (bash .ci/run)")
+	}
 	for _, stage := range []smtptest.Stage{smtptest.StageMail, smtptest.StageRcpt, smtptest.StageData} {
 		bothWays(t, string(stage), func(t *testing.T, pipelining bool) {
 			t.Parallel()
@@ -389,6 +395,9 @@ func testCloseAfterEachMessage(t *testing.T, pipelining bool) {
 // the queue waits untouched; when one comes back, the backlog drains at
 // the configured rate, not in a burst.
 func TestFault_ChainDownThenBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	var down atomic.Bool
 	down.Store(true)

@@ -100,6 +100,9 @@ func TestRun_BadFileGoesBadWithReason(t *testing.T) {
 }
 
 func TestRun_TemporaryFailureIsRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	var fails atomic.Int32
 	fails.Store(2)
 	srv := smtptest.NewServer(t, smtptest.WithFault(func(st smtptest.Stage, arg string) *smtptest.Reply {
@@ -125,6 +128,9 @@ func TestRun_TemporaryFailureIsRetried(t *testing.T) {
 }
 
 func TestRun_GivesUpAfterRetryFor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.At(smtptest.StageMail,
 		smtptest.Refuse(421, [3]int{4, 7, 0}, "greylisted, come back later"))))
 	cfg := testConfig(t, srv)
@@ -186,6 +192,9 @@ func TestRun_PartialRecipients(t *testing.T) {
 }
 
 func TestRun_RateLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	cfg := testConfig(t, srv)
 	cfg.Spool.Batch, cfg.Spool.Interval = 3, 2*time.Second
@@ -242,6 +251,9 @@ func TestRun_FailoverToNext(t *testing.T) {
 // claimed files for a crashed run's and send them again. Another instance
 // on the same folders runs beside it.
 func TestRun_SecondGatewayOfOneInstanceRefuses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	cfg := testConfig(t, srv)
 	r := start(t, cfg)

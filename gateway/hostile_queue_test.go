@@ -178,6 +178,9 @@ func TestHostile_DanglingLink(t *testing.T) {
 // spoolgate retry brings it back under a name that can be claimed, and
 // it is sent.
 func TestHostile_NameTooLong(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	cfg := testConfig(t, srv)
 	cfg.Spool.Interval = time.Second // scans often: a name logged at every scan would show

@@ -262,6 +262,9 @@ func (s *refusingSender) Send(_ context.Context, d *relay.Delivery) (*relay.Resu
 // claimed and is set aside as soon as there is room again, without a
 // restart, with its reason; the failure is logged once.
 func TestHostile_SetAsideRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	cfg := testConfig(t, nil)
 	cfg.SMTP = serverConfig("smtp", "127.0.0.1", 1)
 	if err := os.MkdirAll(cfg.Spool.Folder, 0o755); err != nil {

@@ -15,6 +15,9 @@ import (
 // cause and Postfix's queue id, and the deferred recipient gets the message
 // once, on a new connection that sees the new policy.
 func TestPostfix_PerRecipientOutcomes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	p := smtptest.StartPostfix(t, smtptest.PostfixOptions{Access: map[string]string{
 		"gone@example.org":  "550 5.1.1 User unknown",
 		"later@example.org": "DEFER",

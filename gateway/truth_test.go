@@ -19,6 +19,9 @@ import (
 // is recorded unavailable with its cause and reply, and once the relay
 // takes mail again every file is sent.
 func TestHold_AuthRequiredSetsNothingAside(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	bothWays(t, "530 at MAIL", func(t *testing.T, pipelining bool) {
 		var refuse atomic.Bool
 		refuse.Store(true)

@@ -121,6 +121,9 @@ func logFileText(t *testing.T, cfgPath string) string {
 }
 
 func TestProgram_RelaysAndStopWaitsForTheMessageInFlight(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	// The relay takes 2 s to answer DATA, so Stop comes while the message
 	// is in flight, and must wait for the answer.
 	reached := make(chan struct{})
@@ -169,6 +172,9 @@ func TestProgram_RelaysAndStopWaitsForTheMessageInFlight(t *testing.T) {
 }
 
 func TestProgram_StopIsBoundedWhenTheRelayStalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	reached := make(chan struct{})
 	var once sync.Once
 	srv := smtptest.NewServer(t, smtptest.WithFault(func(stage smtptest.Stage, _ string) *smtptest.Reply {

@@ -126,6 +126,9 @@ func wantAll(t *testing.T, what, got string, wants ...string) {
 }
 
 func TestE2E_TestWait_Sent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	port, sinkDir := startSink(t)
 	_, cfg, queue := relayConfig(t, port, "")
 	withTestTo(t, cfg)
@@ -168,6 +171,9 @@ func TestE2E_TestWait_Sent(t *testing.T) {
 }
 
 func TestE2E_TestWait_Refused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.At(smtptest.StageRcpt, smtptest.Refuse(550, [3]int{5, 7, 1}, "relaying denied"))))
 	_, cfg, queue := relayConfig(t, srv.Port(), "")
 	startDaemon(t, cfg)
@@ -185,6 +191,9 @@ func TestE2E_TestWait_Refused(t *testing.T) {
 }
 
 func TestE2E_TestWait_NoService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	_, cfg, queue := relayConfig(t, freePort(t), "")
 	withTestTo(t, cfg)
 	if err := os.MkdirAll(queue, 0o755); err != nil {
@@ -206,6 +215,9 @@ func TestE2E_TestWait_NoService(t *testing.T) {
 }
 
 func TestE2E_Test_UsageErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	_, cfg, _ := relayConfig(t, freePort(t), "")
 	_, errOut, code := spoolgate(t, "test", "--config", cfg)
 	if code != 2 || !strings.Contains(errOut, "test_to") || !strings.Contains(errOut, "--to") {
@@ -273,6 +285,9 @@ func TestMatchBad(t *testing.T) {
 // defers until retry_for runs out and the file goes .BAD. After
 // `spoolgate retry`, the running service sends it to b only.
 func TestE2E_Retry_PartlyDelivered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	var deferB atomic.Bool
 	deferB.Store(true)
 	srv := smtptest.NewServer(t, smtptest.WithFault(func(st smtptest.Stage, arg string) *smtptest.Reply {
@@ -331,6 +346,9 @@ func TestE2E_Retry_PartlyDelivered(t *testing.T) {
 // deferred under their key, files without a reason under a name the
 // patterns take.
 func TestE2E_Retry_Names(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	_, cfg, queue := relayConfig(t, freePort(t), "")
 	reason := func(file, key string) string {
 		s := "spoolgate could not send this message and will not try again.\r\n\r\nFile:     " + file + "\r\n"
@@ -382,6 +400,9 @@ func TestE2E_Retry_Names(t *testing.T) {
 }
 
 func TestE2E_Queue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithFault(func(st smtptest.Stage, arg string) *smtptest.Reply {
 		switch {
 		case st == smtptest.StageRcpt && arg == "busy@example.net":
@@ -473,6 +494,9 @@ func TestE2E_Queue(t *testing.T) {
 }
 
 func TestE2E_SentFilters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.AtRcpt("gone@example.net", smtptest.Refuse(550, [3]int{5, 1, 1}, "no such user"))))
 	_, cfg, queue := relayConfig(t, srv.Port(), "")
 	d := startDaemon(t, cfg)
@@ -542,6 +566,9 @@ func sortWords(s string) string {
 // file waits (nothing is set aside), and --wait says that the service runs
 // but the relay is unavailable, with the cause and the relay's reply.
 func TestE2E_TestWait_RelayUnavailable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.At(smtptest.StageMail, smtptest.Refuse(530, [3]int{5, 7, 0}, "Authentication required"))))
 	_, cfg, queue := relayConfig(t, srv.Port(), "")
 	startDaemon(t, cfg)

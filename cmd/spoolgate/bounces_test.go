@@ -72,6 +72,9 @@ password = %s
 // --dry-run it records it and moves it; sent shows the recipient
 // bounced; --forget lifts the suppression.
 func TestBounces_DryRunThenPass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	raw, err := os.ReadFile(filepath.Join("..", "..", "gateway", "mailbox", "testdata", "postfix-dsn.eml"))
 	if err != nil {

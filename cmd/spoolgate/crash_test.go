@@ -53,6 +53,9 @@ import (
 // the full one and prints the figures, through SPOOLGATE_CRASH (e.g.
 // "messages=2000 kills=24 delay=20ms jitter=10ms min=50ms max=400ms seed=7").
 func TestCrash_SIGKILLWhileRelaying(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	if runtime.GOOS == "windows" {
 		t.Skip("the crash test kills spoolgate with SIGKILL, which Windows does not have; it runs on Linux and macOS")
 	}

@@ -186,6 +186,9 @@ func copyExample(t *testing.T, queue, name string) {
 }
 
 func TestE2E_RelaysToRealSMTPServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	port, sinkDir := startSink(t)
 	dir := spooltest.TempDir(t)
 	cfg := writeConfig(t, dir, fmt.Sprintf(`
@@ -287,6 +290,9 @@ func startQuickstart(t *testing.T) (dir, cfg string, d *runningBinary) {
 }
 
 func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir, _, d := startQuickstart(t)
 	queue := filepath.Join(dir, "queue")
 	spooltest.WaitFor(t, "the queue folder exists", func() bool { _, err := os.Stat(queue); return err == nil })
@@ -311,6 +317,9 @@ func TestE2E_QuickstartCapturesWithoutRelay(t *testing.T) {
 // runs) refuses to start, and the first goes on alone: two runs of one
 // instance would send each other's claimed files again.
 func TestE2E_SecondRunOfOneConfigRefuses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir, cfg, d := startQuickstart(t)
 	spooltest.WaitFor(t, "the first run is relaying", func() bool { return strings.Contains(d.log(), "spoolgate is relaying") })
 	_, stderr, code := spoolgate(t, "run", "--config", cfg)
@@ -329,6 +338,9 @@ func TestE2E_SecondRunOfOneConfigRefuses(t *testing.T) {
 }
 
 func TestE2E_BadConfigRefusesToStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir := spooltest.TempDir(t)
 	cfg := writeConfig(t, dir, "[spool]\nfolder = queue\nbatch = ten\n\n[smtp]\nhost = 127.0.0.1\n\n[message]\nfrom = library@example.org\n")
 	cmd := exec.Command(binary, "run", "--config", cfg)
@@ -350,6 +362,9 @@ func TestE2E_BadConfigRefusesToStart(t *testing.T) {
 }
 
 func TestE2E_Version(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	out, err := exec.Command(binary, "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "spoolgate ") {
 		t.Fatalf("version: %q %v", out, err)

@@ -33,6 +33,9 @@ const plantedSecret = "s3cret-Passw0rd-never-shown"
 // it, the good messages must go, the views must answer, the memory must
 // stay small and the stop must be prompt.
 func TestHostile_QueueWriterPlantsFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	port, sinkDir := startSink(t)
 	dir := spooltest.TempDir(t)
 	secrets := filepath.Join(dir, "secrets")

@@ -17,6 +17,9 @@ import (
 // naming both data folders and the fix; the first goes on alone, and its
 // lock file goes when it stops.
 func TestE2E_SecondInstanceOnQueueFolderRefuses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t)
 	dir, cfg, queue := relayConfig(t, srv.Port(), "")
 	d := startDaemon(t, cfg)
@@ -48,6 +51,9 @@ func TestE2E_SecondInstanceOnQueueFolderRefuses(t *testing.T) {
 // A queue folder whose parent is missing (an unmounted share) stops run
 // with the key and the path, and nothing is created in its place.
 func TestE2E_RunMissingQueueParent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir, cfg, _ := relayConfig(t, freePort(t), "")
 	share := filepath.Join(dir, "share")
 	b, err := os.ReadFile(cfg)

@@ -63,6 +63,9 @@ func TestExplainMissingConfig_OtherErrors(t *testing.T) {
 // The real binary without --config, where the default config does not
 // exist.
 func TestE2E_MissingDefaultConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	def := installer.DefaultConfigPath()
 	if _, err := os.Stat(def); err == nil {
 		t.Skipf("%s exists on this machine", def)

@@ -20,6 +20,9 @@ import (
 // the log saying why. Without its own handler Go would end the process at
 // once.
 func TestE2E_SIGHUPStopsInOrder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir, cfg, d := startQuickstart(t)
 	spooltest.WaitFor(t, "the run is relaying", func() bool { return strings.Contains(d.log(), "spoolgate is relaying") })
 	copyExample(t, filepath.Join(dir, "queue"), "due-soon-en.eml")
@@ -57,6 +60,9 @@ func TestE2E_SIGHUPStopsInOrder(t *testing.T) {
 // Run under nohup (SIGHUP ignored), spoolgate keeps it ignored: a hangup
 // does not stop it, SIGTERM still does.
 func TestE2E_NohupKeepsSIGHUPIgnored(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir := spooltest.TempDir(t)
 	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart.ini"))
 	if err != nil {
@@ -100,6 +106,9 @@ func TestE2E_NohupKeepsSIGHUPIgnored(t *testing.T) {
 // bash, in a copy of the examples with the built binary standing in for
 // go build, and without .ci/run (the whole test suite).
 func TestREADME_QuickStartPastes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}

@@ -23,6 +23,9 @@ import (
 // health says why in the provider's words; no secret reaches the log,
 // the journal, the health record or check's output.
 func TestE2E_OAuthMicrosoftThroughDovecot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	if runtime.GOOS != "linux" {
 		t.Skip("a private Dovecot runs on Linux only")
 	}
@@ -136,6 +139,9 @@ func healthText(t *testing.T, data string) string {
 // refresh-token file that the provider rotates: both send through Dovecot,
 // and the rotated refresh token is written back to its file.
 func TestE2E_OAuthGoogleKeyAndRefreshFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	if runtime.GOOS != "linux" {
 		t.Skip("a private Dovecot runs on Linux only")
 	}

@@ -126,6 +126,9 @@ var deviceLine = regexp.MustCompile(`open (http://\S+) in a browser and enter th
 // flow: the test is the user who opens the page the binary names and
 // enters the code it shows, and only then does the endpoint approve.
 func TestE2E_OAuthLoginMicrosoftDeviceCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	tokens := oauthtest.NewPlain(t)
 	app := tokens.AddMicrosoftApp("deleg@example.org")
 	lg := oauthtest.NewLogin(t, tokens, app.ClientID, "deleg@example.org")
@@ -173,6 +176,9 @@ func TestE2E_OAuthLoginMicrosoftDeviceCode(t *testing.T) {
 // test is the browser that opens the URL the binary prints; the
 // authorize endpoint sends it back to the address the binary listens on.
 func TestE2E_OAuthLoginGoogleLoopback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	tokens := oauthtest.NewPlain(t)
 	cl := tokens.AddClient("user@gmail.test", oauthtest.GoogleScope)
 	lg := oauthtest.NewLogin(t, tokens, cl.ID, "user@gmail.test")

@@ -73,6 +73,9 @@ func checkTokenFile(t *testing.T, path, want, output string) {
 }
 
 func TestOAuthLogin_MicrosoftDeviceCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits seconds on the device-code polling: the full lane runs it (bash .ci/run)")
+	}
 	tokens := oauthtest.NewPlain(t)
 	app := tokens.AddMicrosoftApp("deleg@example.org")
 	lg := oauthtest.NewLogin(t, tokens, app.ClientID, "deleg@example.org")

@@ -80,6 +80,9 @@ const overdueLoans = "\ufeffpatron_id;patron_name;email;notify;language;unit;bar
 // A dry run shows the notices and queues nothing; the run queues them;
 // running it again queues nothing new.
 func TestE2E_Overdue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	cfg, queue := overdueConfig(t, false, overdueLoans)
 	out, errOut, code := spoolgate(t, "overdue", "--config", cfg, "--date", "2020-06-15", "--dry-run")
 	if code != 0 {
@@ -135,6 +138,9 @@ func TestE2E_Overdue(t *testing.T) {
 
 // A missing loans export: exit 1, and the error names the file.
 func TestE2E_Overdue_MissingLoans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	cfg, _ := overdueConfig(t, true, "")
 	out, errOut, code := spoolgate(t, "overdue", "--config", cfg)
 	if code != 1 || !strings.Contains(errOut, "loans.csv") || !strings.Contains(out, "could not be read") {
@@ -146,6 +152,9 @@ func TestE2E_Overdue_MissingLoans(t *testing.T) {
 }
 
 func TestE2E_Overdue_Usage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	cfg, queue := overdueConfig(t, true, overdueLoans)
 	tomorrow := time.Now().AddDate(0, 0, 2).Format(time.DateOnly)
 	for _, args := range [][]string{
@@ -177,6 +186,9 @@ func TestE2E_Overdue_Usage(t *testing.T) {
 // config, as config.Load's errors are: exit 2, naming the file, line and
 // key, and nothing queued.
 func TestE2E_Overdue_BadSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	cfg, queue := overdueConfig(t, true, overdueLoans)
 	data, err := os.ReadFile(cfg)
 	if err != nil {

@@ -11,6 +11,9 @@ import (
 // check, and then every message went .BAD. Now it is a config error:
 // check and run stop at once with exit 2, naming the key.
 func TestPrivacy_FromNameTooLong(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir := spooltest.TempDir(t)
 	cfg := writeConfig(t, dir, "[spool]\nfolder = queue\n\n[smtp]\ncapture = outbox\n\n[message]\nfrom = library@example.org\nfrom_name = "+
 		strings.Repeat("Stadsbiblioteket", 70)+"\n")

@@ -28,6 +28,9 @@ func timed(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // link to /dev/zero: each is a config error (exit 2) at once, naming the
 // file or the key, and nothing waits or reads the device.
 func TestPrivacy_ConfigAndSecretFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir := spooltest.TempDir(t)
 	good := writeConfig(t, dir, "[spool]\nfolder = queue\n\n[smtp]\ncapture = outbox\n\n[message]\nfrom = library@example.org\n")
 	link := filepath.Join(spooltest.TempDir(t), "spoolgate.ini")
@@ -65,6 +68,9 @@ func TestPrivacy_ConfigAndSecretFiles(t *testing.T) {
 // that is a link to /dev/zero, to kill it. spoolgate overdue now stops at
 // once (exit 1, the export cannot be read), naming the file and the key.
 func TestPrivacy_HostileLoansExport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	for name, make := range map[string]func(string) error{
 		"fifo":          func(p string) error { return syscall.Mkfifo(p, 0o600) },
 		"dev-zero-link": func(p string) error { return os.Symlink("/dev/zero", p) },

@@ -218,6 +218,9 @@ func clockText(t time.Time) string {
 // A running spoolgate whose relay demands a login holds the queue and
 // records the relay unavailable; queue and status say so while it runs.
 func TestE2E_QueueHealth_RelayRequiresLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	refusal := "Authentication required"
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.At(smtptest.StageMail, smtptest.Refuse(530, [3]int{5, 7, 0}, refusal))))
 	dir, cfg, queue := relayConfig(t, srv.Port(), "")

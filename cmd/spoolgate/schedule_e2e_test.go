@@ -18,6 +18,9 @@ import (
 // notices and the daily log reach a real SMTP server, and a restart queues
 // nothing twice.
 func TestE2E_MorningScanAndDailyLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	port, sinkDir := startSink(t)
 	dir := spooltest.TempDir(t)
 	today := time.Now().UTC()

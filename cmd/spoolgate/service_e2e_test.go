@@ -122,6 +122,9 @@ func numbered(n int) []byte {
 }
 
 func TestE2E_UnderSupervisor_StopLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	port, sinkDir := startSink(t)
 	dir := spooltest.TempDir(t)
 	cfg := writeConfig(t, dir, fmt.Sprintf(`
@@ -266,6 +269,9 @@ from = library@example.org
 }
 
 func TestE2E_UnderSupervisor_BadConfigFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir := spooltest.TempDir(t)
 	cfg := writeConfig(t, dir, "[spool]\nfolder = queue\nbatch = ten\n\n[smtp]\nhost = 127.0.0.1\n\n[message]\nfrom = library@example.org\n")
 	s := startSupervised(t, cfg, true)

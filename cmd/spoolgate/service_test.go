@@ -42,6 +42,9 @@ func spoolgateIn(t *testing.T, dir string, args ...string) (code int, stdout, st
 // A broken config is refused before anything happens: no account, no
 // folder, no service, nothing in the working folder.
 func TestInstall_RefusesABrokenConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	site := spooltest.TempDir(t)
 	writeConfig(t, site, "[spool]\nfolder = queue\nbatch = ten\n[smtp]\nhost = mail.example.org\n[message]\nfrom = library@example.org\n")
 	cwd := spooltest.TempDir(t)
@@ -62,6 +65,9 @@ func TestInstall_RefusesABrokenConfig(t *testing.T) {
 }
 
 func TestInstall_RefusesBadFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	cwd := spooltest.TempDir(t)
 	code, _, stderr := spoolgateIn(t, cwd, "install", "--no-such-flag")
 	if code != 2 || !strings.Contains(stderr, "no-such-flag") {
@@ -72,6 +78,9 @@ func TestInstall_RefusesBadFlags(t *testing.T) {
 // The tests never install a service, so here it is not installed: status
 // says so with exit code 4, and still shows the queue.
 func TestStatus_NotInstalledShowsTheQueue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	site := spooltest.TempDir(t)
 	cfg := writeConfig(t, site, "[spool]\nfolder = queue\n[smtp]\ncapture = outbox\n[message]\nfrom = library@example.org\n")
 
@@ -104,6 +113,9 @@ func TestStatus_NotInstalledShowsTheQueue(t *testing.T) {
 // status --json is the console's /api/status document: the same facts
 // as the text, and the same exit code.
 func TestStatus_JSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	site := spooltest.TempDir(t)
 	cfg := writeConfig(t, site, "[spool]\nfolder = queue\n[smtp]\ncapture = outbox\n[message]\nfrom = library@example.org\n")
 	queue := filepath.Join(site, "queue")
@@ -128,6 +140,9 @@ func TestStatus_JSON(t *testing.T) {
 }
 
 func TestStatus_BrokenConfigExits2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	site := spooltest.TempDir(t)
 	cfg := writeConfig(t, site, "[spool]\nfolder = queue\nsettle = soon\n[smtp]\ncapture = outbox\n[message]\nfrom = library@example.org\n")
 	code, stdout, stderr := spoolgateIn(t, site, "status", "--config", cfg)
@@ -138,6 +153,9 @@ func TestStatus_BrokenConfigExits2(t *testing.T) {
 
 // Controlling a service that is not there fails and says why.
 func TestControl_NotInstalled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	cwd := spooltest.TempDir(t)
 	for _, c := range []string{"start", "stop", "restart", "uninstall"} {
 		code, stdout, stderr := spoolgateIn(t, cwd, c)
@@ -154,6 +172,9 @@ func TestControl_NotInstalled(t *testing.T) {
 // is running (exit 0), though the service is not; once it has stopped,
 // status says it is not.
 func TestStatus_SeesAForegroundRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	dir, cfg, d := startQuickstart(t)
 	spooltest.WaitFor(t, "the run is relaying", func() bool { return strings.Contains(d.log(), "spoolgate is relaying") })
 	code, stdout, stderr := spoolgateIn(t, dir, "status", "--config", cfg)
@@ -177,6 +198,9 @@ func TestStatus_SeesAForegroundRun(t *testing.T) {
 // status never creates the instance lock: made by root before the service
 // first ran, it would lock the service's account out.
 func TestStatus_DoesNotCreateTheLock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary end to end: the full lane runs it (bash .ci/run)")
+	}
 	site := spooltest.TempDir(t)
 	cfg := writeConfig(t, site, "[spool]\nfolder = queue\ndata = data\ninstance = one\n[smtp]\ncapture = outbox\n[message]\nfrom = library@example.org\n")
 	if err := os.MkdirAll(filepath.Join(site, "data"), 0o755); err != nil {

@@ -54,6 +54,9 @@ func TestHelperCrashPass(t *testing.T) {
 // again until it ends, records every report of every mail exactly once,
 // and in the end every mail has left INBOX for one folder, none twice.
 func TestPass_Crash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	cfg := testConfig(t, s)
 	j := openJournal(t, cfg)

@@ -89,6 +89,9 @@ func journalSent(t *testing.T, j *journal.Journal, key, messageID string, to []s
 // matched, each recipient's outcome and class in the journal, and the
 // folder it went to.
 func TestPass_Fixtures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	cfg := testConfig(t, s)
 	j := openJournal(t, cfg)

@@ -15,6 +15,9 @@ import (
 // TestRun_LoginRefusedOnce: the service's loop logs a refused login as an
 // error once, not at every tick.
 func TestRun_LoginRefusedOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	cfg := testConfig(t, s)
 	cfg.Bounces.Every = 200 * time.Millisecond

@@ -49,6 +49,9 @@ func sendNotice(t *testing.T, p *smtptest.PostfixDSN, cfg *config.Config, file s
 // spoolgate/processed; a second Pass, and the same DSN delivered again,
 // count nothing twice.
 func TestPass_PostfixDSN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	p := smtptest.StartPostfixDSN(t, s)
 	cfg := testConfig(t, s)

@@ -35,6 +35,9 @@ func oauthStep(out Server, name string) *Step {
 // Dovecot; the transcript never shows the token, the XOAUTH2 string or
 // the client secret.
 func TestCheck_OAuthAgainstDovecot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	tokens := oauthtest.NewPlain(t)
 	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: tokens.Issuer(), Key: tokens.HMACKey})
 	app := tokens.AddMicrosoftApp("library@example.org")

@@ -106,6 +106,9 @@ func decode(t *testing.T, what string, b []byte, v any) {
 // /api/sent and the recipients of sent --json. A token of the librarian
 // role works for them; nothing shows the relay's password.
 func TestAPI_SameAsCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	t.Parallel()
 	l := refused(t)
 	l.drop(t, "welcome.eml", "reader@example.net", "Welcome to the library")

@@ -29,6 +29,9 @@ import (
 // SPOOLGATE_SCREENSHOTS=1 it saves docs/screenshots/queue.png and
 // sent.png.
 func TestBrowser_QueueRetryAndSent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives chromium: the full lane runs it (bash .ci/run)")
+	}
 	exe := chromium(t)
 	const patron = "patron@example.net"
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.AtRcpt(patron, smtptest.Refuse(550, [3]int{5, 1, 1}, "no such user here"))))

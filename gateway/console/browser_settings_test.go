@@ -20,6 +20,9 @@ import (
 // applied (the engine restarts on the saved file) and the admin stays
 // signed in.
 func TestBrowser_Settings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives chromium: the full lane runs it (bash .ci/run)")
+	}
 	exe := chromium(t)
 	cfg, addr := browserSite(t)
 	e, err := daemon.NewEngine(cfg.File, cfg, slog.New(slog.DiscardHandler))

@@ -89,6 +89,9 @@ func browserSite(t *testing.T) (*config.Config, string) {
 // the form, read the overview (the message sent counted), switch to
 // Swedish, sign out.
 func TestBrowser_Overview(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives chromium: the full lane runs it (bash .ci/run)")
+	}
 	exe := chromium(t)
 	cfg, addr := browserSite(t)
 	g, err := daemon.New(cfg, slog.New(slog.DiscardHandler))

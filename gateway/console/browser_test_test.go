@@ -45,6 +45,9 @@ func browserCtx(t *testing.T, exe string, d time.Duration) context.Context {
 // with the queue id of a real Postfix, which logs it delivered to the
 // address under that id.
 func TestBrowser_TestMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives chromium: the full lane runs it (bash .ci/run)")
+	}
 	exe := chromium(t)
 	pf := smtptest.StartPostfix(t, smtptest.PostfixOptions{})
 	cfg, addr := browserSite(t)

@@ -96,6 +96,9 @@ func waitReached(t *testing.T, reached <-chan struct{}) {
 // ends the attempt, well within the stop's bound (timeout + 10 s), and the
 // message is deferred, not lost and not sent.
 func TestForeground_StopWithMessageStuckInData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv, reached := stallAtData(t)
 	cfgPath, queue := site(t, srv, "2s")
 	stderr := &spooltest.Buffer{}
@@ -133,6 +136,9 @@ func TestForeground_StopWithMessageStuckInData(t *testing.T) {
 // leaves the message claimed in the queue folder, where the next start
 // finds it. (The bound is 1 s here, against an answer time-out of 5 s.)
 func TestForeground_StopIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv, reached := stallAtData(t)
 	cfgPath, queue := site(t, srv, "5s")
 	stderr := &spooltest.Buffer{}

@@ -496,6 +496,9 @@ func dumpJournal(t *testing.T, path string) map[string][]string {
 
 // The rows emitBench writes are the rows the writer writes.
 func TestBenchData_MatchesWriter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	const n = 3000 // a twelfth of a month: every scenario turns up
 	f := newFixture(t, options{})
 	clk := &clock{}

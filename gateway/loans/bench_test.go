@@ -76,6 +76,9 @@ func peakHeap(tb testing.TB, path string) (peak, allocated uint64) {
 // The bound, which does not depend on the machine's speed: reading
 // 100,000 loans keeps the heap well under 100 MB.
 func TestRead100k_Memory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	path := writeBigExport(t, 100000)
 	peak, total := peakHeap(t, path)
 	t.Logf("peak heap %.1f MB, allocated %.1f MB", float64(peak)/(1<<20), float64(total)/(1<<20))

@@ -33,6 +33,9 @@ var dsnFiles = map[string]string{
 // another (452 4.2.2); Postfix itself writes the DSNs to the return path
 // and delivers them over LMTP into Dovecot, where Box.Fetch reads them.
 func TestPostfixDSN_EndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	p := smtptest.StartPostfixDSN(t, s)
 	msg := "From: Library <" + smtptest.DSNReturnPath + ">\r\n" +

@@ -55,6 +55,9 @@ func message(n int) []byte {
 }
 
 func TestOpen_ImplicitTLSAndStartTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	s.Append(t, "INBOX", message(1))
 	for _, sec := range []config.Security{config.SecurityTLS, config.SecurityStartTLS} {
@@ -79,6 +82,9 @@ func TestOpen_ImplicitTLSAndStartTLS(t *testing.T) {
 }
 
 func TestOpen_WrongPassword(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	for _, sec := range []config.Security{config.SecurityTLS, config.SecurityStartTLS} {
 		srv := bounceServer(s, sec)
@@ -101,6 +107,9 @@ func TestOpen_WrongPassword(t *testing.T) {
 }
 
 func TestOpen_UntrustedCertificate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	other := smtptest.NewTLSCerts(t)
 	for _, sec := range []config.Security{config.SecurityTLS, config.SecurityStartTLS} {
@@ -129,6 +138,9 @@ func TestOpen_NoneOnlyToLoopback(t *testing.T) {
 }
 
 func TestOpen_MissingFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	_, err := mailbox.Open(context.Background(), bounceServer(s, config.SecurityTLS), "Bounces", testLog(t))
 	if !errors.Is(err, mailbox.ErrNoFolder) || !mailbox.IsPermanent(err) || !strings.Contains(err.Error(), "[bounces] folder") {
@@ -137,6 +149,9 @@ func TestOpen_MissingFolder(t *testing.T) {
 }
 
 func TestFetch_OldestFirstAndUnseen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	var uids []uint32
 	for i := 1; i <= 3; i++ {
@@ -175,6 +190,9 @@ func TestFetch_OldestFirstAndUnseen(t *testing.T) {
 }
 
 func TestFetch_TooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	big := append(message(1), []byte(strings.Repeat("x", 5000)+"\r\n")...)
 	bigUID := s.Append(t, "INBOX", big)
@@ -200,6 +218,9 @@ func TestFetch_TooLarge(t *testing.T) {
 }
 
 func TestMove(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := smtptest.StartDovecotIMAP(t)
 	u1 := s.Append(t, "INBOX", message(1))
 	u2 := s.Append(t, "INBOX", message(2))

@@ -29,6 +29,9 @@ func oauthServer(s *smtptest.IMAPServer, sec config.Security, app oauthtest.Micr
 // by Dovecot itself; and a token Dovecot refuses is a permanent refused
 // login that says what to check, without the token.
 func TestOpen_OAuth2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	tokens := oauthtest.NewPlain(t)
 	s := smtptest.StartDovecotIMAP(t, smtptest.IMAPOptions{Issuer: tokens.Issuer(), Key: tokens.HMACKey})
 	s.Append(t, "INBOX", message(1))

@@ -41,6 +41,9 @@ func TestLogin_DeviceCodeURL(t *testing.T) {
 }
 
 func TestLogin_DeviceCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	old := slowDownStep
 	slowDownStep = time.Second
 	t.Cleanup(func() { slowDownStep = old })
@@ -86,6 +89,9 @@ func TestLogin_DeviceCode(t *testing.T) {
 }
 
 func TestLogin_DeviceCodeExpires(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	tokens := oauthtest.NewPlain(t)
 	lg := oauthtest.NewLogin(t, tokens, "client", "deleg@example.org")
 	lg.SetDevice(1000, false, 1, 3)

@@ -104,6 +104,9 @@ func BenchmarkScan100k(b *testing.B) {
 
 // The generated export is what the benchmark claims.
 func TestWriteBigExport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	cfg := bigConfig(t)
 	triggered := writeBigExport(t, cfg, 100000)
 	if triggered < 9000 || triggered > 11000 {

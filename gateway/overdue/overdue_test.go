@@ -551,6 +551,9 @@ func TestScan_CrashStalePending(t *testing.T) {
 // Two scans at once (the daily scan and a manual run) queue each notice
 // once between them.
 func TestScan_Concurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	cfg := testConfig(t)
 	var rows []row
 	for p := range 300 {

@@ -60,6 +60,9 @@ func TestConnect_EndlessEHLO(t *testing.T) {
 // A greeting trickled one byte every 500 ms is given up after timeout
 // (2 s), not a read time-out after each byte.
 func TestConnect_TrickledGreeting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithGreetingTrickle(500*time.Millisecond))
 	head := serverFor("trickle", srv)
 	head.Timeout = 2 * time.Second
@@ -80,6 +83,9 @@ func TestConnect_TrickledGreeting(t *testing.T) {
 // The TLS handshake of security = tls is bounded as a whole by timeout: a
 // server that trickles its handshake one byte every 200 ms is given up.
 func TestConnect_TrickledTLSHandshake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	certs := smtptest.NewTLSCerts(t)
 	srv := smtptest.NewServer(t, smtptest.WithImplicitTLS(certs.Server), smtptest.WithGreetingTrickle(200*time.Millisecond))
 	head := tlsServer("smtps", srv, config.SecurityTLS, certs)
@@ -101,6 +107,9 @@ func TestConnect_TrickledTLSHandshake(t *testing.T) {
 // LOGIN's two steps within timeout (2 s), but takes longer than timeout
 // for both, is given up after timeout.
 func TestAuth_SlowExchangeBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	const step = 1400 * time.Millisecond
 	var raw *smtptest.RawServer
 	raw = smtptest.NewRawServer(t, func(c net.Conn) {
@@ -155,6 +164,9 @@ func TestAuth_SlowExchangeBounded(t *testing.T) {
 // given up after timeout (2 s), with and without PIPELINING; the message
 // stays queued (a temporary error).
 func TestSend_TrickledReply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	for _, stage := range []smtptest.Stage{smtptest.StageRcpt, smtptest.StageData} {
 		for _, on := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/pipelining=%v", stage, on), func(t *testing.T) {
@@ -187,6 +199,9 @@ func TestSend_TrickledReply(t *testing.T) {
 // is awaited: a relay that takes most of timeout for each of several
 // recipients is not given up.
 func TestSend_PipelinedRepliesEachWithinTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.Delay(smtptest.StageRcpt, 700*time.Millisecond)))
 	head := serverFor("slow", srv)
 	head.Timeout = time.Second

@@ -42,6 +42,9 @@ func ehloRefused(t *testing.T) *smtptest.RawServer {
 }
 
 func TestConnect_FailsOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	for _, tc := range []struct {
 		name  string
 		first func(t *testing.T) *config.Server

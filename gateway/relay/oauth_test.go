@@ -98,6 +98,9 @@ func noSecrets(t *testing.T, outputs []string, secrets ...string) {
 // STARTTLS, checked by Dovecot; the token is fetched once and shared by
 // the next session.
 func TestOAuth_MicrosoftClientCredentials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	r := newOAuthRig(t)
 	app := r.tokens.AddMicrosoftApp("library@example.org")
 	srv := r.server("library@example.org", microsoftOAuth(app))
@@ -131,6 +134,9 @@ func TestOAuth_MicrosoftClientCredentials(t *testing.T) {
 
 // Google Workspace: a service account's JWT-bearer grant.
 func TestOAuth_GoogleServiceAccount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	r := newOAuthRig(t)
 	sa := r.tokens.AddServiceAccount(oauthtest.GoogleScope)
 	srv := r.server("library@example.org", config.OAuth{Provider: config.ProviderGoogle, KeyJSON: sa.KeyJSON})
@@ -147,6 +153,9 @@ func TestOAuth_GoogleServiceAccount(t *testing.T) {
 // A refresh-token sign-in: the token is used, and the rotated refresh
 // token is written back to the file.
 func TestOAuth_RefreshTokenFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	r := newOAuthRig(t)
 	app := r.tokens.AddMicrosoftApp("library@example.org")
 	file := filepath.Join(spooltest.TempDir(t), "refresh-token")
@@ -174,6 +183,9 @@ func TestOAuth_RefreshTokenFile(t *testing.T) {
 // A token that expires between two messages: the second session gets a
 // new one, and Dovecot (which checks exp) takes it.
 func TestOAuth_TokenExpiresMidRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	r := newOAuthRig(t)
 	r.tokens.SetLifetime(2 * time.Second)
 	app := r.tokens.AddMicrosoftApp("library@example.org")
@@ -195,6 +207,9 @@ func TestOAuth_TokenExpiresMidRun(t *testing.T) {
 // The token endpoint down, and a wrong client secret: the failure is
 // temporary, holds the queue, and says what the provider said.
 func TestOAuth_TokenFailuresHoldTheQueue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	r := newOAuthRig(t)
 	app := r.tokens.AddMicrosoftApp("library@example.org")
 
@@ -254,6 +269,9 @@ func oauthFailure(t *testing.T, err error, want cause.Cause) *Error {
 // that does not exist) has its own cause too, and one that is no
 // *oauth.Error (settings New refuses) is oauth-failed.
 func TestOAuth_TokenFailureCauses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	r := newOAuthRig(t)
 	app := r.tokens.AddMicrosoftApp("library@example.org")
 	var log lockedBuffer
@@ -274,6 +292,9 @@ func TestOAuth_TokenFailureCauses(t *testing.T) {
 // A 535 to a token that has worked (here: the relay now wants another
 // issuer, as after a key rotation) gets one forced refresh and one retry.
 func TestOAuth_ForcedRefreshAfter535(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	r := newOAuthRig(t)
 	app := r.tokens.AddMicrosoftApp("library@example.org")
 	srv := r.server("library@example.org", microsoftOAuth(app))
@@ -329,6 +350,9 @@ func TestOAuth_NoMechanismNoTLS(t *testing.T) {
 
 // A server that offers only OAUTHBEARER gets OAUTHBEARER.
 func TestOAuth_OAuthBearerOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := oauthtest.NewPlain(t)
 	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: s.Issuer(), Key: s.HMACKey,
 		Settings: map[string]string{"auth_mechanisms": "oauthbearer"}})
@@ -347,6 +371,9 @@ func TestOAuth_OAuthBearerOnly(t *testing.T) {
 // A 535 to a token that never worked is not retried at once, but the
 // token is forgotten: the next connection fetches a new one.
 func TestOAuth_RefusedNewTokenIsForgotten(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := oauthtest.NewPlain(t)
 	iss := s.URL + "/later/"
 	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: iss, Key: s.HMACKey})
@@ -386,6 +413,9 @@ func TestOAuth_RefusedNewTokenIsForgotten(t *testing.T) {
 // JSON; Dovecot 2.3 sends {"status":"invalid_token"} alone) is in the
 // reply beside the final 535, and the token is not.
 func TestOAuth_OAuthBearerRefusedChallenge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := oauthtest.NewPlain(t)
 	d := smtptest.StartDovecot(t, smtptest.DovecotOptions{Issuer: s.URL + "/other/", Key: s.HMACKey,
 		Settings: map[string]string{"auth_mechanisms": "oauthbearer"}})

@@ -65,6 +65,9 @@ func (m *mailLines) last() string {
 // next hop, which lacks SMTPUTF8. Now it goes RFC 2047-encoded, without
 // SMTPUTF8, and reaches the next hop.
 func TestPostfix_UTF8SubjectReachesNextHopWithoutSMTPUTF8(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	p := smtptest.StartPostfix(t, smtptest.PostfixOptions{})
 	const subject = "Påminnelse om lån – Grüße"
 	eachWay(t, func(t *testing.T, pipelining bool) {
@@ -116,6 +119,9 @@ func TestPostfix_UTF8SubjectReachesNextHopWithoutSMTPUTF8(t *testing.T) {
 // With session_messages = 2, five messages reach Postfix over three
 // connections, each ended with QUIT.
 func TestPostfix_SessionMessages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	p := smtptest.StartPostfix(t, smtptest.PostfixOptions{})
 	before := 0
 	eachWay(t, func(t *testing.T, pipelining bool) {
@@ -147,6 +153,9 @@ func TestPostfix_SessionMessages(t *testing.T) {
 // Session, goes through, because the Session reconnects first (the old
 // connection's smtpd keeps the old map).
 func TestPostfix_RecipientsAndReloadedAccessMap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	eachWay(t, func(t *testing.T, pipelining bool) {
 		p := smtptest.StartPostfix(t, smtptest.PostfixOptions{Access: map[string]string{
 			"gone@example.org":  "550 5.1.1 User unknown",
@@ -188,6 +197,9 @@ func TestPostfix_RecipientsAndReloadedAccessMap(t *testing.T) {
 // A message larger than Postfix's message_size_limit is refused before
 // MAIL, naming the limit.
 func TestPostfix_TooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	p := smtptest.StartPostfix(t, smtptest.PostfixOptions{MessageSizeLimit: 1 << 20})
 	s := newSession(t, postfixServer(p, true))
 	d := delivery("big")

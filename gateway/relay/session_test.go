@@ -371,6 +371,9 @@ func TestSend_CutAfterData(t *testing.T) {
 }
 
 func TestSend_StalledServerTimesOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	for _, stage := range []smtptest.Stage{smtptest.StageRcpt, smtptest.StageData} {
 		t.Run(string(stage), func(t *testing.T) {
 			srv := smtptest.NewServer(t, smtptest.WithFault(smtptest.Stall(stage)))
@@ -607,6 +610,9 @@ func stopsReadingInData(t *testing.T) *smtptest.RawServer {
 }
 
 func TestSend_ServerStopsReadingData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	raw := stopsReadingInData(t)
 	head := serverFor("smtp", raw)
 	head.Timeout = time.Second
@@ -629,6 +635,9 @@ func TestSend_ServerStopsReadingData(t *testing.T) {
 // TestSend_OneCommandAtATime runs the tests of Send with pipelining = false,
 // as for a relay that does not offer PIPELINING or mishandles it.
 func TestSend_OneCommandAtATime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time-outs and files: the full lane runs it (bash .ci/run)")
+	}
 	pipelining = false
 	defer func() { pipelining = true }()
 	for _, tc := range []struct {

@@ -158,6 +158,9 @@ func startTestDovecot(t *testing.T) *Dovecot {
 // TestDovecot_XOAUTH2 logs in with a good token, sends a message through
 // Dovecot to the sink, and checks the envelope that arrived.
 func TestDovecot_XOAUTH2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	d := startTestDovecot(t)
 	c := dialDovecotTLS(t, d)
 	a := &oauthClient{mech: "XOAUTH2", user: dovecotMailbox, token: signHS256(t, d.Key, goodClaims(dovecotMailbox))}
@@ -188,6 +191,9 @@ func TestDovecot_XOAUTH2(t *testing.T) {
 
 // TestDovecot_OAUTHBEARER logs in with go-sasl's OAUTHBEARER client.
 func TestDovecot_OAUTHBEARER(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	d := startTestDovecot(t)
 	c := dialDovecotTLS(t, d)
 	host, port := d.Host(), d.Port()
@@ -231,6 +237,9 @@ var challenges = map[string]map[string]string{
 // client answers it. The replies are the same whatever the cause; only
 // Dovecot's log tells the causes apart, and the test checks that too.
 func TestDovecot_RefusedTokens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	d := startTestDovecot(t)
 	expired := goodClaims(dovecotMailbox)
 	expired["iat"] = time.Now().Add(-2 * time.Hour).Unix()
@@ -325,6 +334,9 @@ func TestDovecot_RefusedTokens(t *testing.T) {
 // "530 5.7.0 TLS required." (That holds because Dovecot listens on
 // 127.0.0.2 while the client comes from 127.0.0.1; see DovecotHost.)
 func TestDovecot_NoAuthBeforeTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	d := startTestDovecot(t)
 	c := dialDovecot(t, d)
 	if ok, _ := c.Extension("STARTTLS"); !ok {
@@ -349,6 +361,9 @@ func TestDovecot_NoAuthBeforeTLS(t *testing.T) {
 // TestDovecot_Stop checks that Stop takes the server away and leaves no
 // process of the instance behind.
 func TestDovecot_Stop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	d := startTestDovecot(t)
 	if len(d.processes()) == 0 {
 		t.Fatalf("no processes titled %s/...", d.instance)
@@ -371,6 +386,9 @@ func TestDovecot_Stop(t *testing.T) {
 // failed: Local validation failed: No username returned" as an error. A
 // client must take this 454 as temporary, not as a bad token.
 func TestDovecot_TokenWithoutEmail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	d := startTestDovecot(t)
 	claims := goodClaims(dovecotMailbox)
 	delete(claims, "email")

@@ -6,6 +6,9 @@ import (
 )
 
 func TestDovecotIMAP_AppendList(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := StartDovecotIMAP(t)
 	if l := s.List(t, "INBOX"); len(l) != 0 {
 		t.Fatalf("a new INBOX holds %d messages", len(l))

@@ -61,6 +61,9 @@ func dialPostfix(t *testing.T, p *Postfix) *smtp.Client {
 // Postfix relays what it accepts to the sink, logs each session, and
 // leaves no process and no folder behind.
 func TestPostfix_Relays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	var etc, dir string
 	t.Run("instance", func(t *testing.T) {
 		p := StartPostfix(t, PostfixOptions{})
@@ -101,6 +104,9 @@ func TestPostfix_Relays(t *testing.T) {
 // The access map gives each recipient its reply; a new map, after a
 // reload, holds for new connections while an open one keeps the old.
 func TestPostfix_Access(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	p := StartPostfix(t, PostfixOptions{Access: map[string]string{
 		"gone@example.org":    "550 5.1.1 User unknown",
 		"later@example.org":   "DEFER",
@@ -160,6 +166,9 @@ func replyOf(err error) string {
 // it, and bounces it because its next hop does not offer SMTPUTF8. The
 // same text RFC 2047-encoded, without SMTPUTF8, goes through.
 func TestPostfix_NextHopWithoutSMTPUTF8(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	p := StartPostfix(t, PostfixOptions{})
 	c := dialPostfix(t, p)
 	raw := "From: a@example.org\r\nTo: b@example.org\r\nSubject: Påminnelse om lån\r\n\r\nHej.\r\n"

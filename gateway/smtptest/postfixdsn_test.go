@@ -25,6 +25,9 @@ func sendVia(t *testing.T, addr string, msg string, rcpts ...string) {
 }
 
 func TestPostfixDSN_HardBounceIntoIMAP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Postfix: the full lane runs it (bash .ci/run)")
+	}
 	imap := StartDovecotIMAP(t)
 	p := StartPostfixDSN(t, imap)
 	msg := "From: Library <" + DSNReturnPath + ">\r\nTo: " + DSNUnknown + "\r\nSubject: Overdue\r\nMessage-ID: <rig-1@library.example>\r\n\r\nPlease return the book.\r\n"

@@ -24,6 +24,9 @@ import (
 // the harness's oauth2.conf and key file say what DovecotConf and
 // WriteDovecotKeys write.
 func TestDovecot_AcceptsTheTokens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
 	s := New(t)
 	d := startDovecot(t, s)
 	keys := filepath.Join(d.d.Dir, "keys")
