@@ -9,7 +9,7 @@
 // .BAD.txt reason beside it), or still queued (waiting, or .deferred for a
 // retry). A file is removed only after the relay accepted it and the journal
 // committed that; so a crash can cause a message to be sent twice only in the
-// short window between the relay's reply to DATA and that commit (the README
+// short window between the relay's reply to DATA and that commit (docs/design.md
 // says so). A crash never loses a file.
 //
 // The rate: never more than Batch messages accepted by the relay in any

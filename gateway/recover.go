@@ -18,7 +18,7 @@ import (
 // goes back to the queue under its original name. (The attempt is queued
 // for the journal before the relay gets DATA but not waited for, so a
 // kill just after DATA can leave a sent message with no attempt recorded:
-// it is sent again, as in the window the README describes.)
+// it is sent again, as in the window docs/design.md describes.)
 func (g *Gateway) recover() error {
 	snap, err := g.spool.Scan(1)
 	if err != nil {

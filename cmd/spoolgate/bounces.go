@@ -47,7 +47,7 @@ func cmdBounces(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if forget == "" && cfg.Bounces.IMAP.Host == "" {
-		return &exitError{2, fmt.Errorf("bounces: %s has no [bounces] imap: set the bounce mailbox there (see [bounces] in the README)", cfg.File)}
+		return &exitError{2, fmt.Errorf("bounces: %s has no [bounces] imap: set the bounce mailbox there (see the bounce mailbox in docs/admin.md)", cfg.File)}
 	}
 	j, err := openJournal(cfg, stderr, ", so nothing it sent can have bounced")
 	if err != nil {

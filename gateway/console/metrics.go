@@ -80,7 +80,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // queue from a scan of the folder (as status and queue scan it), each
 // relay chain from the gateway's health tracker, the outcomes and token
 // errors from the gateway's counts since it started, and the last send
-// from the journal. The README lists the metrics (see Metrics).
+// from the journal. docs/console.md lists the metrics (see Metrics).
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	s.metricSet().WritePrometheus(&buf)

@@ -1,6 +1,6 @@
 // Package message reads one queued message file and prepares it for relay.
 //
-// The contract (the README's "message-file contract" is the long form):
+// The contract (docs/ils.md, "The message-file contract", is the long form):
 //   - Recipients come from X-Receiver lines when present, else To, Cc and Bcc.
 //   - The envelope sender is X-Sender when present, else Options.ReturnPath,
 //     else Options.From.
