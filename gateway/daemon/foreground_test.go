@@ -176,6 +176,17 @@ func TestForeground_StopIsBounded(t *testing.T) {
 	spooltest.WaitFor(t, "the abandoned attempt to end with the message deferred", func() bool {
 		return len(queueFiles(queue, spool.SuffixDeferred)) == 1
 	})
+	// The abandoned run then stops and closes its journal: wait for it,
+	// so that the test folder can be removed (on Windows an open file
+	// cannot be).
+	spooltest.WaitFor(t, "the abandoned run to stop", func() bool { return strings.Contains(stderr.String(), "msg=stopped") })
+	db := filepath.Join(filepath.Dir(queue), "data", "journal.db")
+	spooltest.WaitFor(t, "the abandoned run to close its journal", func() bool {
+		if os.Rename(db, db+".closed") != nil {
+			return false
+		}
+		return os.Rename(db+".closed", db) == nil
+	})
 	spooltest.WaitFor(t, "the abandoned gateway to close the journal", func() bool {
 		return strings.Contains(stderr.String(), "msg=stopped")
 	})
