@@ -184,6 +184,12 @@ func Retry(cfg *config.Config, j *journal.Journal, b BadFile) (Retried, error) {
 		out.Key = b.Reason.Key
 	}
 	if out.Key != "" && j != nil {
+		// What the gateway recorded when it set the file aside may still
+		// be on its way to the journal (the reason file is written
+		// first): commit it before reading the message's state.
+		committed := make(chan struct{})
+		j.Then(func(error) { close(committed) })
+		<-committed
 		st, err := j.State(out.Key)
 		if err != nil {
 			return out, err
