@@ -137,11 +137,14 @@ func TestRun_GivesUpAfterRetryFor(t *testing.T) {
 	cfg.Spool.RetryFor = 2 * time.Second
 	start(t, cfg)
 	drop(t, cfg, "late.tmp", msg("a@example.net", "late"))
-	waitFor(t, "late.BAD.txt exists", func() bool {
-		_, err := os.Stat(filepath.Join(cfg.Spool.Folder, "late.BAD.txt"))
-		return err == nil
+	// Read until it can be read: on Windows a file being put in place
+	// may refuse a reader for a moment.
+	var b []byte
+	waitFor(t, "late.BAD.txt with its reason", func() bool {
+		var err error
+		b, err = os.ReadFile(filepath.Join(cfg.Spool.Folder, "late.BAD.txt"))
+		return err == nil && len(b) > 0
 	})
-	b, _ := os.ReadFile(filepath.Join(cfg.Spool.Folder, "late.BAD.txt"))
 	if !strings.Contains(string(b), "retry_for") || !strings.Contains(string(b), "greylisted") {
 		t.Fatalf("reason:\n%s", b)
 	}

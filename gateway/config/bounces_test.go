@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func TestLoad_BouncesDefaults(t *testing.T) {
 		"password_file = bounce-password\nfolder = Bounces\nevery = 10m\nsuppress = true\nsuppress_days = 14\n", "bounce-password", "s3cret\n")
 	b = c.Bounces
 	if !b.Enabled || b.IMAP.Host != "mail.example.org" || b.IMAP.Port != 993 || b.IMAP.Password != "s3cret" ||
-		b.IMAP.PasswordFile != dir+"/bounce-password" || b.Folder != "Bounces" || b.Every != 10*time.Minute || !b.Suppress || b.SuppressDays != 14 {
+		b.IMAP.PasswordFile != filepath.Join(dir, "bounce-password") || b.Folder != "Bounces" || b.Every != 10*time.Minute || !b.Suppress || b.SuppressDays != 14 {
 		t.Errorf("set: %+v %+v", b, b.IMAP)
 	}
 	c, _ = mustLoad(t, bouncesBase+"[bounces]\nenabled = true\nimap = 127.0.0.1:1143\nsecurity = none\nusername = b\npassword = p\n")
