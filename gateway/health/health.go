@@ -290,8 +290,24 @@ func (t *Tracker) writeLocked() error {
 	t.rec.Updated = t.now()
 	b, err := json.MarshalIndent(&t.rec, "", "  ")
 	if err == nil {
-		err = spool.WriteFile(t.dir, FileName(t.instance), append(b, '\n'), 0o640)
+		// On Windows a reader (spoolgate status, queue, the console)
+		// holding the record open makes the replacing rename fail for
+		// that moment: try again a few times, briefly, before giving up.
+		for try := 0; ; try++ {
+			err = spool.WriteFile(t.dir, FileName(t.instance), append(b, '\n'), 0o640)
+			if err == nil || try == writeTries-1 {
+				break
+			}
+			time.Sleep(writeRetry)
+		}
 	}
 	t.err = err
 	return err
 }
+
+// A record that cannot be replaced (a reader holds it open, on Windows)
+// is tried again writeTries times, writeRetry apart.
+const (
+	writeTries = 10
+	writeRetry = 20 * time.Millisecond
+)
