@@ -581,7 +581,9 @@ func (p *parser) build(m *Message) error {
 		if f.kind.address() {
 			var nonASCII bool
 			enc, nonASCII = encodeAddressHeader(unfold(v))
-			if nonASCII {
+			if nonASCII || strings.IndexFunc(enc, func(r rune) bool { return r >= 0x80 }) >= 0 {
+				// 8-bit text left as it is (an address list that does
+				// not parse): only a relay with SMTPUTF8 may take it.
 				m.NeedsUTF8 = true
 			}
 		} else {
