@@ -32,3 +32,11 @@ func actionLabel(kind, lang string) string {
 	}
 	return kind
 }
+
+// catalogueWords returns the words of cat in the language code, or English.
+func catalogueWords[T any](cat map[string]*T, code string) *T {
+	if w, ok := cat[code]; ok {
+		return w
+	}
+	return cat["en"]
+}

@@ -181,12 +181,7 @@ var queueCatalogue = map[string]*queueWords{
 }
 
 // queueWordsOf is the Queue page's words in lang, English if it has none.
-func queueWordsOf(lang string) *queueWords {
-	if w := queueCatalogue[lang]; w != nil {
-		return w
-	}
-	return queueCatalogue["en"]
-}
+func queueWordsOf(lang string) *queueWords { return catalogueWords(queueCatalogue, lang) }
 
 // queueView is what the Queue page shows.
 type queueView struct {

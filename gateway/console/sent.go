@@ -153,12 +153,7 @@ var sentCatalogue = map[string]*sentWords{
 }
 
 // sentWordsOf is the Sent page's words in lang, English if it has none.
-func sentWordsOf(lang string) *sentWords {
-	if w := sentCatalogue[lang]; w != nil {
-		return w
-	}
-	return sentCatalogue["en"]
-}
+func sentWordsOf(lang string) *sentWords { return catalogueWords(sentCatalogue, lang) }
 
 // sentStatuses are the statuses the search offers, in this order.
 var sentStatuses = []journal.Status{journal.StatusSent, journal.StatusBounced, journal.StatusDelivered, journal.StatusDelayed,

@@ -137,9 +137,4 @@ var settingsCatalogue = map[string]*settingsWords{
 
 // settingsWordsFor is the settings page's words in lang (English when
 // unknown).
-func settingsWordsFor(lang string) *settingsWords {
-	if w, ok := settingsCatalogue[lang]; ok {
-		return w
-	}
-	return settingsCatalogue["en"]
-}
+func settingsWordsFor(lang string) *settingsWords { return catalogueWords(settingsCatalogue, lang) }

@@ -52,14 +52,6 @@ var actWords = map[string]map[string]string{
 	"ru": {ActTest: "отправлено тестовое сообщение", ActCheck: "запущена проверка", ActDailySend: "ежедневный отчёт отправлен сейчас", ActMorningDryRun: "пробный запуск проверки сроков"},
 }
 
-// catalogueWords returns the words of cat in the language code, or English.
-func catalogueWords[T any](cat map[string]*T, code string) *T {
-	if w, ok := cat[code]; ok {
-		return w
-	}
-	return cat["en"]
-}
-
 // testWords are the Test page's texts in one language. The names of the
 // states and of the message kind are the daily log's.
 type testWords struct {
