@@ -26,9 +26,14 @@ func WriteFile(dir, name string, data []byte, perm os.FileMode) error {
 	return syncDir(dir)
 }
 
-// linkFile is os.Link; tests replace it to take the path of file systems
-// without hard links.
-var linkFile = os.Link
+// linkFile is how a file gets its new name without replacing one: a hard
+// link (os.Link) on Unix; tests replace it to take the path of file systems
+// without hard links. On Windows it is never tried (see move_windows.go):
+// while the old name of a hard-linked file is being removed, no reader
+// that does not share deletion (as Go's os.Open, Notepad) can open the
+// new one, so a reason file just written could not be read for that
+// instant; there renameNew, which never replaces, does the job in one step.
+var linkFile = osLink
 
 // createExclusive writes data to dir/name atomically, like WriteFile (perm
 // as there), but
@@ -62,7 +67,7 @@ func createExclusive(dir, name string, data []byte, perm os.FileMode) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("create %s: %w", name, fs.ErrExist)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := renameNew(tmp, path); err != nil {
 		return fmt.Errorf("rename %s: %w", name, err)
 	}
 	return syncDir(dir)

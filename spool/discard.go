@@ -123,7 +123,7 @@ func transfer(src, dst string) error {
 			os.Remove(tmp)
 			return fmt.Errorf("%s: %w", dst, fs.ErrExist)
 		}
-		if err := os.Rename(tmp, dst); err != nil {
+		if err := renameNew(tmp, dst); err != nil {
 			os.Remove(tmp)
 			return err
 		}

@@ -66,8 +66,8 @@ func TestDiscard_Refusals(t *testing.T) {
 
 // Without hard links (some shares), Discard renames, and never replaces.
 func TestDiscard_WithoutHardLinks(t *testing.T) {
+	defer func(was func(string, string) error) { linkFile = was }(linkFile)
 	linkFile = func(string, string) error { return errors.New("hard links not supported") }
-	defer func() { linkFile = os.Link }()
 	s := newTestSpool(t, "me", 0)
 	into := filepath.Join(spooltest.TempDir(t), "discarded")
 	for _, want := range []string{"x.BAD", "x.2.BAD"} {

@@ -780,7 +780,13 @@ func renameNoReplace(src, dst, shown string) error {
 	if _, lerr := os.Lstat(dst); lerr == nil {
 		return fmt.Errorf("%s: %w", shown, fs.ErrExist)
 	}
-	return os.Rename(src, dst)
+	if err := renameNew(src, dst); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s: %w", shown, fs.ErrExist)
+		}
+		return err
+	}
+	return nil
 }
 
 // entryHeap is a max-heap by age: its top is the newest entry, which is the

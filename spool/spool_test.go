@@ -350,8 +350,8 @@ func TestWatch_HintsAndFolderRecreated(t *testing.T) {
 }
 
 func TestQuarantine_WithoutHardLinks(t *testing.T) {
+	defer func(was func(string, string) error) { linkFile = was }(linkFile)
 	linkFile = func(string, string) error { return errors.New("hard links not supported") }
-	defer func() { linkFile = os.Link }()
 	s := newTestSpool(t, "me", 0)
 	for i, want := range []string{"x.BAD", "x.1.BAD"} {
 		write(t, s.Dir(), "x.eml", fmt.Sprint(i), time.Hour)
