@@ -61,6 +61,17 @@ func init() {
 
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "spoolgate relays message files from a queue folder to a mail relay.\n\nUsage:\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, n := range commandNames() {
+		c := commands[n]
+		fmt.Fprintf(tw, "  spoolgate %s %s\t%s\n", n, c.usage, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n--config defaults to %s\nExit codes: 0 success, 1 failure, 2 bad config or usage.\n", installer.DefaultConfigPath())
+}
+
+// commandNames lists the commands in the order help shows them.
+func commandNames() []string {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -72,13 +83,7 @@ func printUsage(w io.Writer) {
 		}
 		return names[i] < names[j]
 	})
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, n := range names {
-		c := commands[n]
-		fmt.Fprintf(tw, "  spoolgate %s %s\t%s\n", n, c.usage, c.summary)
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "\n--config defaults to %s\nExit codes: 0 success, 1 failure, 2 bad config or usage.\n", installer.DefaultConfigPath())
+	return names
 }
 
 // exitError carries an exit code up to main.
@@ -109,6 +114,10 @@ func atLeastTwoThreads() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "help" && args[1] == "--man" {
+		printMan(stdout)
+		return 0
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stdout)
 		if len(args) == 0 {
