@@ -29,6 +29,19 @@ type Bounced struct {
 	Name string // the patron's name, from the notice's To (bounces.Names); "" when unknown
 }
 
+// explain is what the report says of a bounce, in language lang: its
+// cause, what that means and what to do, and the receiving server's reply
+// (the status code, then its words). The text and the JSON both use it.
+func (it Bounced) explain(lang string) (c cause.Cause, meaning, action, reply string) {
+	c = bounceCause(it.Class, it.Status)
+	meaning, action = cause.Explain(lang, c)
+	reply = it.Diagnostic
+	if !strings.Contains(reply, it.Status) {
+		reply = strings.TrimSpace(it.Status + " " + reply)
+	}
+	return c, meaning, action, reply
+}
+
 // readBounces reads the day's reports.
 func (r *Report) readBounces(start, end time.Time) {
 	if r.journal == nil {
@@ -125,12 +138,8 @@ func (r *Report) writeBounces(b *strings.Builder, heading func(string)) {
 				}
 				field(t.LMessage, desc)
 			}
-			meaning, action := cause.Explain(r.Lang, bounceCause(it.Class, it.Status))
+			_, meaning, action, reply := it.explain(r.Lang)
 			field(t.LReason, meaning)
-			reply := it.Diagnostic
-			if !strings.Contains(reply, it.Status) {
-				reply = strings.TrimSpace(it.Status + " " + reply)
-			}
 			field(t.LReply, withServer(reply, it.RemoteMTA))
 			field(t.LToDo, action)
 		}

@@ -61,6 +61,35 @@ func TestCompose_Bounces(t *testing.T) {
 	if r.Bounces == nil || len(r.Bounces.Hard) != 1 || len(r.Bounces.Policy) != 1 || r.Bounces.Soft != 1 {
 		t.Errorf("Bounces = %+v", r.Bounces)
 	}
+	// spoolgate report --json says the same, from the same explanation.
+	doc, err := json.Marshal(r.Summary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Bounces *struct {
+			Hard, Policy []struct {
+				Address, Name, File, Class, Status, Reply, Cause, Meaning, Action string
+				RemoteMTA                                                         string `json:"remote_mta"`
+			}
+			Soft int
+		}
+	}
+	if err := json.Unmarshal(doc, &got); err != nil {
+		t.Fatal(err)
+	}
+	if b := got.Bounces; b == nil || len(b.Hard) != 1 || len(b.Policy) != 1 || b.Soft != 1 {
+		t.Fatalf("report --json bounces: %s", doc)
+	}
+	if h := got.Bounces.Hard[0]; h.Address != "jan@patron.example" || h.Name != "Jan Kowalski" || h.File != "overdue-1.eml" ||
+		h.Status != "5.1.1" || h.Reply != "550 5.1.1 <jan@patron.example>: no such user here" || h.RemoteMTA != "mx.patron.example" ||
+		h.Cause != "address-unknown" || !strings.Contains(text, h.Meaning) || !strings.Contains(text, h.Action) {
+		t.Errorf("report --json hard bounce: %+v", h)
+	}
+	if p := got.Bounces.Policy[0]; p.Address != "eva@patron.example" || p.Class != "policy" || !strings.Contains(text, p.Meaning) {
+		t.Errorf("report --json policy refusal: %+v", p)
+	}
+
 	// An address to correct and a refusal of the library's mail are things
 	// to do: the day is not all well, and the subject says so.
 	if r.AllWell() || !strings.Contains(strings.ToUpper(r.Subject()), "2 WARNINGS") ||
@@ -90,7 +119,7 @@ func TestCompose_Bounces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(r.Text(), "ADDRESSES TO CORRECT") || strings.Contains(r.Text(), "soft bounce") || r.Bounces != nil {
+	if strings.Contains(r.Text(), "ADDRESSES TO CORRECT") || strings.Contains(r.Text(), "soft bounce") || r.Bounces != nil || r.Summary().Bounces != nil {
 		t.Errorf("a day without bounces has the section:\n%s", r.Text())
 	}
 }

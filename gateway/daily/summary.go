@@ -31,6 +31,36 @@ type Summary struct {
 	Queue    QueueSummary     `json:"queue"`
 	Failures []FailureSummary `json:"failures"`
 	Warnings []WarningSummary `json:"warnings"`
+	// Bounces is what came back to the return path on the day ([bounces]);
+	// absent when nothing did or [bounces] is off.
+	Bounces *BouncesSummary `json:"bounces,omitempty"`
+}
+
+// BouncesSummary is the day's bounce reports: the addresses to correct
+// (hard), the library's mail refused by policy (for IT), and how many
+// soft bounces there were.
+type BouncesSummary struct {
+	Hard   []BouncedSummary `json:"hard"`
+	Policy []BouncedSummary `json:"policy"`
+	Soft   int              `json:"soft"`
+	Error  string           `json:"error,omitempty"` // the reports could not be read
+}
+
+// BouncedSummary is one recipient's bounce, as the daily log lists it.
+type BouncedSummary struct {
+	Time      time.Time `json:"time"`
+	Address   string    `json:"address"`
+	Name      string    `json:"name,omitempty"` // the patron's, from the notice
+	File      string    `json:"file,omitempty"` // the message it reports on; "" when unmatched
+	Subject   string    `json:"subject,omitempty"`
+	Kind      string    `json:"kind,omitempty"`
+	Class     string    `json:"class"`  // hard or policy
+	Status    string    `json:"status"` // the enhanced status code
+	Reply     string    `json:"reply"`  // the receiving server's, verbatim
+	RemoteMTA string    `json:"remote_mta,omitempty"`
+	Cause     string    `json:"cause"`
+	Meaning   string    `json:"meaning"` // cause.Explain, in the report's language
+	Action    string    `json:"action"`
 }
 
 // RelaySummary is the relay's health as the gateway recorded it, with the
@@ -106,7 +136,22 @@ func (r *Report) Summary() Summary {
 	for _, w := range r.Warnings {
 		s.Warnings = append(s.Warnings, WarningSummary(w))
 	}
+	if b := r.Bounces; b != nil {
+		bs := &BouncesSummary{Hard: r.bouncedSummaries(b.Hard), Policy: r.bouncedSummaries(b.Policy), Soft: b.Soft, Error: b.Err}
+		s.Bounces = bs
+	}
 	return s
+}
+
+func (r *Report) bouncedSummaries(items []Bounced) []BouncedSummary {
+	out := []BouncedSummary{}
+	for _, it := range items {
+		c, meaning, action, reply := it.explain(r.Lang)
+		out = append(out, BouncedSummary{Time: it.At, Address: it.Address, Name: it.Name, File: it.File,
+			Subject: it.Subject, Kind: it.Kind, Class: it.Class, Status: it.Status, Reply: reply,
+			RemoteMTA: it.RemoteMTA, Cause: string(c), Meaning: meaning, Action: action})
+	}
+	return out
 }
 
 // kindOrder is the kinds of the day's figures in the table's order: the
