@@ -315,32 +315,32 @@ func (b *Box) loginOAuth(ctx context.Context) error {
 	default:
 		return b.classify("login", fmt.Errorf("%w: auth = oauth2, and the server offers neither AUTH=XOAUTH2 nor AUTH=OAUTHBEARER", ErrNoMechanism))
 	}
-	src, err := relay.TokenSource(b.srv)
-	if err != nil {
-		return b.classify("token", err)
-	}
-	tok, err := src.Token(ctx)
-	if err != nil {
-		return b.classify("token", err)
-	}
-	var bc *oauth.BearerClient
-	if mech == oauth.XOAUTH2 {
-		bc = oauth.XOAUTH2Client(b.srv.Username, tok.AccessToken)
-	} else {
-		bc = oauth.OAuthBearerClient(b.srv.Username, tok.AccessToken, b.srv.Host, b.srv.Port)
-	}
-	_, ir, err := bc.Start()
-	if err != nil {
-		return b.classify("login", err)
-	}
-	_, err = b.authenticate(ctx, mech, ir, bc.Next)
-	var re *replyError
-	if errors.As(err, &re) {
-		// A refused token is forgotten: the next pass fetches another.
-		src.Invalidate(tok)
-		if r := bc.Refusal(); r != nil {
-			re.text += " (challenge: " + strings.ReplaceAll(r.Decoded(), tok.AccessToken, "[token]") + ")"
+	err := relay.WithToken(ctx, b.srv, func(tok oauth.Token) error {
+		var bc *oauth.BearerClient
+		if mech == oauth.XOAUTH2 {
+			bc = oauth.XOAUTH2Client(b.srv.Username, tok.AccessToken)
+		} else {
+			bc = oauth.OAuthBearerClient(b.srv.Username, tok.AccessToken, b.srv.Host, b.srv.Port)
 		}
+		_, ir, err := bc.Start()
+		if err != nil {
+			return err
+		}
+		_, err = b.authenticate(ctx, mech, ir, bc.Next)
+		var re *replyError
+		if errors.As(err, &re) {
+			if r := bc.Refusal(); r != nil {
+				re.text += " (challenge: " + strings.ReplaceAll(r.Decoded(), tok.AccessToken, "[token]") + ")"
+			}
+		}
+		return err
+	}, func(err error) bool {
+		var re *replyError // NO: the server refused the token; the connection takes another AUTHENTICATE
+		return errors.As(err, &re) && re.status == "NO" && b.broken == nil
+	})
+	var te *relay.TokenError
+	if errors.As(err, &te) {
+		return b.classify("token", te.Err)
 	}
 	return b.classify("login", err)
 }

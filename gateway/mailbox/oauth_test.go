@@ -72,3 +72,47 @@ func TestOpen_OAuth2(t *testing.T) {
 		t.Errorf("the error holds a secret: %q", err)
 	}
 }
+
+// A token that has logged in before and is then refused (here: the
+// server now trusts another issuer, as after a key rotation) gets one
+// forced refresh and one more AUTHENTICATE, as the SMTP relay's does
+// (relay.WithToken); the pass is not lost.
+func TestOpen_OAuth2ForcedRefresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Dovecot: the full lane runs it (bash .ci/run)")
+	}
+	tokens := oauthtest.NewPlain(t)
+	s := smtptest.StartDovecotIMAP(t, smtptest.IMAPOptions{Issuer: tokens.Issuer(), Key: tokens.HMACKey})
+	app := tokens.AddMicrosoftApp(oauthMailbox)
+	srv := oauthServer(s, config.SecurityTLS, app)
+	b := open(t, srv)
+	b.Close()
+
+	iss := tokens.Issuer() + "rotated/"
+	s2 := smtptest.StartDovecotIMAP(t, smtptest.IMAPOptions{Issuer: iss, Key: tokens.HMACKey})
+	s2.Append(t, "INBOX", message(1))
+	tokens.SetIssuer(iss)
+	srv.Port, srv.RootCAs = s2.ImplicitPort(), s2.CAPool
+	b2, err := mailbox.Open(context.Background(), srv, "INBOX", testLog(t))
+	if err != nil {
+		t.Fatalf("the login after the server refused a token that had worked: %v", err)
+	}
+	defer b2.Close()
+	if got, err := b2.Fetch(context.Background(), 10); err != nil || len(got) != 1 {
+		t.Fatalf("Fetch = %d messages, %v", len(got), err)
+	}
+	if n := tokens.Requests(oauthtest.GrantClientCredentials); n != 2 {
+		t.Errorf("%d token requests; want 2 (one forced refresh)", n)
+	}
+
+	// A new token refused is not fetched again at once: one request more,
+	// and the login is refused.
+	s3 := smtptest.StartDovecotIMAP(t, smtptest.IMAPOptions{Issuer: tokens.Issuer() + "elsewhere/", Key: tokens.HMACKey})
+	srv2 := oauthServer(s3, config.SecurityTLS, tokens.AddMicrosoftApp(oauthMailbox))
+	if _, err := mailbox.Open(context.Background(), srv2, "INBOX", testLog(t)); !errors.Is(err, mailbox.ErrLoginRefused) {
+		t.Fatalf("err = %v, want ErrLoginRefused", err)
+	}
+	if n := tokens.Requests(oauthtest.GrantClientCredentials); n != 3 {
+		t.Errorf("%d token requests; want 3 (no forced refresh of a token that never worked)", n)
+	}
+}

@@ -157,45 +157,72 @@ func (c *Conn) authOAuth(ctx context.Context) error {
 		return Classify(kindRefusal{refusal(fmt.Sprintf("the server offers AUTH %s; auth = oauth2 needs XOAUTH2 or OAUTHBEARER", offered)), ErrNoOAuthMechanism}, c.label, "auth")
 	}
 	c.mech = mech
-	ts, err := tokenSourceOf(srv)
-	if err != nil {
-		return classifyToken(err, c.label)
-	}
 	actx, cancel := context.WithTimeoutCause(ctx, c.timeout,
 		fmt.Errorf("the AUTH exchange took longer than timeout = %s: %w", c.timeout, context.DeadlineExceeded))
 	defer cancel()
-	tok, err := ts.src.Token(actx)
-	if err != nil {
-		return classifyToken(err, c.label)
+	err := WithToken(actx, srv, func(tok oauth.Token) error { return c.authToken(actx, mech, tok) }, isAuthRefused)
+	var te *TokenError
+	if errors.As(err, &te) {
+		return classifyToken(te.Err, c.label)
 	}
-	err = c.authToken(actx, mech, tok)
-	if !isAuthRefused(err) {
+	return classifyAuth(err, c.label)
+}
+
+// TokenError is a failure to get an access token (from srv's
+// oauth.Source), as WithToken returns it: not the server's refusal.
+type TokenError struct{ Err error }
+
+func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// WithToken logs in to srv (auth = oauth2) with login, given an access
+// token of srv's shared oauth.Source; refused tells a server's refusal of
+// the token (SMTP's 535, IMAP's NO) from other failures. A refusal of a
+// token that has logged in before (it was revoked, or the server's keys
+// changed) gets one forced refresh and one more try; a refused token that
+// never worked is forgotten, so that the next login fetches another.
+// SMTP and IMAP (package mailbox) both log in through it. A token that
+// could not be had is a *TokenError; any other error is login's.
+func WithToken(ctx context.Context, srv *config.Server, login func(oauth.Token) error, refused func(error) bool) error {
+	ts, err := tokenSourceOf(srv)
+	if err != nil {
+		return &TokenError{err}
+	}
+	tok, err := ts.src.Token(ctx)
+	if err != nil {
+		return &TokenError{err}
+	}
+	err = login(tok)
+	if !refused(err) {
 		if err == nil {
-			ts.mu.Lock()
-			ts.worked = tok.AccessToken
-			ts.mu.Unlock()
+			ts.accepted(tok)
 		}
-		return classifyAuth(err, c.label)
+		return err
 	}
 	ts.mu.Lock()
 	worked := ts.worked == tok.AccessToken
 	ts.mu.Unlock()
 	if !worked {
 		ts.src.Invalidate(tok)
-		return classifyAuth(err, c.label)
+		return err
 	}
-	tok, ferr := ts.src.ForceRefresh(actx, tok)
+	tok, ferr := ts.src.ForceRefresh(ctx, tok)
 	if ferr != nil {
-		return classifyToken(ferr, c.label)
+		return &TokenError{ferr}
 	}
-	if err = c.authToken(actx, mech, tok); err == nil {
-		ts.mu.Lock()
-		ts.worked = tok.AccessToken
-		ts.mu.Unlock()
-	} else if isAuthRefused(err) {
+	if err = login(tok); err == nil {
+		ts.accepted(tok)
+	} else if refused(err) {
 		ts.src.Invalidate(tok)
 	}
-	return classifyAuth(err, c.label)
+	return err
+}
+
+// accepted records that a server took tok.
+func (ts *tokenSource) accepted(tok oauth.Token) {
+	ts.mu.Lock()
+	ts.worked = tok.AccessToken
+	ts.mu.Unlock()
 }
 
 // authToken runs one AUTH exchange with tok. When the server refuses the
