@@ -47,6 +47,11 @@ const (
 	FileUnreadable  Cause = "file-unreadable"   // the file could not be read
 	NotAFile        Cause = "not-a-file"        // a link, pipe, socket or device, or a name too long: never read
 
+	// What the recipient's own mail system refused after the relay took
+	// the message: a bounce (package bounces), as the daily log explains it.
+	ReceiverPolicy   Cause = "receiver-policy"    // refused by its spam, SPF, DKIM or DMARC rules
+	ReceiverTooLarge Cause = "receiver-too-large" // larger than it accepts
+
 	// This machine, its login and its sender.
 	RelayingDenied Cause = "relaying-denied" // the relay won't relay for this machine
 	Blocklisted    Cause = "blocklisted"     // this machine's address is on a DNS blocklist
@@ -96,6 +101,7 @@ const (
 var all = []Cause{
 	AddressUnknown, MailboxDisabled, BadAddress, MailboxFull,
 	MessageTooLarge, SpamPolicy, ContentRefused, NoRecipients, NotAMessage, FileUnreadable, NotAFile,
+	ReceiverPolicy, ReceiverTooLarge,
 	RelayingDenied, Blocklisted, ClientRefused, SenderRefused, AuthRequired, LoginRefused,
 	TLSFailed, Unreachable, QuotaExceeded,
 	OAuthFailed, OAuthPermission, SMTPAuthDisabled, BasicAuthOff,

@@ -89,7 +89,7 @@ func (r *Report) readBounces(start, end time.Time) {
 func bounceCause(class, status string) cause.Cause {
 	switch {
 	case class == "policy":
-		return cause.SpamPolicy
+		return cause.ReceiverPolicy
 	case status == "5.1.3":
 		return cause.BadAddress
 	case status == "5.2.1":
@@ -99,7 +99,7 @@ func bounceCause(class, status string) cause.Cause {
 	case status == "5.2.2" || status == "4.2.2":
 		return cause.MailboxFull
 	case status == "5.3.4" || status == "5.2.3":
-		return cause.MessageTooLarge
+		return cause.ReceiverTooLarge
 	}
 	return cause.Refused
 }

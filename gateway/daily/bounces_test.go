@@ -86,7 +86,8 @@ func TestCompose_Bounces(t *testing.T) {
 		h.Cause != "address-unknown" || !strings.Contains(text, h.Meaning) || !strings.Contains(text, h.Action) {
 		t.Errorf("report --json hard bounce: %+v", h)
 	}
-	if p := got.Bounces.Policy[0]; p.Address != "eva@patron.example" || p.Class != "policy" || !strings.Contains(text, p.Meaning) {
+	if p := got.Bounces.Policy[0]; p.Address != "eva@patron.example" || p.Class != "policy" || p.Cause != "receiver-policy" ||
+		!strings.Contains(p.Meaning, "recipient's mail system refused") || !strings.Contains(text, p.Meaning) {
 		t.Errorf("report --json policy refusal: %+v", p)
 	}
 
