@@ -320,13 +320,24 @@ func TestJournal_History(t *testing.T) {
 	}
 }
 
-// A database of version 2 (as the previous release wrote it) is upgraded
-// in place: its history is kept, found by Search and shown by History,
-// and what is journaled afterwards is found too.
+// A database of version 2 or 3 (3 as the previous release wrote it, 2 as
+// the one before) is upgraded in place: its history is kept, found by
+// Search and shown by History, and what is journaled afterwards is found
+// too, a bounce among it (the bounces table is version 4's).
 func TestOpen_UpgradesVersion2(t *testing.T) {
+	for _, from := range []int{2, 3} {
+		t.Run(fmt.Sprintf("from%d", from), func(t *testing.T) { testUpgradeFrom(t, from) })
+	}
+}
+
+func testUpgradeFrom(t *testing.T, from int) {
 	path := filepath.Join(spooltest.TempDir(t), "journal.db")
 	db := rawDB(t, path)
-	for _, s := range append(slices.Clone(schema), upgrades[0]...) {
+	stmts := slices.Clone(schema)
+	for _, u := range upgrades[:from-1] {
+		stmts = append(stmts, u...)
+	}
+	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {
 			t.Fatal(err)
 		}
@@ -343,10 +354,19 @@ func TestOpen_UpgradesVersion2(t *testing.T) {
 			('old', ?1, 'attempt', 'server=main to=åsa@exempel.se,gone@exempel.se'),
 			('old', ?1 + 1, 'failed', 'to=gone@exempel.se server=mx reply=550 unknown cause=address-unknown'),
 			('old', ?1 + 2, 'sent', 'to=åsa@exempel.se server=mx reply=250 ok')`,
-		`PRAGMA user_version = 2`,
+		fmt.Sprintf(`PRAGMA user_version = %d`, from),
 	} {
 		if _, err := db.Exec(s, t0); err != nil {
 			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if from == 3 {
+		// As version 3's writer leaves its commits: the rows indexed.
+		for _, s := range []string{`INSERT INTO recipients_fts (recipients_fts) VALUES ('rebuild')`, `DELETE FROM recipients_fts_queue`,
+			`INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')`, `DELETE FROM messages_fts_queue`} {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
 		}
 	}
 	db.Close()
@@ -354,9 +374,9 @@ func TestOpen_UpgradesVersion2(t *testing.T) {
 	var logged bytes.Buffer
 	j, err := Open(path, slog.New(slog.NewTextHandler(&logged, nil)))
 	if err != nil {
-		t.Fatalf("Open of a version 2 journal: %v", err)
+		t.Fatalf("Open of a version %d journal: %v", from, err)
 	}
-	if !strings.Contains(logged.String(), "brought the database up to date") || !strings.Contains(logged.String(), "from_schema=2") {
+	if !strings.Contains(logged.String(), "brought the database up to date") || !strings.Contains(logged.String(), fmt.Sprintf("from_schema=%d", from)) {
 		t.Errorf("the upgrade was not logged: %s", logged.String())
 	}
 	defer j.Close()
@@ -389,6 +409,14 @@ func TestOpen_UpgradesVersion2(t *testing.T) {
 	}
 	if as, err := j.Actions(1); err != nil || len(as) != 1 {
 		t.Errorf("Actions after the upgrade: %v, %v", as, err)
+	}
+	at := time.Unix(0, t0).Add(time.Hour)
+	j.RecordBounce(Bounce{MailID: "dsn-1", Key: "old", Address: "åsa@exempel.se", Outcome: StatusBounced, Class: "hard",
+		Status: "5.1.1", Diagnostic: "550 5.1.1 no such user", At: at}, nil)
+	flush(t, j)
+	bs, err := j.Bounces(at.Add(-time.Minute), at.Add(time.Minute), StatusBounced, 0)
+	if err != nil || len(bs) != 1 || bs[0].File != "Overdue-Anna.txt" {
+		t.Errorf("a bounce of a message journaled before the upgrade: %+v, %v", bs, err)
 	}
 }
 
