@@ -434,6 +434,7 @@ func TestE2E_Queue(t *testing.T) {
 		plant(t, queue, fmt.Sprintf("w%d.tmp", i), msgText("a@example.net", "waiting"), age)
 	}
 	plant(t, queue, "x.tmp.box2-77.sending", msgText("a@example.net", "claimed by another"), 0)
+	plant(t, queue, "left.tmp.box1-9.sending", msgText("a@example.net", "claimed when box1 stopped"), 0)
 	plant(t, queue, "lost.BAD", "no reason file", 0)
 	plant(t, queue, "notice-7.txt", msgText("a@example.net", "named for no pattern"), 3*time.Hour)
 	plant(t, queue, "fresh.txt", msgText("a@example.net", "maybe about to be renamed"), 0)
@@ -449,7 +450,8 @@ func TestE2E_Queue(t *testing.T) {
 	}
 	wantAll(t, "queue", out, "spoolgate is not running: nothing is being sent (nothing sent yet)\n\nQueue folder: "+queue,
 		"Waiting: 3 (oldest 2h ago)\n  Why they wait: spoolgate is not running", "w0.tmp", "w1.tmp", "and 1 more",
-		"Being sent: 1", "x.tmp  by instance box2",
+		"Being sent: 2", "x.tmp  by instance box2",
+		"left.tmp  claimed by this instance (box1) when it stopped: spoolgate takes it back when it starts",
 		"Deferred (temporary failures, retried automatically): 1", "  busy.eml\n", "next attempt: ", "(in ", "attempts:     1", "last error:   451 4.3.0 try again later",
 		".BAD (refused for good, not retried): 2", "refused.BAD  (was refused.eml)", "what happened: ", " (address-unknown)\n",
 		"reply:         550 5.1.1 no such user", "refused:       gone@example.net: ", "what to do:    ",
@@ -464,7 +466,7 @@ func TestE2E_Queue(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &q); code != 0 || err != nil {
 		t.Fatalf("queue --json: exit %d, %v\n%s", code, err, js)
 	}
-	if q.Waiting != 3 || len(q.Files) != 3 || q.Files[0].Name != "w0.tmp" || len(q.Sending) != 1 || len(q.Deferred) != 1 || len(q.Bad) != 2 || q.Instance != "box1" ||
+	if q.Waiting != 3 || len(q.Files) != 3 || q.Files[0].Name != "w0.tmp" || len(q.Sending) != 2 || len(q.Deferred) != 1 || len(q.Bad) != 2 || q.Instance != "box1" ||
 		q.Running || q.Relay.State != "not-running" || q.WhyWaiting == nil || q.WhyWaiting.Reason != "not-running" {
 		t.Fatalf("queue --json: %+v", q)
 	}

@@ -122,6 +122,12 @@ func writeQueueText(w io.Writer, q *inspect.Queue, h *inspect.Health, cfg *confi
 	if len(q.Sending) > 0 {
 		fmt.Fprintf(w, "\nBeing sent: %d\n", len(q.Sending))
 		for _, f := range q.Sending {
+			if f.Owner == q.Instance && !h.Running {
+				// Claimed by this instance, which is not running: a stop
+				// or a crash left it; the start-up recovery takes it back.
+				fmt.Fprintf(w, "  %s  claimed by this instance (%s) when it stopped: spoolgate takes it back when it starts (what the journal shows the relay accepted is not sent again)\n", f.Orig, f.Owner)
+				continue
+			}
 			fmt.Fprintf(w, "  %s  by %s\n", f.Orig, owner(q, f))
 		}
 	}
