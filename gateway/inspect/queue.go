@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"container/heap"
 	"sort"
 	"strings"
 	"time"
@@ -59,11 +60,14 @@ func List(cfg *config.Config, limit int) (*Queue, error) {
 		return nil, err
 	}
 	var claimed []*File
-	for _, e := range ents {
-		f := File{Name: e.Name, Orig: e.Orig, Key: e.Key, Owner: spool.Owner(e.Key), State: e.State, Size: e.Size, ModTime: e.ModTime}
+	var waiting []int // indexes into ents: a File is made only for those listed
+	for i, e := range ents {
+		if e.State == spool.Waiting {
+			waiting = append(waiting, i)
+			continue
+		}
+		f := fileOf(e)
 		switch e.State {
-		case spool.Waiting:
-			q.Waiting = append(q.Waiting, f)
 		case spool.Sending:
 			q.Sending = append(q.Sending, f)
 		case spool.Deferred:
@@ -75,13 +79,12 @@ func List(cfg *config.Config, limit int) (*Queue, error) {
 			q.Unmatched = append(q.Unmatched, f)
 		}
 	}
-	sortByAge(q.Waiting)
-	q.NWaiting = len(q.Waiting)
+	q.NWaiting = len(waiting)
+	for _, i := range oldest(waiting, limit, func(a, b int) bool { return olderEntry(&ents[a], &ents[b]) }) {
+		q.Waiting = append(q.Waiting, fileOf(ents[i]))
+	}
 	if q.NWaiting > 0 {
 		q.Oldest = q.Waiting[0].ModTime
-	}
-	if limit > 0 && len(q.Waiting) > limit {
-		q.Waiting = q.Waiting[:limit:limit]
 	}
 	sortByAge(q.Sending)
 	sortByAge(q.Bad)
@@ -146,12 +149,64 @@ func fromJournal(j *journal.Journal, f *File) error {
 }
 
 func sortByAge(fs []File) {
-	sort.Slice(fs, func(a, b int) bool {
-		if !fs[a].ModTime.Equal(fs[b].ModTime) {
-			return fs[a].ModTime.Before(fs[b].ModTime)
+	sort.Slice(fs, func(a, b int) bool { return olderThan(fs[a].ModTime, fs[a].Name, fs[b].ModTime, fs[b].Name) })
+}
+
+// fileOf is what the folder says of a file.
+func fileOf(e spool.Entry) File {
+	return File{Name: e.Name, Orig: e.Orig, Key: e.Key, Owner: spool.Owner(e.Key), State: e.State, Size: e.Size, ModTime: e.ModTime}
+}
+
+// olderEntry orders files oldest first, then by name.
+func olderEntry(a, b *spool.Entry) bool { return olderThan(a.ModTime, a.Name, b.ModTime, b.Name) }
+
+// olderThan tells whether the file named a, modified at ta, comes before
+// b, modified at tb: oldest first, then by name.
+func olderThan(ta time.Time, a string, tb time.Time, b string) bool {
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	return a < b
+}
+
+// oldest returns the limit oldest of idx (all of them when limit is 0),
+// oldest first, as older orders them. With a limit it keeps the oldest in
+// a heap of limit as it goes and never sorts the whole folder: a queue of
+// 100,000 files is listed in about the time it takes to read it.
+func oldest(idx []int, limit int, older func(a, b int) bool) []int {
+	var out []int
+	if limit <= 0 || len(idx) <= limit {
+		out = idx
+	} else {
+		h := &newestTop{older: older}
+		for _, i := range idx {
+			if h.Len() < limit {
+				heap.Push(h, i)
+			} else if older(i, h.idx[0]) {
+				h.idx[0] = i
+				heap.Fix(h, 0)
+			}
 		}
-		return fs[a].Name < fs[b].Name
-	})
+		out = h.idx
+	}
+	sort.Slice(out, func(a, b int) bool { return older(out[a], out[b]) })
+	return out
+}
+
+// newestTop is a heap of indexes whose top is the newest file.
+type newestTop struct {
+	older func(a, b int) bool
+	idx   []int
+}
+
+func (h *newestTop) Len() int           { return len(h.idx) }
+func (h *newestTop) Less(a, b int) bool { return h.older(h.idx[b], h.idx[a]) }
+func (h *newestTop) Swap(a, b int)      { h.idx[a], h.idx[b] = h.idx[b], h.idx[a] }
+func (h *newestTop) Push(x any)         { h.idx = append(h.idx, x.(int)) }
+func (h *newestTop) Pop() any {
+	x := h.idx[len(h.idx)-1]
+	h.idx = h.idx[:len(h.idx)-1]
+	return x
 }
 
 // Locate finds where the message file first dropped as orig is now: waiting
