@@ -90,6 +90,9 @@ func writeTemp(dir, name string, data []byte, perm os.FileMode) (path string, er
 			os.Remove(tmp)
 		}
 	}()
+	if err = giveToFolderOwner(f, tmp); err != nil {
+		return "", fmt.Errorf("write %s: %w", name, err)
+	}
 	if _, err = f.Write(data); err != nil {
 		return "", fmt.Errorf("write %s: %w", name, err)
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
-// A lock file an admin's command creates as root, in a folder of the
-// service's account, is the service's: the service can still lock it. A
-// lock file root made where root owns the folder stays root's. (Run as
+// A lock file, a file written atomically and a folder an admin's command
+// creates as root, in a folder of the service's account, are the
+// service's: the service can still lock, read and write them. What root
+// makes where root owns the folder stays root's. (Run as
 // root, as .ci/run runs the tests; as another account there is nothing
 // to give, and the test checks the file stays that account's.)
 func TestLock_RootGivesLockToFolderOwner(t *testing.T) {
@@ -50,8 +51,22 @@ func TestLock_RootGivesLockToFolderOwner(t *testing.T) {
 			t.Fatal(err)
 		}
 		unlock()
-		if got := owner(path); got != tc.want {
-			t.Errorf("%s: owner %d, want %d", path, got, tc.want)
+		// The atomic writer (a token file, the daily log's state), and a
+		// folder or file another package made (the log folder, a database).
+		if err := WriteFile(tc.dir, "state", []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sub := filepath.Join(tc.dir, "log")
+		if err := os.Mkdir(sub, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := GiveToFolderOwner(sub); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, filepath.Join(tc.dir, "state"), sub} {
+			if got := owner(p); got != tc.want {
+				t.Errorf("%s: owner %d, want %d", p, got, tc.want)
+			}
 		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/spoolgate/spoolgate/spool"
 )
 
 // ErrClosed is what write methods give their done callback, and what Flush,
@@ -202,6 +204,15 @@ func openConns(path string, o options, log *slog.Logger) (*conns, error) {
 // Unix). It returns the file's FileInfo, taken from the open file.
 func prepareFile(path string) (os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+	if err == nil {
+		// Made by root (spoolgate run by hand in the service's data
+		// folder): the service's. SQLite gives the -wal and -shm files
+		// the database's owner.
+		if err := spool.GiveToFolderOwner(path); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	if errors.Is(err, fs.ErrExist) {
 		f, err = os.Open(path) // a reader (spoolgate sent) may not write it
 	}

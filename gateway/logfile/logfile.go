@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spoolgate/spoolgate/spool"
 )
 
 // Folder is the log files' folder inside spoolgate's data folder.
@@ -73,6 +75,10 @@ func Open(dir string, days int, opts ...Option) (*File, error) {
 		o(lf)
 	}
 	if err := os.MkdirAll(dir, FolderMode); err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
+	// Made by root (spoolgate run by hand): the service's, as its folder.
+	if err := spool.GiveToFolderOwner(dir); err != nil {
 		return nil, fmt.Errorf("log file: %w", err)
 	}
 	lf.mu.Lock()
@@ -140,6 +146,10 @@ func (lf *File) switchTo(now time.Time) error {
 	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&^Mode != 0 {
 		f.Chmod(fi.Mode().Perm() & Mode) // another account's file stays as it is
+	}
+	if err := spool.GiveToFolderOwner(f.Name()); err != nil {
+		f.Close()
+		return fmt.Errorf("log file: %w", err)
 	}
 	lf.f, lf.day = f, day
 	lf.expire(now)

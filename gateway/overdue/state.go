@@ -18,6 +18,7 @@ import (
 
 	"github.com/spoolgate/spoolgate/gateway/loans"
 	"github.com/spoolgate/spoolgate/gateway/notice"
+	"github.com/spoolgate/spoolgate/spool"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -153,7 +154,12 @@ func createPrivate(path string) error {
 			f.Close()
 			return err
 		}
-		return f.Close()
+		if err := f.Close(); err != nil {
+			return err
+		}
+		// Made by root (an admin's spoolgate overdue): the service's. SQLite
+		// gives its -wal and -shm files the database's owner.
+		return spool.GiveToFolderOwner(path)
 	case !errors.Is(err, fs.ErrExist):
 		return err
 	}
