@@ -3,7 +3,6 @@
 package bounces_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/spoolgate/spoolgate/gateway/journal"
 	"github.com/spoolgate/spoolgate/gateway/mailbox"
 	"github.com/spoolgate/spoolgate/gateway/smtptest"
+	"github.com/spoolgate/spoolgate/spool/spooltest"
 )
 
 // The child of TestPass_Crash reads these: the data folder, the IMAPS
@@ -104,7 +103,7 @@ func TestPass_Crash(t *testing.T) {
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCrashPass$")
 		cmd.Env = append(os.Environ(), envCrashData+"="+cfg.Spool.Data, envCrashPort+"="+strconv.Itoa(s.ImplicitPort()), envCrashCA+"="+s.CAFile)
-		out := &lockedBuffer{}
+		out := &spooltest.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -182,21 +181,4 @@ func crashServer(t *testing.T, port int, caFile string) *config.Server {
 		Name: "bounces", Host: smtptest.DovecotHost, Port: port, Security: config.SecurityTLS, TLSVerify: true, RootCAs: pool,
 		Username: smtptest.IMAPUser, Password: smtptest.IMAPPassword, ConnectTimeout: 10 * time.Second, Timeout: 30 * time.Second,
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -101,15 +101,7 @@ func runMorning(s *Server) http.Handler {
 			p = s.morningPage(v, "") // the scan just recorded is now the last
 			p.Ran = ran
 		}
-		if !act.OK {
-			act.Detail = p.RunErr
-		}
-		s.actions.record(act)
-		status := http.StatusOK
-		if p.RunErr != "" {
-			status = http.StatusUnprocessableEntity
-		}
-		s.render(w, r, v, status, "morning", t.Nav, p)
+		s.answerMorning(w, r, v, act, p.RunErr, t.Nav, p)
 	})
 }
 
@@ -408,14 +400,20 @@ func dryRunMorning(s *Server) http.Handler {
 			act.OK = true
 			act.Detail = fmt.Sprintf("would queue %d, %d to print or phone", p.Dry.Total.Queued, p.Dry.Total.Print)
 		}
-		if !act.OK {
-			act.Detail = p.DryErr
-		}
-		s.actions.record(act)
-		status := http.StatusOK
-		if p.DryErr != "" {
-			status = http.StatusUnprocessableEntity
-		}
-		s.render(w, r, v, status, "morning", t.Nav, p)
+		s.answerMorning(w, r, v, act, p.DryErr, t.Nav, p)
 	})
+}
+
+// answerMorning records act, whose Detail is failed when failed says why
+// it failed, and shows the morning page p: 422 when it failed.
+func (s *Server) answerMorning(w http.ResponseWriter, r *http.Request, v *visitor, act Action, failed, title string, p *morningPage) {
+	status := http.StatusOK
+	if !act.OK {
+		act.Detail = failed
+	}
+	if failed != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	s.actions.record(act)
+	s.render(w, r, v, status, "morning", title, p)
 }

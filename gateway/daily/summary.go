@@ -137,8 +137,7 @@ func (r *Report) Summary() Summary {
 		s.Warnings = append(s.Warnings, WarningSummary(w))
 	}
 	if b := r.Bounces; b != nil {
-		bs := &BouncesSummary{Hard: r.bouncedSummaries(b.Hard), Policy: r.bouncedSummaries(b.Policy), Soft: b.Soft, Error: b.Err}
-		s.Bounces = bs
+		s.Bounces = &BouncesSummary{Hard: r.bouncedSummaries(b.Hard), Policy: r.bouncedSummaries(b.Policy), Soft: b.Soft, Error: b.Err}
 	}
 	return s
 }
